@@ -1,0 +1,63 @@
+/* The backend interface: one table of function pointers per backend, filled with designated
+ * initializers. The api and core layers call only through this table; a NULL slot means the
+ * backend lacks the operation and the api answers AF_ERR_NOT_SUPPORTED. */
+#ifndef EM_BACKEND_H
+#define EM_BACKEND_H
+
+#include <af/defines.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct em_jit_prog;
+
+typedef struct {
+    char name[256];
+    char platform[64];
+    char toolkit[64];
+    char compute[64];
+    size_t mem_bytes; /* total device memory */
+    int native_id;    /* CUDA ordinal; 0 on the CPU */
+    int dbl;          /* double precision supported */
+    int half;         /* half precision arithmetic supported */
+} em_dev_props;
+
+/* Random distributions for em_backend.random. */
+enum { EM_RANDOM_UNIFORM = 0, EM_RANDOM_NORMAL = 1 };
+
+typedef struct em_backend {
+    af_backend id;
+    const char *name;
+
+    /* Devices. Ember ids run 0..count-1 in the backend's order (fastest first on CUDA). */
+    int (*dev_count)(void);
+    af_err (*dev_props)(int dev, em_dev_props *out);
+    af_err (*dev_activate)(int dev); /* bind the calling host thread to dev */
+    af_err (*dev_sync)(int dev);     /* wait for all work queued for dev */
+
+    /* Raw device memory, used by the memory manager only. */
+    af_err (*mem_alloc)(int dev, size_t bytes, void **ptr);
+    void (*mem_free)(int dev, void *ptr);
+    af_err (*mem_free_bytes)(int dev, size_t *free_bytes);
+    af_err (*pinned_alloc)(size_t bytes, void **ptr);
+    void (*pinned_free)(void *ptr);
+    /* Frees memory the user handed over with af_device_array, the backend's native free. */
+    void (*adopted_free)(int dev, void *ptr);
+
+    /* Copies, ordered on dev's stream. h2d and d2h return when host memory may be reused/read. */
+    af_err (*copy_h2d)(int dev, void *dst, const void *src, size_t bytes);
+    af_err (*copy_d2h)(int dev, void *dst, const void *src, size_t bytes);
+    af_err (*copy_d2d)(int dev, void *dst, const void *src, size_t bytes);
+
+    /* Evaluates a linearised JIT program, writing output k to outs[k] (contiguous, prog dims). */
+    af_err (*jit_eval)(int dev, const struct em_jit_prog *prog, void *const *outs);
+
+    /* Counter-based random numbers (Philox 4x32-10): n values of `type` from `seed`, starting at
+     * 128-bit block `counter`. Both backends produce the same numbers for the same arguments. */
+    af_err (*random)(int dev, void *out, af_dtype type, dim_t n, int dist, uint64_t seed,
+                     uint64_t counter);
+} em_backend;
+
+/* The backend this library was built with. Each backend library defines it. */
+extern const em_backend em_backend_self;
+
+#endif

@@ -1,0 +1,208 @@
+/* The CPU JIT evaluator: runs a linear program block by block. Each thread takes blocks of
+ * EM_CPU_BLOCK output elements and computes every instruction over the block into a small scratch
+ * area, so a whole expression is one pass over memory and intermediates stay in cache. */
+#include "cpu.h"
+
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    const em_jit_prog *p;
+    void *const *outs;
+    size_t *slot_off; /* byte offset of each instruction's block in the scratch area */
+    size_t scratch_bytes;
+} eval_ctx;
+
+/* Writes the scalar into one element of block representation. */
+static void scalar_store(void *dst, af_dtype t, const em_scalar *v) {
+    switch (t) {
+    case f32: *(float *)dst = (float)v->f[0]; break;
+    case f16: *(float *)dst = em_half_to_float(em_float_to_half((float)v->f[0])); break;
+    case f64: *(double *)dst = v->f[0]; break;
+    case c32: ((float *)dst)[0] = (float)v->f[0], ((float *)dst)[1] = (float)v->f[1]; break;
+    case c64: ((double *)dst)[0] = v->f[0], ((double *)dst)[1] = v->f[1]; break;
+    case b8: *(uint8_t *)dst = v->i != 0; break;
+    case s8: *(int8_t *)dst = (int8_t)v->i; break;
+    case u8: *(uint8_t *)dst = (uint8_t)v->u; break;
+    case s16: *(int16_t *)dst = (int16_t)v->i; break;
+    case u16: *(uint16_t *)dst = (uint16_t)v->u; break;
+    case s32: *(int32_t *)dst = (int32_t)v->i; break;
+    case u32: *(uint32_t *)dst = (uint32_t)v->u; break;
+    case s64: *(int64_t *)dst = v->i; break;
+    case u64: *(uint64_t *)dst = v->u; break;
+    }
+}
+
+/* Coordinates of linear output index e. */
+static void coords_of(const dim_t dims[4], dim_t e, dim_t c[4]) {
+    c[0] = e % dims[0];
+    e /= dims[0];
+    c[1] = e % dims[1];
+    e /= dims[1];
+    c[2] = e % dims[2];
+    c[3] = e / dims[2];
+}
+
+static void coords_next(const dim_t dims[4], dim_t c[4]) {
+    if (++c[0] < dims[0]) return;
+    c[0] = 0;
+    if (++c[1] < dims[1]) return;
+    c[1] = 0;
+    if (++c[2] < dims[2]) return;
+    c[2] = 0;
+    c[3]++;
+}
+
+/* Converts n elements of storage representation into block representation. */
+static void load_elems(void *dst, const void *src, af_dtype t, size_t n) {
+    if (t == f16) {
+        const uint16_t *s = src;
+        float *d = dst;
+        for (size_t i = 0; i < n; i++)
+            d[i] = em_half_to_float(s[i]);
+    } else {
+        memcpy(dst, src, n * em_dtype_size(t));
+    }
+}
+
+/* Generators: the value at each element from its coordinates, as a double, then cast. */
+static void gen_block(const em_node *leaf, const dim_t dims[4], dim_t start, size_t n,
+                      void *dst) {
+    double vals[EM_CPU_BLOCK];
+    dim_t c[4];
+    coords_of(dims, start, c);
+    for (size_t j = 0; j < n; j++) {
+        double v = 0;
+        if (leaf->op == EM_OP_RANGE) {
+            v = (double)c[leaf->iparam];
+        } else if (leaf->op == EM_OP_IDENTITY) {
+            v = c[0] == c[1];
+        } else { /* IOTA: the linear index within the unit dims, tiled */
+            const dim_t *u = leaf->gparam;
+            v = (double)((c[0] % u[0]) +
+                         u[0] * ((c[1] % u[1]) + u[1] * ((c[2] % u[2]) + u[2] * (c[3] % u[3]))));
+        }
+        vals[j] = v;
+        coords_next(dims, c);
+    }
+    em_cpu_casts[f64][leaf->type](dst, vals, n);
+}
+
+static void round_half_block(float *x, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        x[i] = em_half_to_float(em_float_to_half(x[i]));
+}
+
+static void eval_block(const eval_ctx *ctx, char *scratch, dim_t start, size_t n) {
+    const em_jit_prog *p = ctx->p;
+    const void *val[256];
+    const void **vals = p->ninstr <= 256 ? val : malloc(sizeof(void *) * (size_t)p->ninstr);
+    if (!vals) abort(); /* cannot happen for programs within the flush limits */
+    for (int k = 0; k < p->ninstr; k++) {
+        const em_jit_instr *in = &p->instr[k];
+        af_dtype t = (af_dtype)in->type;
+        char *slot = scratch + ctx->slot_off[k];
+        if (in->leaf >= 0) {
+            const em_node *leaf = p->leaves[in->leaf];
+            if (leaf->op == EM_OP_SCALAR) {
+                size_t bs = em_cpu_block_size(t);
+                scalar_store(slot, t, &leaf->val);
+                for (size_t j = 1; j < n; j++)
+                    memcpy(slot + j * bs, slot, bs);
+            } else if (leaf->op == EM_OP_BUF) {
+                size_t es = em_dtype_size(t);
+                const char *base = (const char *)leaf->buf->ptr;
+                if (p->linear) {
+                    const char *src = base + (size_t)(leaf->offset + start) * es;
+                    if (t != f16) {
+                        vals[k] = src; /* read in place: no copy */
+                        continue;
+                    }
+                    load_elems(slot, src, t, n);
+                } else {
+                    dim_t c[4];
+                    coords_of(p->dims, start, c);
+                    char tmp[16];
+                    for (size_t j = 0; j < n; j++) {
+                        dim_t off = leaf->offset + c[0] * leaf->strides[0] +
+                                    c[1] * leaf->strides[1] + c[2] * leaf->strides[2] +
+                                    c[3] * leaf->strides[3];
+                        memcpy(tmp, base + (size_t)off * es, es);
+                        load_elems(slot + j * em_cpu_block_size(t), tmp, t, 1);
+                        coords_next(p->dims, c);
+                    }
+                }
+            } else {
+                gen_block(leaf, p->dims, start, n, slot);
+            }
+            vals[k] = slot;
+            continue;
+        }
+        if (in->op == EM_OP_CAST) {
+            af_dtype src = (af_dtype)p->instr[in->arg[0]].type;
+            em_cpu_casts[src][t](slot, vals[in->arg[0]], n);
+        } else {
+            /* Operand dtype: for SELECT the value operands, else the first operand. */
+            int tk = in->op == EM_OP_SELECT ? in->arg[1] : in->arg[0];
+            af_dtype ot = (af_dtype)p->instr[tk].type;
+            const void *args[3] = {NULL, NULL, NULL};
+            for (int a = 0; a < in->nargs; a++)
+                args[a] = vals[in->arg[a]];
+            em_cpu_ops[in->op][ot](slot, args, n);
+        }
+        if (t == f16) round_half_block((float *)slot, n);
+        vals[k] = slot;
+    }
+    for (int o = 0; o < p->nout; o++) {
+        int k = p->out[o];
+        af_dtype t = (af_dtype)p->instr[k].type;
+        size_t es = em_dtype_size(t);
+        char *dst = (char *)ctx->outs[o] + (size_t)start * es;
+        if (t == f16) {
+            const float *s = vals[k];
+            uint16_t *d = (uint16_t *)dst;
+            for (size_t j = 0; j < n; j++)
+                d[j] = em_float_to_half(s[j]);
+        } else {
+            memcpy(dst, vals[k], n * es);
+        }
+    }
+    if (vals != val) free(vals);
+}
+
+af_err em_cpu_jit_eval(int dev, const em_jit_prog *prog, void *const *outs) {
+    (void)dev;
+    eval_ctx ctx = {.p = prog, .outs = outs};
+    ctx.slot_off = malloc(sizeof(size_t) * (size_t)prog->ninstr);
+    if (!ctx.slot_off) return AF_ERR_NO_MEM;
+    size_t off = 0;
+    for (int k = 0; k < prog->ninstr; k++) {
+        ctx.slot_off[k] = off;
+        off += ((em_cpu_block_size((af_dtype)prog->instr[k].type) * EM_CPU_BLOCK + 63) & ~63u);
+    }
+    ctx.scratch_bytes = off;
+    dim_t total = prog->elements;
+    dim_t nblocks = (total + EM_CPU_BLOCK - 1) / EM_CPU_BLOCK;
+    int failed = 0;
+    /* Small arrays run on the calling thread: waking the pool costs more than the work. */
+#pragma omp parallel if (total > 32 * EM_CPU_BLOCK) reduction(| : failed)
+    {
+        char *scratch = aligned_alloc(64, ctx.scratch_bytes ? ctx.scratch_bytes : 64);
+        /* Every thread must reach the worksharing loop, so a failed allocation skips blocks
+         * instead of the loop. */
+#pragma omp for schedule(static)
+        for (dim_t b = 0; b < nblocks; b++) {
+            if (!scratch) {
+                failed = 1;
+                continue;
+            }
+            dim_t start = b * EM_CPU_BLOCK;
+            size_t n = (size_t)(total - start < EM_CPU_BLOCK ? total - start : EM_CPU_BLOCK);
+            eval_block(&ctx, scratch, start, n);
+        }
+        free(scratch);
+    }
+    free(ctx.slot_off);
+    return failed ? AF_ERR_NO_MEM : AF_SUCCESS;
+}

@@ -1,0 +1,314 @@
+#include "array.h"
+
+#include "dev.h"
+#include "err.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Array headers are never returned to the C heap while the library runs. A released header gets a
+ * dead tag and waits in a FIFO of EM_HANDLE_QUARANTINE entries before reuse, so a stale handle is
+ * caught as AF_ERR_INVALID_ARRAY (rather than read after free) until thousands of newer arrays
+ * have come and gone. */
+#define EM_HANDLE_QUARANTINE 4096
+
+static pthread_mutex_t em_handle_lock = PTHREAD_MUTEX_INITIALIZER;
+static em_array *em_free_head, *em_free_tail;
+static size_t em_free_count;
+
+uint32_t em_array_magic(void) {
+    return EM_ARRAY_MAGIC_BASE | (uint32_t)em_backend_self.id;
+}
+
+static em_array *header_new(void) {
+    em_array *a = NULL;
+    pthread_mutex_lock(&em_handle_lock);
+    if (em_free_count > EM_HANDLE_QUARANTINE) {
+        a = em_free_head;
+        em_free_head = a->next_free;
+        if (!em_free_head) em_free_tail = NULL;
+        em_free_count--;
+    }
+    pthread_mutex_unlock(&em_handle_lock);
+    if (!a) a = malloc(sizeof(*a));
+    if (a) memset(a, 0, sizeof(*a));
+    return a;
+}
+
+void em_array_free(em_array *a) {
+    if (!a) return;
+    if (a->node) em_node_release(a->node);
+    if (a->buf) em_buf_release(a->buf);
+    a->node = NULL;
+    a->buf = NULL;
+    a->magic = EM_ARRAY_MAGIC_DEAD;
+    a->next_free = NULL;
+    pthread_mutex_lock(&em_handle_lock);
+    if (em_free_tail) em_free_tail->next_free = a;
+    else em_free_head = a;
+    em_free_tail = a;
+    em_free_count++;
+    pthread_mutex_unlock(&em_handle_lock);
+}
+
+af_err em_array_get(const char *fn, int pos, const void *handle, em_array **out) {
+    const em_array *a = handle;
+    if (!a) return em_err(AF_ERR_ARG, fn, "argument %d is a NULL array handle", pos);
+    uint32_t magic = a->magic;
+    if (magic == em_array_magic()) {
+        *out = (em_array *)a;
+        return AF_SUCCESS;
+    }
+    if ((magic & 0xffffff00u) == EM_ARRAY_MAGIC_BASE)
+        return em_err(AF_ERR_ARR_BKND_MISMATCH, fn,
+                      "argument %d belongs to another backend than %s", pos,
+                      em_backend_self.name);
+    return em_err(AF_ERR_INVALID_ARRAY, fn, "argument %d is not a live array (released?)", pos);
+}
+
+unsigned em_dims_ndims(const dim_t d[4]) {
+    if (em_dims_elements(d) == 0) return 0;
+    for (unsigned n = 4; n > 1; n--)
+        if (d[n - 1] != 1) return n;
+    return 1;
+}
+
+void em_dims_dense_strides(const dim_t dims[4], dim_t strides[4]) {
+    strides[0] = 1;
+    for (int i = 1; i < 4; i++)
+        strides[i] = strides[i - 1] * dims[i - 1];
+}
+
+af_err em_dims_from_user(const char *fn, int pos, unsigned ndims, const dim_t *dims,
+                         dim_t out[4]) {
+    if (ndims < 1 || ndims > 4)
+        return em_err(AF_ERR_ARG, fn, "argument %d: ndims is %u, must be 1..4", pos, ndims);
+    if (!dims) return em_err(AF_ERR_ARG, fn, "argument %d: dims is NULL", pos + 1);
+    dim_t total = 1;
+    for (int i = 0; i < 4; i++) {
+        dim_t d = (unsigned)i < ndims ? dims[i] : 1;
+        if (d < 0)
+            return em_err(AF_ERR_SIZE, fn, "argument %d: dims[%d] = %lld is negative", pos + 1, i,
+                          (long long)d);
+        if (d > 0 && total > ((dim_t)1 << 48) / d)
+            return em_err(AF_ERR_SIZE, fn, "argument %d: %lld elements overflow", pos + 1,
+                          (long long)total * (long long)d);
+        total *= d;
+        out[i] = d;
+    }
+    return AF_SUCCESS;
+}
+
+bool em_array_is_dense(const em_array *a) {
+    dim_t expect = 1;
+    for (int d = 0; d < 4; d++) {
+        if (a->dims[d] != 1 && a->strides[d] != expect) return false;
+        expect *= a->dims[d];
+    }
+    return true;
+}
+
+af_err em_array_from_node(em_node *node, em_array **out) {
+    em_array *a = header_new();
+    if (!a) {
+        em_node_release(node);
+        return em_err(AF_ERR_NO_MEM, __func__, "out of host memory for an array header");
+    }
+    a->magic = em_array_magic();
+    a->type = (af_dtype)node->type;
+    a->dev = em_dev_active();
+    memcpy(a->dims, node->dims, sizeof(a->dims));
+    em_dims_dense_strides(a->dims, a->strides);
+    a->node = node;
+    *out = a;
+    return AF_SUCCESS;
+}
+
+af_err em_array_from_buf(em_buf *buf, af_dtype type, const dim_t dims[4], const dim_t *strides,
+                         dim_t offset, int dev, em_array **out) {
+    em_array *a = header_new();
+    if (!a) {
+        em_buf_release(buf);
+        return em_err(AF_ERR_NO_MEM, __func__, "out of host memory for an array header");
+    }
+    a->magic = em_array_magic();
+    a->type = type;
+    a->dev = dev;
+    memcpy(a->dims, dims, sizeof(a->dims));
+    if (strides) memcpy(a->strides, strides, sizeof(a->strides));
+    else em_dims_dense_strides(dims, a->strides);
+    a->offset = offset;
+    a->buf = buf;
+    *out = a;
+    return AF_SUCCESS;
+}
+
+af_err em_array_alloc(af_dtype type, const dim_t dims[4], em_array **out) {
+    em_buf *buf = NULL;
+    int dev = em_dev_active();
+    af_err err = em_buf_alloc(dev, (size_t)em_dims_elements(dims) * em_dtype_size(type), &buf);
+    if (err != AF_SUCCESS) return err;
+    return em_array_from_buf(buf, type, dims, NULL, 0, dev, out);
+}
+
+af_err em_array_share(const em_array *a, em_array **out) {
+    em_array *b = header_new();
+    if (!b) return em_err(AF_ERR_NO_MEM, __func__, "out of host memory for an array header");
+    *b = *a;
+    b->next_free = NULL;
+    if (b->buf) em_buf_retain(b->buf);
+    if (b->node) em_node_retain(b->node);
+    *out = b;
+    return AF_SUCCESS;
+}
+
+af_err em_array_eval_many(em_array **arrays, int n) {
+    /* Group the lazy arrays by dims; each group becomes one program. */
+    af_err err = AF_SUCCESS;
+    bool done[EM_JIT_MAX_OUTPUTS] = {false};
+    for (int start = 0; start < n; start += EM_JIT_MAX_OUTPUTS) {
+        int cnt = n - start < EM_JIT_MAX_OUTPUTS ? n - start : EM_JIT_MAX_OUTPUTS;
+        memset(done, 0, sizeof(done));
+        for (int i = 0; i < cnt; i++) {
+            em_array *lead = arrays[start + i];
+            if (done[i] || !lead->node) continue;
+            em_node *roots[EM_JIT_MAX_OUTPUTS];
+            em_array *members[EM_JIT_MAX_OUTPUTS];
+            int m = 0;
+            for (int j = i; j < cnt; j++) {
+                em_array *x = arrays[start + j];
+                if (done[j] || !x->node || memcmp(x->dims, lead->dims, sizeof(x->dims)) != 0 ||
+                    x->dev != lead->dev)
+                    continue;
+                /* The same array twice in the list is evaluated once. */
+                bool dup = false;
+                for (int k = 0; k < m; k++)
+                    if (members[k] == x) dup = true;
+                done[j] = true;
+                if (dup) continue;
+                roots[m] = x->node;
+                members[m++] = x;
+            }
+            em_buf *bufs[EM_JIT_MAX_OUTPUTS] = {0};
+            void *ptrs[EM_JIT_MAX_OUTPUTS];
+            em_jit_prog prog;
+            for (int k = 0; k < m; k++) {
+                size_t bytes =
+                    (size_t)em_array_elements(members[k]) * em_dtype_size(members[k]->type);
+                err = em_buf_alloc(lead->dev, bytes, &bufs[k]);
+                if (err != AF_SUCCESS) goto group_fail;
+                ptrs[k] = bufs[k]->ptr;
+            }
+            if (em_array_elements(lead) > 0) {
+                err = em_jit_prog_build(roots, m, &prog);
+                if (err != AF_SUCCESS) goto group_fail;
+                err = em_backend_self.jit_eval(lead->dev, &prog, ptrs);
+                em_jit_prog_free(&prog);
+                if (err != AF_SUCCESS) goto group_fail;
+            }
+            for (int k = 0; k < m; k++) {
+                em_array *x = members[k];
+                em_node_release(x->node);
+                x->node = NULL;
+                x->buf = bufs[k];
+                x->offset = 0;
+                em_dims_dense_strides(x->dims, x->strides);
+            }
+            continue;
+        group_fail:
+            for (int k = 0; k < m; k++)
+                em_buf_release(bufs[k]);
+            return err;
+        }
+    }
+    return err;
+}
+
+af_err em_array_eval(em_array *a) {
+    if (!a->node) return AF_SUCCESS;
+    return em_array_eval_many(&a, 1);
+}
+
+af_err em_array_make_unique(em_array *a) {
+    af_err err = em_array_eval(a);
+    if (err != AF_SUCCESS) return err;
+    if (em_buf_refs(a->buf) == 1 && a->offset == 0 && em_array_is_dense(a)) return AF_SUCCESS;
+    em_node *leaf = NULL;
+    err = em_array_node(a, a->dims, &leaf);
+    if (err != AF_SUCCESS) return err;
+    em_buf *old = a->buf;
+    a->buf = NULL;
+    a->node = leaf;
+    err = em_array_eval(a);
+    if (err != AF_SUCCESS) {
+        /* Leave the array as it was. */
+        em_node_release(a->node);
+        a->node = NULL;
+        a->buf = old;
+        return err;
+    }
+    em_buf_release(old);
+    return AF_SUCCESS;
+}
+
+af_err em_array_node(const em_array *a, const dim_t dims[4], em_node **out) {
+    bool same = memcmp(a->dims, dims, sizeof(a->dims)) == 0;
+    if (a->node && same) {
+        em_node_retain(a->node);
+        *out = a->node;
+        return AF_SUCCESS;
+    }
+    if (a->node) {
+        /* A lazy tree viewed with broadcast dims: materialise it first, since every node of a
+         * tree carries the output's dims. */
+        af_err err = em_array_eval((em_array *)a);
+        if (err != AF_SUCCESS) return err;
+    }
+    dim_t strides[4];
+    for (int d = 0; d < 4; d++)
+        strides[d] = (a->dims[d] == 1 && dims[d] != 1) ? 0 : a->strides[d];
+    em_node *n = em_node_buf(a->buf, a->type, dims, strides, a->offset);
+    if (!n) return em_err(AF_ERR_NO_MEM, __func__, "out of host memory for a JIT node");
+    *out = n;
+    return AF_SUCCESS;
+}
+
+af_err em_array_from_op(em_node *node, int dev, em_array **out) {
+    em_array *a = NULL;
+    af_err err = em_array_from_node(node, &a);
+    if (err != AF_SUCCESS) return err;
+    a->dev = dev;
+    if (!em_manual_eval() && em_node_needs_flush(a->node, dev)) {
+        err = em_array_eval(a);
+        if (err != AF_SUCCESS) {
+            em_array_free(a);
+            return err;
+        }
+    }
+    *out = a;
+    return AF_SUCCESS;
+}
+
+af_err em_array_read(em_array *a, void *host) {
+    af_err err = em_array_eval(a);
+    if (err != AF_SUCCESS) return err;
+    size_t bytes = (size_t)em_array_elements(a) * em_dtype_size(a->type);
+    if (bytes == 0) return AF_SUCCESS;
+    if (em_array_is_dense(a))
+        return em_backend_self.copy_d2h(a->dev, host,
+                                        (char *)a->buf->ptr + a->offset * em_dtype_size(a->type),
+                                        bytes);
+    /* A strided view: gather it densely through the JIT, then copy. */
+    em_array tmp = *a;
+    em_node *leaf = NULL;
+    err = em_array_node(a, a->dims, &leaf);
+    if (err != AF_SUCCESS) return err;
+    tmp.buf = NULL;
+    tmp.node = leaf;
+    err = em_array_eval(&tmp);
+    if (err == AF_SUCCESS) err = em_backend_self.copy_d2h(a->dev, host, tmp.buf->ptr, bytes);
+    if (tmp.node) em_node_release(tmp.node);
+    if (tmp.buf) em_buf_release(tmp.buf);
+    return err;
+}

@@ -1,0 +1,81 @@
+/* The array object behind an af_array handle. */
+#ifndef EM_CORE_ARRAY_H
+#define EM_CORE_ARRAY_H
+
+#include "dtype.h"
+#include "jit.h"
+#include "mem.h"
+
+/* The tag is per backend, so a handle from another backend library is told apart from a released
+ * or foreign pointer (AF_ERR_ARR_BKND_MISMATCH versus AF_ERR_INVALID_ARRAY). */
+#define EM_ARRAY_MAGIC_BASE 0x454d4200u /* "EMB" then the backend id */
+#define EM_ARRAY_MAGIC_DEAD 0xdeadbeefu
+
+/* An array is either evaluated (buf set; dims, strides and offset describe a view of it) or lazy
+ * (node set). Several arrays may share one buffer; writes go through em_array_make_unique, which
+ * copies first when the buffer is shared (copy on write). */
+typedef struct em_array {
+    uint32_t magic;
+    af_dtype type;
+    int dev;
+    dim_t dims[4];
+    dim_t strides[4];
+    dim_t offset;
+    em_buf *buf;
+    em_node *node;
+    struct em_array *next_free;
+} em_array;
+
+uint32_t em_array_magic(void);
+
+/* Looks up a handle passed as argument `pos` of `fn`. Errors: AF_ERR_ARG for NULL,
+ * AF_ERR_ARR_BKND_MISMATCH for another backend's array, AF_ERR_INVALID_ARRAY otherwise. */
+af_err em_array_get(const char *fn, int pos, const void *handle, em_array **out);
+#define EM_GET(var, handle, pos) EM_TRY(em_array_get(__func__, (pos), (handle), &(var)))
+
+/* A new array that takes over the caller's reference to `node` (lazy). */
+af_err em_array_from_node(em_node *node, em_array **out);
+/* A new array over `buf` (takes over the caller's reference), dense unless strides given. */
+af_err em_array_from_buf(em_buf *buf, af_dtype type, const dim_t dims[4], const dim_t *strides,
+                         dim_t offset, int dev, em_array **out);
+/* A new dense array with fresh, uninitialised storage. */
+af_err em_array_alloc(af_dtype type, const dim_t dims[4], em_array **out);
+/* A new handle that shares a's buffer or node (af_retain_array). */
+af_err em_array_share(const em_array *a, em_array **out);
+void em_array_free(em_array *a);
+
+static inline dim_t em_dims_elements(const dim_t d[4]) {
+    return d[0] * d[1] * d[2] * d[3];
+}
+static inline dim_t em_array_elements(const em_array *a) {
+    return em_dims_elements(a->dims);
+}
+unsigned em_dims_ndims(const dim_t d[4]);
+void em_dims_dense_strides(const dim_t dims[4], dim_t strides[4]);
+/* Checks user dims (ndims 1..4, each >= 0, product fits) and fills a 4-D dims array. */
+af_err em_dims_from_user(const char *fn, int pos, unsigned ndims, const dim_t *dims,
+                         dim_t out[4]);
+
+/* True when the array's elements are contiguous in column-major order (offset allowed). */
+bool em_array_is_dense(const em_array *a);
+
+/* Evaluates a lazy array into a fresh dense buffer. No-op when already evaluated. */
+af_err em_array_eval(em_array *a);
+/* Evaluates several arrays in one program where their dims agree. */
+af_err em_array_eval_many(em_array **arrays, int n);
+/* Makes the array own a dense buffer with offset 0 that no other array shares: evaluates, then
+ * copies if the buffer is shared, a view or offset. Used before writes and device-pointer hand
+ * out. */
+af_err em_array_make_unique(em_array *a);
+
+/* A new reference to a node that computes the array's value (a BUF leaf for evaluated arrays),
+ * viewed with `dims`: dims of 1 in the array may be broadcast to larger dims. */
+af_err em_array_node(const em_array *a, const dim_t dims[4], em_node **out);
+
+/* Wraps a fresh node into an output array, evaluating at once if a flush rule says so. */
+af_err em_array_from_op(em_node *node, int dev, em_array **out);
+
+/* Copies the array's elements to host memory in column-major order. */
+af_err em_array_read(em_array *a, void *host);
+
+#endif

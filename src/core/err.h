@@ -1,0 +1,34 @@
+/* The error mechanism: every public function returns af_err and leaves a thread-local message
+ * naming the function, the argument and the reason. */
+#ifndef EM_CORE_ERR_H
+#define EM_CORE_ERR_H
+
+#include <af/defines.h>
+
+/* Records `code` with a message "fn: <formatted reason>" for the calling thread and returns
+ * `code`. With AF_PRINT_ERRORS=1 in the environment the message is also printed to stderr. */
+af_err em_err(af_err code, const char *fn, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The calling thread's last message ("" when none). */
+const char *em_err_message(void);
+const char *em_err_string(af_err code);
+
+/* Single-exit helpers for functions that declare `af_err err` and a `fail:` label. */
+#define EM_FAIL(code, ...)                                                                         \
+    do {                                                                                           \
+        err = em_err((code), __func__, __VA_ARGS__);                                               \
+        goto fail;                                                                                 \
+    } while (0)
+#define EM_TRY(expr)                                                                               \
+    do {                                                                                           \
+        err = (expr);                                                                              \
+        if (err != AF_SUCCESS) goto fail;                                                          \
+    } while (0)
+#define EM_ARG_NULL(ptr, pos)                                                                      \
+    do {                                                                                           \
+        if ((ptr) == NULL)                                                                         \
+            EM_FAIL(AF_ERR_ARG, "argument %d (%s) is NULL", (pos), #ptr);                          \
+    } while (0)
+
+#endif

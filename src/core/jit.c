@@ -1,0 +1,231 @@
+#include "jit.h"
+
+#include "err.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const uint8_t em_op_arities[] = {
+#define X(name, arity) [EM_OP_##name] = arity,
+    EM_JIT_OPS(X)
+#undef X
+};
+static const char *const em_op_names[] = {
+#define X(name, arity) [EM_OP_##name] = #name,
+    EM_JIT_OPS(X)
+#undef X
+};
+
+int em_op_arity(em_op op) {
+    return em_op_arities[op];
+}
+const char *em_op_name(em_op op) {
+    return em_op_names[op];
+}
+
+em_node *em_node_new(em_op op, af_dtype type, const dim_t dims[4]) {
+    em_node *n = calloc(1, sizeof(*n));
+    if (!n) return NULL;
+    atomic_init(&n->refs, 1);
+    n->op = (uint16_t)op;
+    n->type = (uint8_t)type;
+    memcpy(n->dims, dims, sizeof(n->dims));
+    n->hash = em_hash_mix(em_hash_mix(EM_HASH_SEED, (uint64_t)op), (uint64_t)type);
+    return n;
+}
+
+em_node *em_node_op(em_op op, af_dtype type, const dim_t dims[4], em_node *const *child) {
+    em_node *n = em_node_new(op, type, dims);
+    if (!n) return NULL;
+    n->nchild = (uint8_t)em_op_arity(op);
+    uint16_t h = 0;
+    for (int i = 0; i < n->nchild; i++) {
+        em_node *c = child[i];
+        em_node_retain(c);
+        n->child[i] = c;
+        if (c->height > h) h = c->height;
+        n->nleaf += c->nleaf;
+        n->leaf_bytes += c->leaf_bytes;
+        n->hash = em_hash_mix(n->hash, c->hash);
+    }
+    n->height = (uint16_t)(h + 1);
+    return n;
+}
+
+em_node *em_node_buf(em_buf *buf, af_dtype type, const dim_t dims[4], const dim_t strides[4],
+                     dim_t offset) {
+    em_node *n = em_node_new(EM_OP_BUF, type, dims);
+    if (!n) return NULL;
+    em_buf_retain(buf);
+    n->buf = buf;
+    memcpy(n->strides, strides, sizeof(n->strides));
+    n->offset = offset;
+    n->nleaf = 1;
+    n->leaf_bytes = buf->bytes;
+    return n;
+}
+
+em_node *em_node_scalar(af_dtype type, const dim_t dims[4], em_scalar val) {
+    em_node *n = em_node_new(EM_OP_SCALAR, type, dims);
+    if (!n) return NULL;
+    n->val = val;
+    n->nleaf = 1;
+    return n;
+}
+
+void em_node_release(em_node *n) {
+    /* Iterative over a small explicit stack so a long chain cannot overflow the C stack. */
+    em_node *stack[64];
+    int top = 0;
+    stack[top++] = n;
+    while (top > 0) {
+        em_node *cur = stack[--top];
+        if (!cur) continue;
+        if (atomic_fetch_sub_explicit(&cur->refs, 1, memory_order_acq_rel) != 1) continue;
+        for (int i = 0; i < cur->nchild; i++) {
+            if (top < 64) stack[top++] = cur->child[i];
+            else em_node_release(cur->child[i]);
+        }
+        if (cur->buf) em_buf_release(cur->buf);
+        free(cur);
+    }
+}
+
+bool em_node_needs_flush(const em_node *n, int dev) {
+    if (n->height >= EM_JIT_MAX_HEIGHT || n->nleaf >= EM_JIT_MAX_LEAVES) return true;
+    return n->leaf_bytes > 0 && em_mem_pressure(dev) > em_mem_get_pressure_threshold();
+}
+
+/* Post-order walk that numbers each distinct node once. An open-addressing table maps node
+ * pointers to instruction indices so shared subtrees (a*a) are computed once; the table and the
+ * instruction list grow as needed. */
+typedef struct {
+    em_jit_prog *p;
+    const em_node **seen;
+    int *idx;
+    size_t mask, used, cap;
+} prog_builder;
+
+static size_t builder_slot(const prog_builder *b, const em_node *n) {
+    size_t i = (((uintptr_t)n >> 4) * 0x9e3779b97f4a7c15ull) & b->mask;
+    while (b->seen[i] && b->seen[i] != n)
+        i = (i + 1) & b->mask;
+    return i;
+}
+
+static bool builder_grow(prog_builder *b) {
+    size_t tab = (b->mask + 1) * 2;
+    const em_node **seen = calloc(tab, sizeof(*seen));
+    int *idx = calloc(tab, sizeof(*idx));
+    if (!seen || !idx) {
+        free(seen);
+        free(idx);
+        return false;
+    }
+    prog_builder nb = {.p = b->p, .seen = seen, .idx = idx, .mask = tab - 1};
+    for (size_t i = 0; i <= b->mask; i++) {
+        if (!b->seen[i]) continue;
+        size_t s = builder_slot(&nb, b->seen[i]);
+        seen[s] = b->seen[i];
+        idx[s] = b->idx[i];
+    }
+    free(b->seen);
+    free(b->idx);
+    b->seen = seen;
+    b->idx = idx;
+    b->mask = tab - 1;
+    size_t cap = b->cap * 2;
+    em_jit_instr *instr = realloc(b->p->instr, cap * sizeof(*instr));
+    if (!instr) return false;
+    b->p->instr = instr;
+    const em_node **leaves = realloc((void *)b->p->leaves, cap * sizeof(*leaves));
+    if (!leaves) return false;
+    b->p->leaves = leaves;
+    b->cap = cap;
+    return true;
+}
+
+static int builder_visit(prog_builder *b, const em_node *n) {
+    size_t slot = builder_slot(b, n);
+    if (b->seen[slot]) return b->idx[slot];
+    em_jit_instr ins = {.op = n->op, .type = n->type, .nargs = n->nchild, .leaf = -1};
+    for (int i = 0; i < n->nchild; i++) {
+        ins.arg[i] = builder_visit(b, n->child[i]);
+        if (ins.arg[i] < 0) return -1;
+    }
+    if ((b->used + 1) * 2 > b->mask + 1 || (size_t)b->p->ninstr + 1 > b->cap)
+        if (!builder_grow(b)) return -1;
+    em_jit_prog *p = b->p;
+    /* Every node without children is a parameter of the program: buffers, scalars and the
+     * generators, whose settings (range dim, iota dims) are read from the leaf. */
+    if (n->nchild == 0) {
+        ins.leaf = p->nleaf;
+        p->leaves[p->nleaf++] = n;
+    }
+    int me = p->ninstr++;
+    p->instr[me] = ins;
+    slot = builder_slot(b, n);
+    b->seen[slot] = n;
+    b->idx[slot] = me;
+    b->used++;
+    return me;
+}
+
+static bool leaf_is_linear(const em_node *n) {
+    if (n->op != EM_OP_BUF) return true;
+    dim_t expect = 1;
+    for (int d = 0; d < 4; d++) {
+        if (n->dims[d] != 1 && n->strides[d] != expect) return false;
+        expect *= n->dims[d];
+    }
+    return true;
+}
+
+af_err em_jit_prog_build(em_node *const *roots, int n, em_jit_prog *out) {
+    memset(out, 0, sizeof(*out));
+    if (n < 1 || n > EM_JIT_MAX_OUTPUTS)
+        return em_err(AF_ERR_ARG, __func__, "%d outputs, 1..%d allowed", n, EM_JIT_MAX_OUTPUTS);
+    prog_builder b = {.p = out, .mask = 63, .cap = 32};
+    b.seen = calloc(b.mask + 1, sizeof(*b.seen));
+    b.idx = calloc(b.mask + 1, sizeof(*b.idx));
+    out->instr = calloc(b.cap, sizeof(*out->instr));
+    out->leaves = calloc(b.cap, sizeof(*out->leaves));
+    af_err err = AF_SUCCESS;
+    if (!b.seen || !b.idx || !out->instr || !out->leaves) goto oom;
+    memcpy(out->dims, roots[0]->dims, sizeof(out->dims));
+    out->elements = out->dims[0] * out->dims[1] * out->dims[2] * out->dims[3];
+    for (int i = 0; i < n; i++) {
+        out->out[i] = builder_visit(&b, roots[i]);
+        if (out->out[i] < 0) goto oom;
+        out->nout++;
+    }
+    out->linear = true;
+    for (int i = 0; i < out->nleaf; i++)
+        if (!leaf_is_linear(out->leaves[i])) out->linear = false;
+    uint64_t key = em_hash_mix(EM_HASH_SEED, out->linear);
+    for (int i = 0; i < out->ninstr; i++) {
+        const em_jit_instr *in = &out->instr[i];
+        key = em_hash_mix(key, (uint64_t)in->op | (uint64_t)in->type << 16 |
+                                   (uint64_t)in->nargs << 24);
+        for (int a = 0; a < in->nargs; a++)
+            key = em_hash_mix(key, (uint64_t)in->arg[a]);
+    }
+    for (int i = 0; i < out->nout; i++)
+        key = em_hash_mix(key, (uint64_t)out->out[i]);
+    out->key = key;
+    goto done;
+oom:
+    err = em_err(AF_ERR_NO_MEM, __func__, "out of host memory building a JIT program");
+done:
+    free(b.seen);
+    free(b.idx);
+    if (err != AF_SUCCESS) em_jit_prog_free(out);
+    return err;
+}
+
+void em_jit_prog_free(em_jit_prog *p) {
+    free(p->instr);
+    free((void *)p->leaves);
+    p->instr = NULL;
+    p->leaves = NULL;
+}

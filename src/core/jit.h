@@ -1,0 +1,104 @@
+/* The JIT graph. Element-wise work builds a tree of nodes instead of running. A tree is turned
+ * into a linear program (em_jit_prog) that a backend evaluates in one pass over memory. */
+#ifndef EM_CORE_JIT_H
+#define EM_CORE_JIT_H
+
+#include "dtype.h"
+#include "jit_ops.h"
+#include "mem.h"
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+typedef union {
+    double f[2]; /* real, imaginary (floating and complex dtypes) */
+    int64_t i;   /* signed integer dtypes and b8 */
+    uint64_t u;  /* unsigned integer dtypes */
+} em_scalar;
+
+/* Every node of a tree has the dims of the tree's output; broadcasting lives in BUF leaves, whose
+ * stride is 0 along a broadcast dimension. */
+typedef struct em_node {
+    atomic_int refs;
+    uint16_t op;     /* em_op */
+    uint8_t type;    /* af_dtype of the node's value */
+    uint8_t nchild;
+    uint16_t height; /* leaves are 0 */
+    uint32_t nleaf;  /* BUF and SCALAR leaves below, counting repeats: bounds parameter size */
+    uint64_t hash;   /* structural: ops, types and leaf kinds, never pointers or values */
+    size_t leaf_bytes; /* bytes of the buffers below, counting repeats: memory pressure */
+    dim_t dims[4];
+    struct em_node *child[3];
+    /* EM_OP_BUF */
+    em_buf *buf;
+    dim_t strides[4];
+    dim_t offset;
+    /* EM_OP_SCALAR */
+    em_scalar val;
+    /* generators: RANGE uses iparam[0] (dim); IOTA uses gparam (the unit dims) */
+    int iparam;
+    dim_t gparam[4];
+} em_node;
+
+/* Flush rules: a new node whose tree crosses one of these is evaluated at once.
+ *  - height: deep trees blow up register use and compile time;
+ *  - leaves: each leaf is a kernel parameter, and CUDA caps parameters at 4 KiB;
+ *  - memory pressure: a lazy tree keeps its leaves alive, so when the manager holds more than the
+ *    threshold fraction of device memory, trees are evaluated to let their inputs go. */
+#define EM_JIT_MAX_HEIGHT 24
+#define EM_JIT_MAX_LEAVES 48
+
+em_node *em_node_new(em_op op, af_dtype type, const dim_t dims[4]);
+/* A node over children (arity from the op table); takes a new reference to each child. */
+em_node *em_node_op(em_op op, af_dtype type, const dim_t dims[4], em_node *const *child);
+em_node *em_node_buf(em_buf *buf, af_dtype type, const dim_t dims[4], const dim_t strides[4],
+                     dim_t offset);
+em_node *em_node_scalar(af_dtype type, const dim_t dims[4], em_scalar val);
+static inline void em_node_retain(em_node *n) {
+    atomic_fetch_add_explicit(&n->refs, 1, memory_order_relaxed);
+}
+void em_node_release(em_node *n);
+/* True when a tree rooted at n must be evaluated now (the flush rules above). */
+bool em_node_needs_flush(const em_node *n, int dev);
+
+/* A program: the tree(s) in post-order, each distinct node once. */
+typedef struct {
+    uint16_t op;
+    uint8_t type;
+    uint8_t nargs;
+    int32_t arg[3]; /* indices of earlier instructions */
+    int32_t leaf;   /* index into leaves for BUF and SCALAR, else -1 */
+} em_jit_instr;
+
+#define EM_JIT_MAX_OUTPUTS 16
+
+typedef struct em_jit_prog {
+    int ninstr;
+    em_jit_instr *instr;
+    int nleaf;
+    const em_node **leaves; /* BUF and SCALAR nodes: the kernel's parameters */
+    int nout;
+    int out[EM_JIT_MAX_OUTPUTS]; /* instruction index of each output */
+    dim_t dims[4];
+    dim_t elements;
+    /* Every BUF leaf is dense with the output's dims: index = linear position (plus offset). */
+    bool linear;
+    /* Structural key for kernel caches: equal keys mean the same generated code. */
+    uint64_t key;
+} em_jit_prog;
+
+/* Builds the program for `n` roots of equal dims. Free with em_jit_prog_free. */
+af_err em_jit_prog_build(em_node *const *roots, int n, em_jit_prog *out);
+void em_jit_prog_free(em_jit_prog *p);
+
+/* 64-bit FNV-1a step, the hash used for structural keys. */
+static inline uint64_t em_hash_mix(uint64_t h, uint64_t v) {
+    for (int i = 0; i < 8; i++) {
+        h ^= (v >> (8 * i)) & 0xffu;
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+#define EM_HASH_SEED 0xcbf29ce484222325ull
+
+#endif

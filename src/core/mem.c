@@ -1,0 +1,284 @@
+#include "mem.h"
+
+#include "../backend/backend.h"
+#include "err.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The cache keeps freed pool blocks per device, sorted by capacity, and hands out the smallest
+ * block that fits without wasting more than a quarter of it (best fit). Blocks are not split:
+ * sizes are rounded up to the step size, so nearby requests share blocks. */
+typedef struct {
+    em_buf **free; /* sorted by cap, ascending */
+    size_t nfree, free_cap;
+    em_buf *orphans; /* user-locked pool blocks with no array left */
+    size_t alloc_bytes, alloc_buffers;
+    size_t lock_bytes, lock_buffers;
+    size_t dev_bytes; /* total device memory, for pressure */
+} em_pool;
+
+static em_pool em_pools[EM_MAX_DEVICES];
+static pthread_mutex_t em_mem_lock = PTHREAD_MUTEX_INITIALIZER;
+static size_t em_mem_step = 1024;
+static float em_mem_threshold = 0.85f;
+
+static size_t round_up(size_t bytes) {
+    size_t step = em_mem_step ? em_mem_step : 1;
+    if (bytes == 0) bytes = 1;
+    return (bytes + step - 1) / step * step;
+}
+
+/* Index of the first cached block with cap >= bytes. Caller holds the lock. */
+static size_t pool_lower_bound(const em_pool *p, size_t bytes) {
+    size_t lo = 0, hi = p->nfree;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (p->free[mid]->cap < bytes) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+static em_buf *pool_take(em_pool *p, size_t cap) {
+    size_t i = pool_lower_bound(p, cap);
+    if (i == p->nfree || p->free[i]->cap > cap + cap / 4) return NULL;
+    em_buf *b = p->free[i];
+    memmove(&p->free[i], &p->free[i + 1], (p->nfree - i - 1) * sizeof(em_buf *));
+    p->nfree--;
+    return b;
+}
+
+static bool pool_put(em_pool *p, em_buf *b) {
+    if (p->nfree == p->free_cap) {
+        size_t ncap = p->free_cap ? p->free_cap * 2 : 64;
+        em_buf **nf = realloc(p->free, ncap * sizeof(em_buf *));
+        if (!nf) return false;
+        p->free = nf;
+        p->free_cap = ncap;
+    }
+    size_t i = pool_lower_bound(p, b->cap);
+    memmove(&p->free[i + 1], &p->free[i], (p->nfree - i) * sizeof(em_buf *));
+    p->free[i] = b;
+    p->nfree++;
+    return true;
+}
+
+/* Frees every cached block of pool p. Caller holds the lock. */
+static void pool_drain(int dev, em_pool *p) {
+    for (size_t i = 0; i < p->nfree; i++) {
+        em_buf *b = p->free[i];
+        em_backend_self.mem_free(dev, b->ptr);
+        p->alloc_bytes -= b->cap;
+        p->alloc_buffers--;
+        free(b);
+    }
+    p->nfree = 0;
+}
+
+af_err em_buf_alloc(int dev, size_t bytes, em_buf **out) {
+    size_t cap = round_up(bytes);
+    em_pool *p = &em_pools[dev];
+    pthread_mutex_lock(&em_mem_lock);
+    em_buf *b = pool_take(p, cap);
+    if (b) {
+        p->lock_bytes += b->cap;
+        p->lock_buffers++;
+        pthread_mutex_unlock(&em_mem_lock);
+        atomic_store_explicit(&b->refs, 1, memory_order_relaxed);
+        b->bytes = bytes;
+        b->user_lock = false;
+        *out = b;
+        return AF_SUCCESS;
+    }
+    pthread_mutex_unlock(&em_mem_lock);
+
+    b = calloc(1, sizeof(*b));
+    if (!b) return em_err(AF_ERR_NO_MEM, __func__, "out of host memory for a buffer header");
+    void *ptr = NULL;
+    af_err err = em_backend_self.mem_alloc(dev, cap, &ptr);
+    if (err != AF_SUCCESS) {
+        /* Collect the cache and retry once, as ArrayFire does. */
+        em_mem_gc(dev);
+        err = em_backend_self.mem_alloc(dev, cap, &ptr);
+    }
+    if (err != AF_SUCCESS) {
+        free(b);
+        return em_err(AF_ERR_NO_MEM, __func__, "could not allocate %zu bytes on device %d", cap,
+                      dev);
+    }
+    atomic_init(&b->refs, 1);
+    b->dev = dev;
+    b->origin = EM_BUF_POOL;
+    b->ptr = ptr;
+    b->bytes = bytes;
+    b->cap = cap;
+    pthread_mutex_lock(&em_mem_lock);
+    p->alloc_bytes += cap;
+    p->alloc_buffers++;
+    p->lock_bytes += cap;
+    p->lock_buffers++;
+    pthread_mutex_unlock(&em_mem_lock);
+    *out = b;
+    return AF_SUCCESS;
+}
+
+af_err em_buf_wrap(int dev, void *ptr, size_t bytes, em_buf_origin origin,
+                   void (*release)(void *, void *), void *ctx, em_buf **out) {
+    em_buf *b = calloc(1, sizeof(*b));
+    if (!b) return em_err(AF_ERR_NO_MEM, __func__, "out of host memory for a buffer header");
+    atomic_init(&b->refs, 1);
+    b->dev = dev;
+    b->origin = origin;
+    b->ptr = ptr;
+    b->bytes = bytes;
+    b->cap = bytes;
+    b->release = release;
+    b->release_ctx = ctx;
+    *out = b;
+    return AF_SUCCESS;
+}
+
+/* The last reference is gone: decide the block's fate. */
+static void buf_retire(em_buf *b) {
+    if (b->origin != EM_BUF_POOL) {
+        /* A user-locked adopted pointer stays the user's: Ember forgets it without freeing. */
+        if (!b->user_lock) {
+            if (b->origin == EM_BUF_ADOPTED) {
+                /* Wait for queued work that may still read the block before freeing it. */
+                em_backend_self.dev_sync(b->dev);
+                em_backend_self.adopted_free(b->dev, b->ptr);
+            } else if (b->origin == EM_BUF_DELETER) {
+                em_backend_self.dev_sync(b->dev);
+                b->release(b->ptr, b->release_ctx);
+            }
+        }
+        free(b);
+        return;
+    }
+    em_pool *p = &em_pools[b->dev];
+    pthread_mutex_lock(&em_mem_lock);
+    if (b->user_lock) {
+        b->next = p->orphans;
+        p->orphans = b;
+    } else {
+        p->lock_bytes -= b->cap;
+        p->lock_buffers--;
+        if (!pool_put(p, b)) {
+            em_backend_self.mem_free(b->dev, b->ptr);
+            p->alloc_bytes -= b->cap;
+            p->alloc_buffers--;
+            free(b);
+        }
+    }
+    pthread_mutex_unlock(&em_mem_lock);
+}
+
+void em_buf_release(em_buf *b) {
+    if (!b) return;
+    if (atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1) buf_retire(b);
+}
+
+void em_buf_user_lock(em_buf *b) {
+    b->user_lock = true;
+}
+
+void em_buf_user_unlock(em_buf *b) {
+    b->user_lock = false;
+}
+
+af_err em_mem_alloc_user(int dev, size_t bytes, void **ptr) {
+    em_buf *b = NULL;
+    af_err err = em_buf_alloc(dev, bytes, &b);
+    if (err != AF_SUCCESS) return err;
+    b->user_lock = true;
+    pthread_mutex_lock(&em_mem_lock);
+    b->next = em_pools[dev].orphans;
+    em_pools[dev].orphans = b;
+    pthread_mutex_unlock(&em_mem_lock);
+    atomic_store(&b->refs, 0);
+    *ptr = b->ptr;
+    return AF_SUCCESS;
+}
+
+af_err em_mem_free_user(void *ptr) {
+    pthread_mutex_lock(&em_mem_lock);
+    for (int d = 0; d < EM_MAX_DEVICES; d++) {
+        em_pool *p = &em_pools[d];
+        for (em_buf **link = &p->orphans; *link; link = &(*link)->next) {
+            em_buf *b = *link;
+            if (b->ptr != ptr) continue;
+            *link = b->next;
+            b->user_lock = false;
+            p->lock_bytes -= b->cap;
+            p->lock_buffers--;
+            if (!pool_put(p, b)) {
+                em_backend_self.mem_free(d, b->ptr);
+                p->alloc_bytes -= b->cap;
+                p->alloc_buffers--;
+                free(b);
+            }
+            pthread_mutex_unlock(&em_mem_lock);
+            return AF_SUCCESS;
+        }
+    }
+    pthread_mutex_unlock(&em_mem_lock);
+    return em_err(AF_ERR_ARG, __func__,
+                  "pointer %p was not allocated by af_alloc_device or is no longer locked", ptr);
+}
+
+void em_mem_info_get(int dev, em_mem_info *out) {
+    pthread_mutex_lock(&em_mem_lock);
+    const em_pool *p = &em_pools[dev];
+    out->alloc_bytes = p->alloc_bytes;
+    out->alloc_buffers = p->alloc_buffers;
+    out->lock_bytes = p->lock_bytes;
+    out->lock_buffers = p->lock_buffers;
+    pthread_mutex_unlock(&em_mem_lock);
+}
+
+void em_mem_gc(int dev) {
+    pthread_mutex_lock(&em_mem_lock);
+    pool_drain(dev, &em_pools[dev]);
+    pthread_mutex_unlock(&em_mem_lock);
+}
+
+void em_mem_set_step(size_t bytes) {
+    em_mem_step = bytes ? bytes : 1;
+}
+
+size_t em_mem_get_step(void) {
+    return em_mem_step;
+}
+
+float em_mem_pressure(int dev) {
+    em_pool *p = &em_pools[dev];
+    if (p->dev_bytes == 0) {
+        em_dev_props props;
+        if (em_backend_self.dev_props(dev, &props) != AF_SUCCESS || props.mem_bytes == 0)
+            return 0.f;
+        p->dev_bytes = props.mem_bytes;
+    }
+    return (float)((double)p->lock_bytes / (double)p->dev_bytes);
+}
+
+void em_mem_set_pressure_threshold(float value) {
+    em_mem_threshold = value;
+}
+
+float em_mem_get_pressure_threshold(void) {
+    return em_mem_threshold;
+}
+
+void em_mem_shutdown(void) {
+    pthread_mutex_lock(&em_mem_lock);
+    for (int d = 0; d < EM_MAX_DEVICES; d++) {
+        em_pool *p = &em_pools[d];
+        if (p->nfree) pool_drain(d, p);
+        free(p->free);
+        p->free = NULL;
+        p->free_cap = 0;
+    }
+    pthread_mutex_unlock(&em_mem_lock);
+}

@@ -1,0 +1,75 @@
+/* Buffers and the memory manager. A buffer is a refcounted block of device memory. Pool buffers
+ * come from the per-device caching manager; adopted, borrowed and deleter buffers wrap memory the
+ * user handed over. A buffer goes back to the pool (or is freed) only when no reference remains
+ * and the user lock is clear. */
+#ifndef EM_CORE_MEM_H
+#define EM_CORE_MEM_H
+
+#include <af/defines.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum {
+    EM_BUF_POOL,     /* from the memory manager */
+    EM_BUF_ADOPTED,  /* af_device_array: freed with the backend's native free */
+    EM_BUF_BORROWED, /* Ember extension: never freed by Ember */
+    EM_BUF_DELETER,  /* Ember extension: release(ptr, ctx) called once */
+} em_buf_origin;
+
+typedef struct em_buf {
+    atomic_int refs;
+    int dev;
+    em_buf_origin origin;
+    bool user_lock;
+    void *ptr;
+    size_t bytes; /* bytes asked for */
+    size_t cap;   /* bytes of the block (pool), >= bytes */
+    void (*release)(void *ptr, void *ctx);
+    void *release_ctx;
+    struct em_buf *next; /* free-list or orphan-list link, owned by the manager */
+} em_buf;
+
+#define EM_MAX_DEVICES 16
+
+/* Allocates a pool buffer of at least `bytes` on `dev` with one reference. On failure the manager
+ * collects its cache and retries once before answering AF_ERR_NO_MEM. */
+af_err em_buf_alloc(int dev, size_t bytes, em_buf **out);
+/* Wraps user memory. For EM_BUF_DELETER, `release` is called once when the buffer dies. */
+af_err em_buf_wrap(int dev, void *ptr, size_t bytes, em_buf_origin origin,
+                   void (*release)(void *, void *), void *ctx, em_buf **out);
+static inline void em_buf_retain(em_buf *b) {
+    atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
+}
+void em_buf_release(em_buf *b);
+static inline int em_buf_refs(const em_buf *b) {
+    return atomic_load_explicit(&b->refs, memory_order_relaxed);
+}
+
+/* User locks. A pool buffer whose last reference dies while user-locked stays allocated (and
+ * counted as locked) until em_mem_free_user(ptr) or af_device_gc after an unlock. */
+void em_buf_user_lock(em_buf *b);
+void em_buf_user_unlock(em_buf *b);
+
+/* af_alloc_device(_v2) / af_free_device(_v2): user-locked pool memory with no array. */
+af_err em_mem_alloc_user(int dev, size_t bytes, void **ptr);
+af_err em_mem_free_user(void *ptr);
+
+typedef struct {
+    size_t alloc_bytes, alloc_buffers; /* held by the manager: in use plus cached */
+    size_t lock_bytes, lock_buffers;   /* in use by arrays or locked by the user */
+} em_mem_info;
+
+void em_mem_info_get(int dev, em_mem_info *out);
+/* Frees every cached (unused) block of `dev`. */
+void em_mem_gc(int dev);
+void em_mem_set_step(size_t bytes);
+size_t em_mem_get_step(void);
+/* Fraction of the device's memory the manager holds, for the JIT's memory-pressure flush. */
+float em_mem_pressure(int dev);
+void em_mem_set_pressure_threshold(float value);
+float em_mem_get_pressure_threshold(void);
+/* Frees every cached block of every device; called at library unload. */
+void em_mem_shutdown(void);
+
+#endif
