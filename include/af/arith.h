@@ -155,19 +155,19 @@ AFAPI af_err af_acosh(af_array *out, const af_array in);
 AFAPI af_err af_atanh(af_array *out, const af_array in);
 
 /** Converts a real array to complex with a zero imaginary part. */
-AFAPI af_err af_cplx(af_array* out, const af_array in);
+AFAPI af_err af_cplx(af_array *out, const af_array in);
 
 /** Builds a complex array from real and imaginary parts. */
-AFAPI af_err af_cplx2(af_array* out, const af_array real, const af_array imag, const bool batch);
+AFAPI af_err af_cplx2(af_array *out, const af_array real, const af_array imag, const bool batch);
 
 /** Takes the real part of each element. */
-AFAPI af_err af_real(af_array* out, const af_array in);
+AFAPI af_err af_real(af_array *out, const af_array in);
 
 /** Takes the imaginary part of each element. */
-AFAPI af_err af_imag(af_array* out, const af_array in);
+AFAPI af_err af_imag(af_array *out, const af_array in);
 
 /** Takes the complex conjugate of each element. */
-AFAPI af_err af_conjg(af_array* out, const af_array in);
+AFAPI af_err af_conjg(af_array *out, const af_array in);
 
 /** Computes the lhs-th root of rhs element-wise. */
 AFAPI af_err af_root(af_array *out, const af_array lhs, const af_array rhs, const bool batch);
@@ -180,7 +180,7 @@ AFAPI af_err af_pow2(af_array *out, const af_array in);
 
 #if AF_API_VERSION >= 31
 /** Computes the logistic function 1 / (1 + exp(-x)) element-wise. */
-AFAPI af_err af_sigmoid(af_array* out, const af_array in);
+AFAPI af_err af_sigmoid(af_array *out, const af_array in);
 #endif
 
 /** Computes the exponential element-wise. */

@@ -11,11 +11,11 @@ extern "C" {
 #endif
 
 /** Creates an array and copies the host buffer data into it. */
-AFAPI af_err af_create_array(af_array *arr, const void * const data, const unsigned ndims,
-                             const dim_t * const dims, const af_dtype type);
+AFAPI af_err af_create_array(af_array *arr, const void *const data, const unsigned ndims,
+                             const dim_t *const dims, const af_dtype type);
 
 /** Creates an array with uninitialised contents. */
-AFAPI af_err af_create_handle(af_array *arr, const unsigned ndims, const dim_t * const dims,
+AFAPI af_err af_create_handle(af_array *arr, const unsigned ndims, const dim_t *const dims,
                               const af_dtype type);
 
 /** Makes a deep copy of in. */
@@ -119,7 +119,7 @@ AFAPI af_err af_is_sparse(bool *result, const af_array arr);
 
 #if AF_API_VERSION >= 35
 /** Copies the first element of arr to the host. */
-AFAPI af_err af_get_scalar(void* output_value, const af_array arr);
+AFAPI af_err af_get_scalar(void *output_value, const af_array arr);
 #endif
 
 #ifdef __cplusplus

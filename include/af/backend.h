@@ -17,12 +17,12 @@ AFAPI af_err af_set_backend(const af_backend bknd);
 
 #if AF_API_VERSION >= 32
 /** Returns how many backends are available. */
-AFAPI af_err af_get_backend_count(unsigned* num_backends);
+AFAPI af_err af_get_backend_count(unsigned *num_backends);
 #endif
 
 #if AF_API_VERSION >= 32
 /** Returns the available backends as a bitmask of af_backend values. */
-AFAPI af_err af_get_available_backends(int* backends);
+AFAPI af_err af_get_available_backends(int *backends);
 #endif
 
 #if AF_API_VERSION >= 32

@@ -18,12 +18,12 @@ extern "C" {
 
 #if AF_API_VERSION >= 31
 /** Returns the CUDA stream that Ember uses for the device id. */
-AFAPI af_err afcu_get_stream(cudaStream_t* stream, int id);
+AFAPI af_err afcu_get_stream(cudaStream_t *stream, int id);
 #endif
 
 #if AF_API_VERSION >= 31
 /** Returns the CUDA ordinal of the Ember device id. */
-AFAPI af_err afcu_get_native_id(int* nativeid, int id);
+AFAPI af_err afcu_get_native_id(int *nativeid, int id);
 #endif
 
 #if AF_API_VERSION >= 32

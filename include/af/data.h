@@ -12,32 +12,32 @@ extern "C" {
 
 /** Creates an array whose elements all equal val. */
 AFAPI af_err af_constant(af_array *arr, const double val, const unsigned ndims,
-                         const dim_t * const dims, const af_dtype type);
+                         const dim_t *const dims, const af_dtype type);
 
 /** Creates a complex array whose elements all equal real + i imag. */
 AFAPI af_err af_constant_complex(af_array *arr, const double real, const double imag,
-                                 const unsigned ndims, const dim_t * const dims,
+                                 const unsigned ndims, const dim_t *const dims,
                                  const af_dtype type);
 
 /** Creates an s64 array whose elements all equal val. */
 AFAPI af_err af_constant_long(af_array *arr, const long long val, const unsigned ndims,
-                              const dim_t * const dims);
+                              const dim_t *const dims);
 
 /** Creates a u64 array whose elements all equal val. */
 AFAPI af_err af_constant_ulong(af_array *arr, const unsigned long long val, const unsigned ndims,
-                               const dim_t * const dims);
+                               const dim_t *const dims);
 
 /** Creates an identity matrix, batched over dimensions 2 and 3. */
-AFAPI af_err af_identity(af_array* out, const unsigned ndims, const dim_t* const dims,
+AFAPI af_err af_identity(af_array *out, const unsigned ndims, const dim_t *const dims,
                          const af_dtype type);
 
 /** Creates an array whose elements are their index along seq_dim. */
-AFAPI af_err af_range(af_array *out, const unsigned ndims, const dim_t * const dims,
+AFAPI af_err af_range(af_array *out, const unsigned ndims, const dim_t *const dims,
                       const int seq_dim, const af_dtype type);
 
 /** Creates the sequence 0 .. n-1 in dims, tiled by tdims. */
-AFAPI af_err af_iota(af_array *out, const unsigned ndims, const dim_t * const dims,
-                     const unsigned t_ndims, const dim_t * const tdims, const af_dtype type);
+AFAPI af_err af_iota(af_array *out, const unsigned ndims, const dim_t *const dims,
+                     const unsigned t_ndims, const dim_t *const tdims, const af_dtype type);
 
 /** Creates a matrix with the vector in on diagonal num. */
 AFAPI af_err af_diag_create(af_array *out, const af_array in, const int num);
@@ -66,7 +66,7 @@ AFAPI af_err af_shift(af_array *out, const af_array in, const int x, const int y
 
 /** Changes the dimensions of in, keeping its elements in order. */
 AFAPI af_err af_moddims(af_array *out, const af_array in, const unsigned ndims,
-                        const dim_t * const dims);
+                        const dim_t *const dims);
 
 /** Flattens in into a column vector. */
 AFAPI af_err af_flat(af_array *out, const af_array in);

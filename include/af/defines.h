@@ -126,17 +126,14 @@ typedef enum {
 
 /** How values beyond an array's edge are made up. */
 typedef enum {
-    AF_PAD_ZERO = 0,           /* zero */
-    AF_PAD_SYM = 1,            /* mirrored over the edge */
-    AF_PAD_CLAMP_TO_EDGE = 2,  /* the edge value repeated */
-    AF_PAD_PERIODIC = 3        /* wrapped around */
+    AF_PAD_ZERO = 0,          /* zero */
+    AF_PAD_SYM = 1,           /* mirrored over the edge */
+    AF_PAD_CLAMP_TO_EDGE = 2, /* the edge value repeated */
+    AF_PAD_PERIODIC = 3       /* wrapped around */
 } af_border_type;
 
 /** Neighbourhood of a pixel for connected components. */
-typedef enum {
-    AF_CONNECTIVITY_4 = 4,
-    AF_CONNECTIVITY_8 = 8
-} af_connectivity;
+typedef enum { AF_CONNECTIVITY_4 = 4, AF_CONNECTIVITY_8 = 8 } af_connectivity;
 
 /** Size of a convolution's output. */
 typedef enum {
@@ -145,11 +142,7 @@ typedef enum {
 } af_conv_mode;
 
 /** Domain in which a convolution is computed. */
-typedef enum {
-    AF_CONV_AUTO = 0,
-    AF_CONV_SPATIAL = 1,
-    AF_CONV_FREQ = 2
-} af_conv_domain;
+typedef enum { AF_CONV_AUTO = 0, AF_CONV_SPATIAL = 1, AF_CONV_FREQ = 2 } af_conv_domain;
 
 /** Distance measure for template and feature matching. */
 typedef enum {
@@ -165,19 +158,10 @@ typedef enum {
 } af_match_type;
 
 /** YCbCr standard. */
-typedef enum {
-    AF_YCC_601 = 601,
-    AF_YCC_709 = 709,
-    AF_YCC_2020 = 2020
-} af_ycc_std;
+typedef enum { AF_YCC_601 = 601, AF_YCC_709 = 709, AF_YCC_2020 = 2020 } af_ycc_std;
 
 /** Colour space of an image. */
-typedef enum {
-    AF_GRAY = 0,
-    AF_RGB = 1,
-    AF_HSV = 2,
-    AF_YCbCr = 3
-} af_cspace_t;
+typedef enum { AF_GRAY = 0, AF_RGB = 1, AF_HSV = 2, AF_YCbCr = 3 } af_cspace_t;
 
 /** Matrix properties and operations, combinable as flags. */
 typedef enum {
@@ -235,10 +219,7 @@ typedef enum {
 } af_moment_type;
 
 /** Homography estimation method. */
-typedef enum {
-    AF_HOMOGRAPHY_RANSAC = 0,
-    AF_HOMOGRAPHY_LMEDS = 1
-} af_homography_type;
+typedef enum { AF_HOMOGRAPHY_RANSAC = 0, AF_HOMOGRAPHY_LMEDS = 1 } af_homography_type;
 
 /** Compute backend, as bit flags so that a set of them fits one int. */
 typedef enum {
@@ -250,9 +231,7 @@ typedef enum {
 } af_backend;
 
 /** Parameter type of af_example_function; it exists only as an example. */
-typedef enum {
-    AF_ID = 0
-} af_someenum_t;
+typedef enum { AF_ID = 0 } af_someenum_t;
 
 /** Binary operation of a scan. */
 typedef enum {
@@ -301,10 +280,7 @@ typedef enum {
 } af_marker_type;
 
 /** How Canny's thresholds are chosen. */
-typedef enum {
-    AF_CANNY_THRESHOLD_MANUAL = 0,
-    AF_CANNY_THRESHOLD_AUTO_OTSU = 1
-} af_canny_threshold;
+typedef enum { AF_CANNY_THRESHOLD_MANUAL = 0, AF_CANNY_THRESHOLD_AUTO_OTSU = 1 } af_canny_threshold;
 
 /** Storage format of an array. */
 typedef enum {

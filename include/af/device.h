@@ -17,16 +17,16 @@ AFAPI af_err af_info();
 AFAPI af_err af_init();
 
 /** Returns the text af_info prints, allocated with af_alloc_host. */
-AFAPI af_err af_info_string(char** str, const bool verbose);
+AFAPI af_err af_info_string(char **str, const bool verbose);
 
 /** Returns the name, platform, toolkit and compute level of the active device. */
-AFAPI af_err af_device_info(char* d_name, char* d_platform, char *d_toolkit, char* d_compute);
+AFAPI af_err af_device_info(char *d_name, char *d_platform, char *d_toolkit, char *d_compute);
 
 /** Returns the number of devices of the active backend. */
 AFAPI af_err af_get_device_count(int *num_of_devices);
 
 /** Tests whether device supports double precision. */
-AFAPI af_err af_get_dbl_support(bool* available, const int device);
+AFAPI af_err af_get_dbl_support(bool *available, const int device);
 
 /** Tests whether device supports half precision. */
 AFAPI af_err af_get_half_support(bool *available, const int device);
@@ -74,7 +74,7 @@ AFAPI af_err af_free_host(void *ptr);
 
 /** Creates an array that adopts the device buffer data. */
 AFAPI af_err af_device_array(af_array *arr, void *data, const unsigned ndims,
-                             const dim_t * const dims, const af_dtype type);
+                             const dim_t *const dims, const af_dtype type);
 
 /** Reports the memory manager's allocated and locked bytes and buffers. */
 AFAPI af_err af_device_mem_info(size_t *alloc_bytes, size_t *alloc_buffers, size_t *lock_bytes,
@@ -124,7 +124,7 @@ AFAPI af_err af_get_device_ptr(void **ptr, const af_array arr);
 
 #if AF_API_VERSION >= 38
 /** Sets the directory of the on-disk kernel cache. */
-AFAPI af_err af_set_kernel_cache_directory(const char* path, int override_env);
+AFAPI af_err af_set_kernel_cache_directory(const char *path, int override_env);
 #endif
 
 #if AF_API_VERSION >= 38

@@ -12,7 +12,7 @@ extern "C" {
 
 #if AF_API_VERSION >= 37
 /** Creates an event on the active device. */
-AFAPI af_err af_create_event(af_event* eventHandle);
+AFAPI af_err af_create_event(af_event *eventHandle);
 #endif
 
 #if AF_API_VERSION >= 37

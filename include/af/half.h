@@ -1,5 +1,5 @@
-/* Ember: an implementation of ArrayFire's C API. This header declares ArrayFire 3.10's half-
- * precision interface, with the same names, types and AF_API_VERSION guards. */
+/* Ember: an implementation of ArrayFire's C API. This header defines ArrayFire 3.10's
+ * half-precision type, with the same name and layout. */
 
 #ifndef EMBER_AF_HALF_H
 #define EMBER_AF_HALF_H

@@ -14,34 +14,34 @@ extern "C" {
 AFAPI af_err af_gradient(af_array *dx, af_array *dy, const af_array in);
 
 /** Loads an image file as f32, in colour or grey. */
-AFAPI af_err af_load_image(af_array *out, const char* filename, const bool isColor);
+AFAPI af_err af_load_image(af_array *out, const char *filename, const bool isColor);
 
 /** Saves an array as an image file. */
-AFAPI af_err af_save_image(const char* filename, const af_array in);
+AFAPI af_err af_save_image(const char *filename, const af_array in);
 
 #if AF_API_VERSION >= 31
 /** Loads an image from a memory buffer made by af_save_image_memory. */
-AFAPI af_err af_load_image_memory(af_array *out, const void* ptr);
+AFAPI af_err af_load_image_memory(af_array *out, const void *ptr);
 #endif
 
 #if AF_API_VERSION >= 31
 /** Encodes an array as an image in a memory buffer. */
-AFAPI af_err af_save_image_memory(void** ptr, const af_array in, const af_image_format format);
+AFAPI af_err af_save_image_memory(void **ptr, const af_array in, const af_image_format format);
 #endif
 
 #if AF_API_VERSION >= 31
 /** Frees a buffer made by af_save_image_memory. */
-AFAPI af_err af_delete_image_memory(void* ptr);
+AFAPI af_err af_delete_image_memory(void *ptr);
 #endif
 
 #if AF_API_VERSION >= 32
 /** Loads an image file keeping its native type and channel count. */
-AFAPI af_err af_load_image_native(af_array *out, const char* filename);
+AFAPI af_err af_load_image_native(af_array *out, const char *filename);
 #endif
 
 #if AF_API_VERSION >= 32
 /** Saves an array as an image file in its native type. */
-AFAPI af_err af_save_image_native(const char* filename, const af_array in);
+AFAPI af_err af_save_image_native(const char *filename, const af_array in);
 #endif
 
 #if AF_API_VERSION >= 33
@@ -129,11 +129,11 @@ AFAPI af_err af_sobel_operator(af_array *dx, af_array *dy, const af_array img,
                                const unsigned ker_size);
 
 /** Converts an RGB image to grey with the given channel weights. */
-AFAPI af_err af_rgb2gray(af_array* out, const af_array in, const float rPercent,
+AFAPI af_err af_rgb2gray(af_array *out, const af_array in, const float rPercent,
                          const float gPercent, const float bPercent);
 
 /** Converts a grey image to RGB with the given channel factors. */
-AFAPI af_err af_gray2rgb(af_array* out, const af_array in, const float rFactor, const float gFactor,
+AFAPI af_err af_gray2rgb(af_array *out, const af_array in, const float rFactor, const float gFactor,
                          const float bFactor);
 
 /** Equalises the histogram of an image. */
@@ -144,10 +144,10 @@ AFAPI af_err af_gaussian_kernel(af_array *out, const int rows, const int cols, c
                                 const double sigma_c);
 
 /** Converts an HSV image to RGB. */
-AFAPI af_err af_hsv2rgb(af_array* out, const af_array in);
+AFAPI af_err af_hsv2rgb(af_array *out, const af_array in);
 
 /** Converts an RGB image to HSV. */
-AFAPI af_err af_rgb2hsv(af_array* out, const af_array in);
+AFAPI af_err af_rgb2hsv(af_array *out, const af_array in);
 
 /** Converts an image from the colour space from to to. */
 AFAPI af_err af_color_space(af_array *out, const af_array image, const af_cspace_t to,
@@ -181,12 +181,12 @@ AFAPI af_err af_sat(af_array *out, const af_array in);
 
 #if AF_API_VERSION >= 31
 /** Converts a YCbCr image to RGB under the given standard. */
-AFAPI af_err af_ycbcr2rgb(af_array* out, const af_array in, const af_ycc_std standard);
+AFAPI af_err af_ycbcr2rgb(af_array *out, const af_array in, const af_ycc_std standard);
 #endif
 
 #if AF_API_VERSION >= 31
 /** Converts an RGB image to YCbCr under the given standard. */
-AFAPI af_err af_rgb2ycbcr(af_array* out, const af_array in, const af_ycc_std standard);
+AFAPI af_err af_rgb2ycbcr(af_array *out, const af_array in, const af_ycc_std standard);
 #endif
 
 #if AF_API_VERSION >= 34
@@ -196,19 +196,19 @@ AFAPI af_err af_moments(af_array *out, const af_array in, const af_moment_type m
 
 #if AF_API_VERSION >= 34
 /** Computes image moments of an image and returns them on the host. */
-AFAPI af_err af_moments_all(double* out, const af_array in, const af_moment_type moment);
+AFAPI af_err af_moments_all(double *out, const af_array in, const af_moment_type moment);
 #endif
 
 #if AF_API_VERSION >= 35
 /** Detects edges with the Canny algorithm. */
-AFAPI af_err af_canny(af_array* out, const af_array in, const af_canny_threshold threshold_type,
+AFAPI af_err af_canny(af_array *out, const af_array in, const af_canny_threshold threshold_type,
                       const float low_threshold_ratio, const float high_threshold_ratio,
                       const unsigned sobel_window, const bool is_fast);
 #endif
 
 #if AF_API_VERSION >= 36
 /** Smooths an image by anisotropic diffusion. */
-AFAPI af_err af_anisotropic_diffusion(af_array* out, const af_array in, const float timestep,
+AFAPI af_err af_anisotropic_diffusion(af_array *out, const af_array in, const float timestep,
                                       const float conductance, const unsigned iterations,
                                       const af_flux_function fftype,
                                       const af_diffusion_eq diffusion_kind);
@@ -216,14 +216,14 @@ AFAPI af_err af_anisotropic_diffusion(af_array* out, const af_array in, const fl
 
 #if AF_API_VERSION >= 37
 /** Deconvolves an image by an iterative algorithm. */
-AFAPI af_err af_iterative_deconv(af_array* out, const af_array in, const af_array ker,
+AFAPI af_err af_iterative_deconv(af_array *out, const af_array in, const af_array ker,
                                  const unsigned iterations, const float relax_factor,
                                  const af_iterative_deconv_algo algo);
 #endif
 
 #if AF_API_VERSION >= 37
 /** Deconvolves an image by an inverse-filter algorithm. */
-AFAPI af_err af_inverse_deconv(af_array* out, const af_array in, const af_array psf,
+AFAPI af_err af_inverse_deconv(af_array *out, const af_array in, const af_array psf,
                                const float gamma, const af_inverse_deconv_algo algo);
 #endif
 

@@ -20,39 +20,39 @@ typedef af_err (*af_memory_manager_initialize_fn)(af_memory_manager handle);
 typedef af_err (*af_memory_manager_shutdown_fn)(af_memory_manager handle);
 
 /** Allocates ndims x dims x element_size bytes into *ptr. */
-typedef af_err (*af_memory_manager_alloc_fn)(
-    af_memory_manager handle, void** ptr, int user_lock, const unsigned ndims, dim_t* dims,
-    const unsigned element_size);
+typedef af_err (*af_memory_manager_alloc_fn)(af_memory_manager handle, void **ptr, int user_lock,
+                                             const unsigned ndims, dim_t *dims,
+                                             const unsigned element_size);
 
 /** Returns the size of the allocation at ptr. */
-typedef af_err (*af_memory_manager_allocated_fn)(af_memory_manager handle, size_t* size, void* ptr);
+typedef af_err (*af_memory_manager_allocated_fn)(af_memory_manager handle, size_t *size, void *ptr);
 
 /** Releases ptr, as the library or the user. */
-typedef af_err (*af_memory_manager_unlock_fn)(af_memory_manager handle, void* ptr, int user_unlock);
+typedef af_err (*af_memory_manager_unlock_fn)(af_memory_manager handle, void *ptr, int user_unlock);
 
 /** Asks the manager to free cached memory. */
 typedef af_err (*af_memory_manager_signal_memory_cleanup_fn)(af_memory_manager handle);
 
 /** Prints the manager state for device id. */
-typedef af_err (*af_memory_manager_print_info_fn)(af_memory_manager handle, char* buffer, int id);
+typedef af_err (*af_memory_manager_print_info_fn)(af_memory_manager handle, char *buffer, int id);
 
 /** Marks ptr as locked by the user. */
-typedef af_err (*af_memory_manager_user_lock_fn)(af_memory_manager handle, void* ptr);
+typedef af_err (*af_memory_manager_user_lock_fn)(af_memory_manager handle, void *ptr);
 
 /** Clears the user lock of ptr. */
-typedef af_err (*af_memory_manager_user_unlock_fn)(af_memory_manager handle, void* ptr);
+typedef af_err (*af_memory_manager_user_unlock_fn)(af_memory_manager handle, void *ptr);
 
 /** Tests the user lock of ptr. */
-typedef af_err (*af_memory_manager_is_user_locked_fn)(
-    af_memory_manager handle, int* out, void* ptr);
+typedef af_err (*af_memory_manager_is_user_locked_fn)(af_memory_manager handle, int *out,
+                                                      void *ptr);
 
 /** Returns the memory pressure, 0 to 1. */
-typedef af_err (*af_memory_manager_get_memory_pressure_fn)(
-    af_memory_manager handle, float* pressure);
+typedef af_err (*af_memory_manager_get_memory_pressure_fn)(af_memory_manager handle,
+                                                           float *pressure);
 
 /** Tests whether a JIT tree of size bytes should be evaluated now. */
-typedef af_err (*af_memory_manager_jit_tree_exceeds_memory_pressure_fn)(
-    af_memory_manager handle, int* out, size_t size);
+typedef af_err (*af_memory_manager_jit_tree_exceeds_memory_pressure_fn)(af_memory_manager handle,
+                                                                        int *out, size_t size);
 
 /** Tells the manager a device was added. */
 typedef void (*af_memory_manager_add_memory_management_fn)(af_memory_manager handle, int id);
@@ -63,7 +63,7 @@ typedef void (*af_memory_manager_remove_memory_management_fn)(af_memory_manager 
 
 #if AF_API_VERSION >= 37
 /** Creates a custom memory manager handle. */
-AFAPI af_err af_create_memory_manager(af_memory_manager* out);
+AFAPI af_err af_create_memory_manager(af_memory_manager *out);
 #endif
 
 #if AF_API_VERSION >= 37
@@ -93,12 +93,12 @@ AFAPI af_err af_unset_memory_manager_pinned();
 
 #if AF_API_VERSION >= 37
 /** Returns the user payload of a memory manager. */
-AFAPI af_err af_memory_manager_get_payload(af_memory_manager handle, void** payload);
+AFAPI af_err af_memory_manager_get_payload(af_memory_manager handle, void **payload);
 #endif
 
 #if AF_API_VERSION >= 37
 /** Sets the user payload of a memory manager. */
-AFAPI af_err af_memory_manager_set_payload(af_memory_manager handle, void* payload);
+AFAPI af_err af_memory_manager_set_payload(af_memory_manager handle, void *payload);
 #endif
 
 #if AF_API_VERSION >= 37
@@ -134,7 +134,7 @@ AFAPI af_err af_memory_manager_set_unlock_fn(af_memory_manager handle,
 #if AF_API_VERSION >= 37
 /** Sets the memory manager's cleanup callback. */
 AFAPI af_err af_memory_manager_set_signal_memory_cleanup_fn(
-        af_memory_manager handle, af_memory_manager_signal_memory_cleanup_fn fn);
+    af_memory_manager handle, af_memory_manager_signal_memory_cleanup_fn fn);
 #endif
 
 #if AF_API_VERSION >= 37
@@ -164,51 +164,51 @@ AFAPI af_err af_memory_manager_set_is_user_locked_fn(af_memory_manager handle,
 #if AF_API_VERSION >= 37
 /** Sets the memory manager's pressure callback. */
 AFAPI af_err af_memory_manager_set_get_memory_pressure_fn(
-        af_memory_manager handle, af_memory_manager_get_memory_pressure_fn fn);
+    af_memory_manager handle, af_memory_manager_get_memory_pressure_fn fn);
 #endif
 
 #if AF_API_VERSION >= 37
 /** Sets the callback that decides whether a JIT tree's size calls for evaluation. */
 AFAPI af_err af_memory_manager_set_jit_tree_exceeds_memory_pressure_fn(
-        af_memory_manager handle, af_memory_manager_jit_tree_exceeds_memory_pressure_fn fn);
+    af_memory_manager handle, af_memory_manager_jit_tree_exceeds_memory_pressure_fn fn);
 #endif
 
 #if AF_API_VERSION >= 37
 /** Sets the callback run when a device is added. */
 AFAPI af_err af_memory_manager_set_add_memory_management_fn(
-        af_memory_manager handle, af_memory_manager_add_memory_management_fn fn);
+    af_memory_manager handle, af_memory_manager_add_memory_management_fn fn);
 #endif
 
 #if AF_API_VERSION >= 37
 /** Sets the callback run when a device is removed. */
 AFAPI af_err af_memory_manager_set_remove_memory_management_fn(
-        af_memory_manager handle, af_memory_manager_remove_memory_management_fn fn);
+    af_memory_manager handle, af_memory_manager_remove_memory_management_fn fn);
 #endif
 
 #if AF_API_VERSION >= 37
 /** Returns the active device id, for use by callbacks. */
-AFAPI af_err af_memory_manager_get_active_device_id(af_memory_manager handle, int* id);
+AFAPI af_err af_memory_manager_get_active_device_id(af_memory_manager handle, int *id);
 #endif
 
 #if AF_API_VERSION >= 37
 /** Allocates size bytes with the backend's native allocator. */
-AFAPI af_err af_memory_manager_native_alloc(af_memory_manager handle, void** ptr, size_t size);
+AFAPI af_err af_memory_manager_native_alloc(af_memory_manager handle, void **ptr, size_t size);
 #endif
 
 #if AF_API_VERSION >= 37
 /** Frees memory from af_memory_manager_native_alloc. */
-AFAPI af_err af_memory_manager_native_free(af_memory_manager handle, void* ptr);
+AFAPI af_err af_memory_manager_native_free(af_memory_manager handle, void *ptr);
 #endif
 
 #if AF_API_VERSION >= 37
 /** Returns the memory size of device id. */
-AFAPI af_err af_memory_manager_get_max_memory_size(af_memory_manager handle, size_t* size, int id);
+AFAPI af_err af_memory_manager_get_max_memory_size(af_memory_manager handle, size_t *size, int id);
 #endif
 
 #if AF_API_VERSION >= 37
 /** Returns the memory pressure threshold. */
-AFAPI af_err af_memory_manager_get_memory_pressure_threshold(
-        af_memory_manager handle, float* value);
+AFAPI af_err af_memory_manager_get_memory_pressure_threshold(af_memory_manager handle,
+                                                             float *value);
 #endif
 
 #if AF_API_VERSION >= 37

@@ -33,13 +33,13 @@ AFAPI af_err af_random_engine_get_type(af_random_engine_type *rtype, const af_ra
 
 #if AF_API_VERSION >= 34
 /** Fills a new array with uniform random numbers from engine. */
-AFAPI af_err af_random_uniform(af_array *out, const unsigned ndims, const dim_t * const dims,
+AFAPI af_err af_random_uniform(af_array *out, const unsigned ndims, const dim_t *const dims,
                                const af_dtype type, af_random_engine engine);
 #endif
 
 #if AF_API_VERSION >= 34
 /** Fills a new array with standard normal random numbers from engine. */
-AFAPI af_err af_random_normal(af_array *out, const unsigned ndims, const dim_t * const dims,
+AFAPI af_err af_random_normal(af_array *out, const unsigned ndims, const dim_t *const dims,
                               const af_dtype type, af_random_engine engine);
 #endif
 
@@ -60,7 +60,7 @@ AFAPI af_err af_set_default_random_engine_type(const af_random_engine_type rtype
 
 #if AF_API_VERSION >= 34
 /** Returns the seed of a random engine. */
-AFAPI af_err af_random_engine_get_seed(unsigned long long * const seed, af_random_engine engine);
+AFAPI af_err af_random_engine_get_seed(unsigned long long *const seed, af_random_engine engine);
 #endif
 
 #if AF_API_VERSION >= 34
@@ -69,11 +69,11 @@ AFAPI af_err af_release_random_engine(af_random_engine engine);
 #endif
 
 /** Fills a new array with uniform random numbers from the default engine. */
-AFAPI af_err af_randu(af_array *out, const unsigned ndims, const dim_t * const dims,
+AFAPI af_err af_randu(af_array *out, const unsigned ndims, const dim_t *const dims,
                       const af_dtype type);
 
 /** Fills a new array with standard normal random numbers from the default engine. */
-AFAPI af_err af_randn(af_array *out, const unsigned ndims, const dim_t * const dims,
+AFAPI af_err af_randn(af_array *out, const unsigned ndims, const dim_t *const dims,
                       const af_dtype type);
 
 /** Sets the seed of the default random engine. */

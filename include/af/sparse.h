@@ -20,8 +20,8 @@ AFAPI af_err af_create_sparse_array(af_array *out, const dim_t nRows, const dim_
 #if AF_API_VERSION >= 34
 /** Creates a sparse array from value and index buffers. */
 AFAPI af_err af_create_sparse_array_from_ptr(af_array *out, const dim_t nRows, const dim_t nCols,
-                                             const dim_t nNZ, const void * const values,
-                                             const int * const rowIdx, const int * const colIdx,
+                                             const dim_t nNZ, const void *const values,
+                                             const int *const rowIdx, const int *const colIdx,
                                              const af_dtype type, const af_storage stype,
                                              const af_source src);
 #endif

@@ -44,7 +44,7 @@ AFAPI af_err af_stdev_v2(af_array *out, const af_array in, const af_var_bias bia
 #endif
 
 /** Computes the covariance of X and Y (deprecated: af_cov_v2). */
-AFAPI af_err af_cov(af_array* out, const af_array X, const af_array Y, const bool isbiased);
+AFAPI af_err af_cov(af_array *out, const af_array X, const af_array Y, const bool isbiased);
 
 #if AF_API_VERSION >= 38
 /** Computes the sample or population covariance of X and Y. */
@@ -52,7 +52,7 @@ AFAPI af_err af_cov_v2(af_array *out, const af_array X, const af_array Y, const 
 #endif
 
 /** Computes the median of in along dim. */
-AFAPI af_err af_median(af_array* out, const af_array in, const dim_t dim);
+AFAPI af_err af_median(af_array *out, const af_array in, const dim_t dim);
 
 /** Returns the mean of all elements of in on the host. */
 AFAPI af_err af_mean_all(double *real, double *imag, const af_array in);

@@ -20,7 +20,7 @@ AFAPI af_err af_print_array_gen(const char *exp, const af_array arr, const int p
 
 #if AF_API_VERSION >= 31
 /** Appends or writes arr under key to filename; returns its index. */
-AFAPI af_err af_save_array(int *index, const char* key, const af_array arr, const char *filename,
+AFAPI af_err af_save_array(int *index, const char *key, const af_array arr, const char *filename,
                            const bool append);
 #endif
 
@@ -31,12 +31,12 @@ AFAPI af_err af_read_array_index(af_array *out, const char *filename, const unsi
 
 #if AF_API_VERSION >= 31
 /** Reads the array stored under key from filename. */
-AFAPI af_err af_read_array_key(af_array *out, const char *filename, const char* key);
+AFAPI af_err af_read_array_key(af_array *out, const char *filename, const char *key);
 #endif
 
 #if AF_API_VERSION >= 31
 /** Returns the index of key in filename, or -1. */
-AFAPI af_err af_read_array_key_check(int *index, const char *filename, const char* key);
+AFAPI af_err af_read_array_key_check(int *index, const char *filename, const char *key);
 #endif
 
 #if AF_API_VERSION >= 31
@@ -46,7 +46,7 @@ AFAPI af_err af_array_to_string(char **output, const char *exp, const af_array a
 #endif
 
 /** Shows how a function is added to the library; it does nothing useful. */
-AFAPI af_err af_example_function(af_array* out, const af_array in, const af_someenum_t param);
+AFAPI af_err af_example_function(af_array *out, const af_array in, const af_someenum_t param);
 
 /** Returns the version of the API this library implements. */
 AFAPI af_err af_get_version(int *major, int *minor, int *patch);

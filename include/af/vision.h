@@ -44,12 +44,12 @@ AFAPI af_err af_gloh(af_features *feat, af_array *desc, const af_array in, const
 #endif
 
 /** Finds the nearest train descriptors to each query by Hamming distance. */
-AFAPI af_err af_hamming_matcher(af_array* idx, af_array* dist, const af_array query,
+AFAPI af_err af_hamming_matcher(af_array *idx, af_array *dist, const af_array query,
                                 const af_array train, const dim_t dist_dim, const unsigned n_dist);
 
 #if AF_API_VERSION >= 31
 /** Finds the nearest train descriptors to each query by a distance. */
-AFAPI af_err af_nearest_neighbour(af_array* idx, af_array* dist, const af_array query,
+AFAPI af_err af_nearest_neighbour(af_array *idx, af_array *dist, const af_array query,
                                   const af_array train, const dim_t dist_dim, const unsigned n_dist,
                                   const af_match_type dist_type);
 #endif
@@ -60,7 +60,7 @@ AFAPI af_err af_match_template(af_array *out, const af_array search_img,
 
 #if AF_API_VERSION >= 31
 /** Detects SUSAN corners in an image. */
-AFAPI af_err af_susan(af_features* out, const af_array in, const unsigned radius,
+AFAPI af_err af_susan(af_features *out, const af_array in, const unsigned radius,
                       const float diff_thr, const float geom_thr, const float feature_ratio,
                       const unsigned edge);
 #endif

@@ -17,7 +17,7 @@ static int af_create_event;
 
 /* Level 36 and older must remain. */
 static af_err (*const keep_topk)(af_array *, af_array *, const af_array, const int, const int,
-                                  const af_topk_function) = af_topk;
+                                 const af_topk_function) = af_topk;
 static af_err (*const keep_sum)(af_array *, const af_array, const int) = af_sum;
 
 int em_guard_check_uses(void);

@@ -1,0 +1,95 @@
+/* The test framework: cases register themselves; the runner (runner.c) runs each case once per
+ * backend present, each in its own process, so a crash is reported and the rest still run.
+ *
+ *   TEST(add_f32_broadcast) {
+ *       af_array a;
+ *       CHECK_AF(af_constant(&a, 1, 1, dims, f32));
+ *       CHECK(x == 1);
+ *       CHECK_ERR(af_add(&out, a, NULL, false), AF_ERR_ARG);
+ *       CHECK_CLOSE(got, ref, n, 1e-6, 1e-6);
+ *       af_release_array(a);
+ *   }
+ *
+ * Tests call the public C API (arrayfire.h) of the backend under test; the runner selects it with
+ * af_set_backend before the case starts. A failed CHECK records file:line and the case goes on; the
+ * case fails if any check failed. SKIP(...) ends the case as skipped. */
+#ifndef EM_TEST_H
+#define EM_TEST_H
+
+#include <arrayfire.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+typedef void (*em_test_fn)(void);
+void em_test_register(const char *name, const char *file, em_test_fn fn);
+
+#define TEST(name)                                                                                 \
+    static void test_##name(void);                                                                 \
+    __attribute__((constructor)) static void test_register_##name(void) {                          \
+        em_test_register(#name, __FILE__, test_##name);                                            \
+    }                                                                                              \
+    static void test_##name(void)
+
+/* Failure bookkeeping for the running case. */
+void em_test_fail(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+_Noreturn void em_test_skip(const char *reason);
+/* The backend the case runs on (AF_BACKEND_CPU or AF_BACKEND_CUDA). */
+af_backend em_test_backend(void);
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) em_test_fail(__FILE__, __LINE__, "CHECK(%s)", #cond);                         \
+    } while (0)
+
+#define CHECK_AF(expr)                                                                             \
+    do {                                                                                           \
+        af_err check_af_err_ = (expr);                                                             \
+        if (check_af_err_ != AF_SUCCESS) {                                                         \
+            char *check_msg_ = NULL;                                                               \
+            dim_t check_len_ = 0;                                                                  \
+            af_get_last_error(&check_msg_, &check_len_);                                           \
+            em_test_fail(__FILE__, __LINE__, "%s returned %d: %s", #expr, (int)check_af_err_,      \
+                         check_msg_ ? check_msg_ : "");                                            \
+            af_free_host(check_msg_);                                                              \
+        }                                                                                          \
+    } while (0)
+
+/* The call must fail with `code`, and its message must be non-empty and name the function. */
+#define CHECK_ERR(expr, code)                                                                      \
+    do {                                                                                           \
+        af_err check_af_err_ = (expr);                                                             \
+        if (check_af_err_ != (code))                                                               \
+            em_test_fail(__FILE__, __LINE__, "%s returned %d, expected %d (%s)", #expr,            \
+                         (int)check_af_err_, (int)(code), #code);                                  \
+        else                                                                                       \
+            em_test_check_message(__FILE__, __LINE__, #expr);                                      \
+    } while (0)
+void em_test_check_message(const char *file, int line, const char *expr);
+
+#define SKIP(reason) em_test_skip(reason)
+
+/* Compares n doubles: NaN must match NaN, inf must match inf of the same sign, and finite values
+ * must satisfy |got - ref| <= atol + rtol * |ref|. Reports the first few mismatches. */
+#define CHECK_CLOSE(got, ref, n, rtol, atol)                                                       \
+    em_test_close(__FILE__, __LINE__, (got), (ref), (n), (rtol), (atol))
+bool em_test_close(const char *file, int line, const double *got, const double *ref, size_t n,
+                   double rtol, double atol);
+
+/* Deterministic random inputs (xorshift, seeded per case) and special values. */
+uint64_t em_test_rand_u64(void);
+double em_test_rand_uniform(double lo, double hi);
+/* Fills n doubles with uniform values in [lo, hi), then sprinkles NaN, +inf, -inf, 0 and -0 into
+ * the first positions when `specials` is true (as many as fit). */
+void em_test_fill(double *x, size_t n, double lo, double hi, bool specials);
+
+/* Creates an array of `type` from doubles (converted as C converts; complex from pairs when
+ * `type` is c32/c64 and x holds 2n values), and reads any array back as doubles (complex as
+ * pairs). The returned buffer from em_test_read is malloc'ed; the caller frees it. */
+af_array em_test_make(const double *x, unsigned ndims, const dim_t *dims, af_dtype type);
+double *em_test_read(af_array a, dim_t *n_out);
+
+#endif
