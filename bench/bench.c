@@ -90,7 +90,7 @@ static double time_ms(bench_fn fn, void *ctx) {
 }
 
 /* Host microseconds per call of fn, averaged over n calls, with one sync at the end. */
-static double per_call_us(bench_fn fn, void *ctx, int n) {
+__attribute__((unused)) static double per_call_us(bench_fn fn, void *ctx, int n) {
     for (int i = 0; i < 100; i++)
         fn(ctx);
     CHECK(af_sync(-1));
@@ -114,7 +114,7 @@ static void row(const char *op, const char *size, double ms, double bytes) {
            copy_gbps > 0 ? gbps / copy_gbps : 1.0);
 }
 
-static void row_us(const char *op, const char *size, double us, const char *note) {
+__attribute__((unused)) static void row_us(const char *op, const char *size, double us, const char *note) {
     printf("| %-34s | %-12s | %10.3f us | %s\n", op, size, us, note);
 }
 

@@ -91,5 +91,22 @@ void em_test_fill(double *x, size_t n, double lo, double hi, bool specials);
  * pairs). The returned buffer from em_test_read is malloc'ed; the caller frees it. */
 af_array em_test_make(const double *x, unsigned ndims, const dim_t *dims, af_dtype type);
 double *em_test_read(af_array a, dim_t *n_out);
+/* Notes on the two above: integers are truncated toward zero, NaN becomes 0 and out-of-range
+ * values saturate (C leaves those conversions undefined); b8 is x != 0; f16 is rounded to nearest
+ * even. em_test_read sets *n_out to the number of elements (the buffer holds 2 * n doubles for
+ * c32/c64). Both report a failed check and return NULL when the library call fails. */
+
+/* Helpers added beside the API above. */
+#define EM_TEST_NUM_DTYPES 14
+/* Every af_dtype in enum order: f32 c32 f64 c64 b8 s32 u32 u8 s64 u64 s16 u16 f16 s8. */
+extern const af_dtype em_test_dtypes[EM_TEST_NUM_DTYPES];
+const char *em_test_dtype_name(af_dtype type); /* "f32", ... */
+size_t em_test_dtype_size(af_dtype type);      /* bytes per element; 0 for a bad dtype */
+/* IEEE binary16 conversions (round to nearest even), for f16 references. */
+uint16_t em_test_double_to_half(double x);
+double em_test_half_to_double(uint16_t h);
+/* The conversions of em_test_make / em_test_read on host buffers of n elements of `type`. */
+void em_test_to_host(const double *x, size_t n, af_dtype type, void *buf);
+void em_test_from_host(const void *buf, size_t n, af_dtype type, double *x);
 
 #endif

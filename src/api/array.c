@@ -15,7 +15,10 @@ af_err af_create_handle(af_array *arr, const unsigned ndims, const dim_t *const 
     em_array *a = NULL;
     EM_ARG_NULL(arr, 0);
     EM_TRY(em_init());
-    EM_TRY(em_dims_from_user(__func__, 1, ndims, dims, d));
+    /* ndims 0 is an empty array (0x1x1x1), as ArrayFire makes it: bindings create their empty
+     * arrays this way (arrayfire-rust passes a Dim4's ndims, which is 0 when it is empty). */
+    if (ndims == 0) d[0] = 0, d[1] = d[2] = d[3] = 1;
+    else EM_TRY(em_dims_from_user(__func__, 1, ndims, dims, d));
     if (!em_dtype_valid(type)) EM_FAIL(AF_ERR_TYPE, "argument 3 (type): %d is not a dtype", type);
     EM_TRY(em_array_alloc(type, d, &a));
     *arr = a;
@@ -47,19 +50,15 @@ fail:
 af_err af_copy_array(af_array *arr, const af_array in) {
     af_err err = AF_SUCCESS;
     em_array *a, *out = NULL;
-    em_node *leaf = NULL;
     EM_ARG_NULL(arr, 0);
     EM_GET(a, in, 1);
-    /* A deep copy: evaluate into a buffer of its own. */
-    EM_TRY(em_array_node(a, a->dims, &leaf));
-    EM_TRY(em_array_from_node(leaf, &out));
-    leaf = NULL;
-    out->dev = a->dev;
-    EM_TRY(em_array_eval(out));
+    /* A deep copy: a new handle on the same data, then a buffer of its own (byte for byte when
+     * the source is evaluated and dense, through the JIT otherwise). */
+    EM_TRY(em_array_share(a, &out));
+    EM_TRY(em_array_make_unique(out));
     *arr = out;
     return AF_SUCCESS;
 fail:
-    if (leaf) em_node_release(leaf);
     em_array_free(out);
     return err;
 }
@@ -239,8 +238,10 @@ fail:
 
 EM_IS(af_is_empty, em_dims_elements(d) == 0)
 EM_IS(af_is_scalar, em_dims_elements(d) == 1)
-EM_IS(af_is_row, d[0] == 1 && d[1] != 0 && d[2] == 1 && d[3] == 1)
-EM_IS(af_is_column, d[1] == 1 && d[2] == 1 && d[3] == 1)
+/* As ArrayFire's ArrayInfo: a row or a column has more than one element, so a scalar (or an
+ * empty array) is neither. */
+EM_IS(af_is_row, d[0] == 1 && d[1] > 1 && d[2] == 1 && d[3] == 1)
+EM_IS(af_is_column, d[0] > 1 && d[1] == 1 && d[2] == 1 && d[3] == 1)
 EM_IS(af_is_vector, em_dims_elements(d) > 0 && ((d[0] != 1) + (d[1] != 1) + (d[2] != 1) +
                                                     (d[3] != 1)) == 1)
 EM_IS(af_is_complex, em_dtype_is_complex(t))

@@ -91,9 +91,12 @@ af_err em_dims_from_user(const char *fn, int pos, unsigned ndims, const dim_t *d
         if (d < 0)
             return em_err(AF_ERR_SIZE, fn, "argument %d: dims[%d] = %lld is negative", pos + 1, i,
                           (long long)d);
+        /* The product itself may not fit in 64 bits, so the message names the factors. */
         if (d > 0 && total > ((dim_t)1 << 48) / d)
-            return em_err(AF_ERR_SIZE, fn, "argument %d: %lld elements overflow", pos + 1,
-                          (long long)total * (long long)d);
+            return em_err(AF_ERR_SIZE, fn,
+                          "argument %d: dims[%d] = %lld times the %lld elements before it "
+                          "exceeds 2^48 elements",
+                          pos + 1, i, (long long)d, (long long)total);
         total *= d;
         out[i] = d;
     }
@@ -234,6 +237,26 @@ af_err em_array_make_unique(em_array *a) {
     af_err err = em_array_eval(a);
     if (err != AF_SUCCESS) return err;
     if (em_buf_refs(a->buf) == 1 && a->offset == 0 && em_array_is_dense(a)) return AF_SUCCESS;
+    if (em_array_is_dense(a)) {
+        /* A dense source is copied byte for byte: exact for every value (through the JIT, f16
+         * goes through float and a signalling NaN comes out quieted), and the fastest copy. */
+        size_t es = em_dtype_size(a->type), bytes = (size_t)em_array_elements(a) * es;
+        em_buf *copy = NULL;
+        err = em_buf_alloc(a->dev, bytes, &copy);
+        if (err != AF_SUCCESS) return err;
+        if (bytes)
+            err = em_backend_self.copy_d2d(a->dev, copy->ptr,
+                                           (char *)a->buf->ptr + (size_t)a->offset * es, bytes);
+        if (err != AF_SUCCESS) {
+            em_buf_release(copy);
+            return err;
+        }
+        em_buf_release(a->buf);
+        a->buf = copy;
+        a->offset = 0;
+        em_dims_dense_strides(a->dims, a->strides);
+        return AF_SUCCESS;
+    }
     em_node *leaf = NULL;
     err = em_array_node(a, a->dims, &leaf);
     if (err != AF_SUCCESS) return err;

@@ -60,3 +60,19 @@ af_err em_err(af_err code, const char *fn, const char *fmt, ...) {
 const char *em_err_message(void) {
     return em_err_msg;
 }
+
+void em_err_clear(void) {
+    em_err_msg[0] = 0;
+}
+
+void em_err_attribute(const char *fn) {
+    if (strncmp(fn, "af", 2) != 0 || strncmp(em_err_msg, "em_", 3) != 0) return;
+    const char *colon = strstr(em_err_msg, ": ");
+    if (!colon) return;
+    char reason[EM_ERR_MSG_MAX];
+    snprintf(reason, sizeof(reason), "%s", colon + 2);
+    int n = snprintf(em_err_msg, sizeof(em_err_msg), "%s: ", fn);
+    if (n > 0 && n < (int)sizeof(em_err_msg))
+        memcpy(em_err_msg + n, reason, strnlen(reason, sizeof(em_err_msg) - (size_t)n - 1) + 1);
+    em_err_msg[sizeof(em_err_msg) - 1] = 0;
+}

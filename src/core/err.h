@@ -13,6 +13,11 @@ af_err em_err(af_err code, const char *fn, const char *fmt, ...)
 /* The calling thread's last message ("" when none). */
 const char *em_err_message(void);
 const char *em_err_string(af_err code);
+void em_err_clear(void);
+/* Called on the error path of a public function: a message raised inside the library by an
+ * internal function ("em_buf_alloc: ...") is re-attributed to the public function the user
+ * called ("af_create_handle: ..."), keeping the reason. */
+void em_err_attribute(const char *fn);
 
 /* Single-exit helpers for functions that declare `af_err err` and a `fail:` label. */
 #define EM_FAIL(code, ...)                                                                         \
@@ -23,7 +28,10 @@ const char *em_err_string(af_err code);
 #define EM_TRY(expr)                                                                               \
     do {                                                                                           \
         err = (expr);                                                                              \
-        if (err != AF_SUCCESS) goto fail;                                                          \
+        if (err != AF_SUCCESS) {                                                                   \
+            em_err_attribute(__func__);                                                            \
+            goto fail;                                                                             \
+        }                                                                                          \
     } while (0)
 #define EM_ARG_NULL(ptr, pos)                                                                      \
     do {                                                                                           \

@@ -20,6 +20,7 @@ typedef struct {
 } em_pool;
 
 static em_pool em_pools[EM_MAX_DEVICES];
+static em_mem_custom *_Atomic em_custom;
 static pthread_mutex_t em_mem_lock = PTHREAD_MUTEX_INITIALIZER;
 static size_t em_mem_step = 1024;
 static float em_mem_threshold = 0.85f;
@@ -77,7 +78,36 @@ static void pool_drain(int dev, em_pool *p) {
     p->nfree = 0;
 }
 
+void em_mem_set_custom(em_mem_custom *m) {
+    atomic_store(&em_custom, m);
+}
+
+em_mem_custom *em_mem_get_custom(void) {
+    return atomic_load(&em_custom);
+}
+
+static af_err buf_alloc_custom(em_mem_custom *m, int dev, size_t bytes, em_buf **out) {
+    em_buf *b = calloc(1, sizeof(*b));
+    if (!b) return em_err(AF_ERR_NO_MEM, __func__, "out of host memory for a buffer header");
+    void *ptr = NULL;
+    af_err err = em_mem_custom_alloc(m, bytes, 0, &ptr);
+    if (err != AF_SUCCESS) {
+        free(b);
+        return err;
+    }
+    atomic_init(&b->refs, 1);
+    b->dev = dev;
+    b->origin = EM_BUF_CUSTOM;
+    b->ptr = ptr;
+    b->bytes = b->cap = bytes;
+    b->release_ctx = m;
+    *out = b;
+    return AF_SUCCESS;
+}
+
 af_err em_buf_alloc(int dev, size_t bytes, em_buf **out) {
+    em_mem_custom *custom = atomic_load_explicit(&em_custom, memory_order_relaxed);
+    if (custom) return buf_alloc_custom(custom, dev, bytes, out);
     size_t cap = round_up(bytes);
     em_pool *p = &em_pools[dev];
     pthread_mutex_lock(&em_mem_lock);
@@ -143,16 +173,20 @@ af_err em_buf_wrap(int dev, void *ptr, size_t bytes, em_buf_origin origin,
 /* The last reference is gone: decide the block's fate. */
 static void buf_retire(em_buf *b) {
     if (b->origin != EM_BUF_POOL) {
-        /* A user-locked adopted pointer stays the user's: Ember forgets it without freeing. */
-        if (!b->user_lock) {
-            if (b->origin == EM_BUF_ADOPTED) {
-                /* Wait for queued work that may still read the block before freeing it. */
-                em_backend_self.dev_sync(b->dev);
-                em_backend_self.adopted_free(b->dev, b->ptr);
-            } else if (b->origin == EM_BUF_DELETER) {
-                em_backend_self.dev_sync(b->dev);
-                b->release(b->ptr, b->release_ctx);
-            }
+        if (b->origin == EM_BUF_ADOPTED && !b->user_lock) {
+            /* A user-locked adopted pointer stays the user's: Ember forgets it without freeing.
+             * Otherwise wait for queued work that may still read the block before freeing it. */
+            em_backend_self.dev_sync(b->dev);
+            em_backend_self.adopted_free(b->dev, b->ptr);
+        } else if (b->origin == EM_BUF_CUSTOM) {
+            /* The manager learns the array let go; a user lock is the manager's to track. */
+            em_mem_custom_unlock(b->release_ctx, b->ptr, 0);
+        } else if (b->origin == EM_BUF_DELETER) {
+            /* The deleter is the owner's own code and its contract is "called exactly once":
+             * a user lock keeps Ember from freeing, but the owner is still told that Ember is
+             * done, or the memory behind a locked deleter buffer would leak. */
+            em_backend_self.dev_sync(b->dev);
+            b->release(b->ptr, b->release_ctx);
         }
         free(b);
         return;
@@ -181,14 +215,18 @@ void em_buf_release(em_buf *b) {
 }
 
 void em_buf_user_lock(em_buf *b) {
+    if (b->origin == EM_BUF_CUSTOM && !b->user_lock) em_mem_custom_user_lock(b->release_ctx, b->ptr);
     b->user_lock = true;
 }
 
 void em_buf_user_unlock(em_buf *b) {
+    if (b->origin == EM_BUF_CUSTOM && b->user_lock) em_mem_custom_user_unlock(b->release_ctx, b->ptr);
     b->user_lock = false;
 }
 
 af_err em_mem_alloc_user(int dev, size_t bytes, void **ptr) {
+    em_mem_custom *custom = atomic_load_explicit(&em_custom, memory_order_relaxed);
+    if (custom) return em_mem_custom_alloc(custom, bytes, 1, ptr);
     em_buf *b = NULL;
     af_err err = em_buf_alloc(dev, bytes, &b);
     if (err != AF_SUCCESS) return err;
@@ -203,6 +241,11 @@ af_err em_mem_alloc_user(int dev, size_t bytes, void **ptr) {
 }
 
 af_err em_mem_free_user(void *ptr) {
+    em_mem_custom *custom = atomic_load_explicit(&em_custom, memory_order_relaxed);
+    if (custom) {
+        em_mem_custom_unlock(custom, ptr, 1);
+        return AF_SUCCESS;
+    }
     pthread_mutex_lock(&em_mem_lock);
     for (int d = 0; d < EM_MAX_DEVICES; d++) {
         em_pool *p = &em_pools[d];
@@ -228,6 +271,16 @@ af_err em_mem_free_user(void *ptr) {
                   "pointer %p was not allocated by af_alloc_device or is no longer locked", ptr);
 }
 
+bool em_mem_is_user(const void *ptr) {
+    bool found = false;
+    pthread_mutex_lock(&em_mem_lock);
+    for (int d = 0; d < EM_MAX_DEVICES && !found; d++)
+        for (const em_buf *b = em_pools[d].orphans; b && !found; b = b->next)
+            found = b->ptr == ptr;
+    pthread_mutex_unlock(&em_mem_lock);
+    return found;
+}
+
 void em_mem_info_get(int dev, em_mem_info *out) {
     pthread_mutex_lock(&em_mem_lock);
     const em_pool *p = &em_pools[dev];
@@ -239,6 +292,8 @@ void em_mem_info_get(int dev, em_mem_info *out) {
 }
 
 void em_mem_gc(int dev) {
+    em_mem_custom *custom = atomic_load_explicit(&em_custom, memory_order_relaxed);
+    if (custom) em_mem_custom_cleanup(custom);
     pthread_mutex_lock(&em_mem_lock);
     pool_drain(dev, &em_pools[dev]);
     pthread_mutex_unlock(&em_mem_lock);
@@ -253,6 +308,8 @@ size_t em_mem_get_step(void) {
 }
 
 float em_mem_pressure(int dev) {
+    em_mem_custom *custom = atomic_load_explicit(&em_custom, memory_order_relaxed);
+    if (custom) return em_mem_custom_pressure(custom);
     em_pool *p = &em_pools[dev];
     if (p->dev_bytes == 0) {
         em_dev_props props;

@@ -15,6 +15,7 @@ typedef enum {
     EM_BUF_ADOPTED,  /* af_device_array: freed with the backend's native free */
     EM_BUF_BORROWED, /* Ember extension: never freed by Ember */
     EM_BUF_DELETER,  /* Ember extension: release(ptr, ctx) called once */
+    EM_BUF_CUSTOM,   /* from a user's memory manager (af/memory.h); release_ctx is the manager */
 } em_buf_origin;
 
 typedef struct em_buf {
@@ -54,6 +55,10 @@ void em_buf_user_unlock(em_buf *b);
 /* af_alloc_device(_v2) / af_free_device(_v2): user-locked pool memory with no array. */
 af_err em_mem_alloc_user(int dev, size_t bytes, void **ptr);
 af_err em_mem_free_user(void *ptr);
+/* True when ptr is user-locked pool memory with no array: from af_alloc_device(_v2), or from
+ * af_get_device_ptr of an array that has since been released. Such memory is freed only by
+ * em_mem_free_user. */
+bool em_mem_is_user(const void *ptr);
 
 typedef struct {
     size_t alloc_bytes, alloc_buffers; /* held by the manager: in use plus cached */
@@ -69,6 +74,24 @@ size_t em_mem_get_step(void);
 float em_mem_pressure(int dev);
 void em_mem_set_pressure_threshold(float value);
 float em_mem_get_pressure_threshold(void);
+/* A user's memory manager (af/memory.h). While one is installed, every pool allocation, release,
+ * user lock and unlock, cleanup and pressure query goes through its functions instead of the
+ * built-in cache. The api layer (src/api/memory.c) owns the object; the core only calls it. */
+typedef struct em_mem_custom em_mem_custom;
+af_err em_mem_custom_alloc(em_mem_custom *m, size_t bytes, int user_lock, void **ptr);
+void em_mem_custom_unlock(em_mem_custom *m, void *ptr, int user_unlock);
+void em_mem_custom_user_lock(em_mem_custom *m, void *ptr);
+void em_mem_custom_user_unlock(em_mem_custom *m, void *ptr);
+void em_mem_custom_cleanup(em_mem_custom *m);
+float em_mem_custom_pressure(em_mem_custom *m);
+/* Installs (or, with NULL, removes) the device memory manager. Buffers keep the manager they
+ * came from, so a swap never frees a block through the wrong manager. */
+void em_mem_set_custom(em_mem_custom *m);
+em_mem_custom *em_mem_get_custom(void);
+/* Pinned host memory (af_alloc_pinned), through the pinned manager when one is installed. */
+af_err em_pinned_alloc(size_t bytes, void **ptr);
+void em_pinned_free(void *ptr);
+
 /* Frees every cached block of every device; called at library unload. */
 void em_mem_shutdown(void);
 

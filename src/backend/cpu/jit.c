@@ -66,27 +66,40 @@ static void load_elems(void *dst, const void *src, af_dtype t, size_t n) {
     }
 }
 
-/* Generators: the value at each element from its coordinates, as a double, then cast. */
+/* Generators: the value at each element from its coordinates, as a 64-bit integer, then converted
+ * to the leaf's dtype. The values follow ArrayFire: RANGE is the coordinate along iparam; IOTA is
+ * the column-major linear index within the unit dims gparam, each coordinate taken modulo its unit
+ * dim (the unit block tiled over the output); IDENTITY is 1 where the coordinates along dims 0 and
+ * 1 are equal, in every batch of dims 2 and 3. The conversion is integer to integer, which wraps
+ * modulo the type's range as ArrayFire's does (a u8 range of 300 runs 0..255, 0..43); floating
+ * types get the nearest value (exact below 2^24 for f32, 2^11 for f16). */
 static void gen_block(const em_node *leaf, const dim_t dims[4], dim_t start, size_t n,
                       void *dst) {
-    double vals[EM_CPU_BLOCK];
+    int64_t vals[EM_CPU_BLOCK];
     dim_t c[4];
     coords_of(dims, start, c);
     for (size_t j = 0; j < n; j++) {
-        double v = 0;
+        int64_t v = 0;
         if (leaf->op == EM_OP_RANGE) {
-            v = (double)c[leaf->iparam];
+            v = c[leaf->iparam];
         } else if (leaf->op == EM_OP_IDENTITY) {
             v = c[0] == c[1];
         } else { /* IOTA: the linear index within the unit dims, tiled */
             const dim_t *u = leaf->gparam;
-            v = (double)((c[0] % u[0]) +
-                         u[0] * ((c[1] % u[1]) + u[1] * ((c[2] % u[2]) + u[2] * (c[3] % u[3]))));
+            v = (c[0] % u[0]) +
+                u[0] * ((c[1] % u[1]) + u[1] * ((c[2] % u[2]) + u[2] * (c[3] % u[3])));
         }
         vals[j] = v;
         coords_next(dims, c);
     }
-    em_cpu_casts[f64][leaf->type](dst, vals, n);
+    em_cpu_casts[s64][leaf->type](dst, vals, n);
+    /* f16 blocks hold floats; round them to binary16 as every f16 op does, so that a consumer sees
+     * the value the stored array would hold (2049 as f16 is 2048). */
+    if (leaf->type == f16) {
+        float *x = dst;
+        for (size_t j = 0; j < n; j++)
+            x[j] = em_half_to_float(em_float_to_half(x[j]));
+    }
 }
 
 static void round_half_block(float *x, size_t n) {

@@ -1,0 +1,261 @@
+/* The CUDA backend: devices in ArrayFire's order, one library stream per device, raw memory and
+ * copies on that stream, and the em_backend table. */
+#include "cu.h"
+
+#include "../../core/err.h"
+
+#include <stdio.h>
+#include <string.h>
+
+em_cu_dev em_cu_devs[EM_MAX_DEVICES];
+static int em_cu_ndev;
+static pthread_once_t em_cu_discover_once = PTHREAD_ONCE_INIT;
+
+af_err em_cu_err(cudaError_t e, const char *fn, const char *what) {
+    af_err code;
+    switch (e) {
+    case cudaErrorMemoryAllocation: code = AF_ERR_NO_MEM; break;
+    case cudaErrorInsufficientDriver:
+    case cudaErrorNoDevice:
+    case cudaErrorStubLibrary:
+    case cudaErrorSystemDriverMismatch:
+    case cudaErrorCompatNotSupportedOnDevice: code = AF_ERR_DRIVER; break;
+    case cudaErrorInvalidDevice:
+    case cudaErrorDevicesUnavailable: code = AF_ERR_DEVICE; break;
+    default: code = AF_ERR_RUNTIME; break;
+    }
+    /* Clear the runtime's per-thread error so that a user's cudaGetLastError sees only its own.
+     * Sticky errors (a kernel fault) stay: every later call reports them, as CUDA intends. */
+    (void)cudaGetLastError();
+    return em_err(code, fn, "%s: CUDA error %d (%s): %s", what, (int)e, cudaGetErrorName(e),
+                  cudaGetErrorString(e));
+}
+
+/* Device discovery. Runtime errors here (no driver, error 35; no device, error 100) mean "no
+ * CUDA device": the count is 0 and em_init reports AF_ERR_DRIVER. */
+#define EM_CU_SCAN_MAX 64
+
+static void em_cu_discover_run(void) {
+    int n = 0;
+    if (cudaGetDeviceCount(&n) != cudaSuccess || n <= 0) {
+        (void)cudaGetLastError();
+        return;
+    }
+    if (n > EM_CU_SCAN_MAX) n = EM_CU_SCAN_MAX;
+    em_cu_dev_desc list[EM_CU_SCAN_MAX];
+    static char names[EM_CU_SCAN_MAX][256];
+    int grids[EM_CU_SCAN_MAX];
+    int count = 0;
+    for (int i = 0; i < n; i++) {
+        em_cu_dev_desc *d = &list[count];
+        struct cudaDeviceProp prop;
+        if (cudaGetDeviceProperties(&prop, i) != cudaSuccess ||
+            cudaDeviceGetAttribute(&d->clock_khz, cudaDevAttrClockRate, i) != cudaSuccess) {
+            (void)cudaGetLastError();
+            continue;
+        }
+        d->native = i;
+        d->sm_count = prop.multiProcessorCount;
+        d->major = prop.major;
+        d->minor = prop.minor;
+        d->mem_bytes = prop.totalGlobalMem;
+        snprintf(names[i], sizeof(names[i]), "%s", prop.name);
+        /* A grid-stride kernel fills the device with as many blocks as can be resident. */
+        int per_sm = prop.maxThreadsPerMultiProcessor / EM_CU_BLOCK;
+        grids[i] = prop.multiProcessorCount * (per_sm > 0 ? per_sm : 1);
+        count++;
+    }
+    em_cu_dev_order(list, count);
+    /* Ember keeps the fastest EM_MAX_DEVICES. */
+    if (count > EM_MAX_DEVICES) count = EM_MAX_DEVICES;
+    for (int i = 0; i < count; i++) {
+        em_cu_dev *dev = &em_cu_devs[i];
+        int native = list[i].native;
+        dev->desc = list[i];
+        dev->arch = list[i].major * 10 + list[i].minor;
+        dev->grid = grids[native];
+        memcpy(dev->name, names[native], sizeof(dev->name));
+        atomic_init(&dev->stream, (cudaStream_t)0);
+        atomic_init(&dev->stream_ready, 0);
+        pthread_mutex_init(&dev->stream_lock, NULL);
+    }
+    em_cu_ndev = count;
+}
+
+int em_cu_discover(void) {
+    pthread_once(&em_cu_discover_once, em_cu_discover_run);
+    return em_cu_ndev;
+}
+
+/* Creates the device's library stream once. The caller has made the device current. */
+static af_err em_cu_stream_init(const char *fn, em_cu_dev *d) {
+    af_err err = AF_SUCCESS;
+    pthread_mutex_lock(&d->stream_lock);
+    if (!atomic_load_explicit(&d->stream_ready, memory_order_acquire)) {
+        /* cudaStreamCreate, not cudaStreamNonBlocking: user work on the legacy default stream
+         * stays ordered with Ember's, as with ArrayFire's stream. */
+        cudaError_t e = cudaStreamCreate(&d->own_stream);
+        if (e != cudaSuccess) {
+            err = em_cu_err(e, fn, "creating the library stream");
+        } else {
+            cudaStream_t expect = 0;
+            /* afcu_set_stream may already have installed a user stream; keep it. */
+            atomic_compare_exchange_strong(&d->stream, &expect, d->own_stream);
+            atomic_store_explicit(&d->stream_ready, 1, memory_order_release);
+        }
+    }
+    pthread_mutex_unlock(&d->stream_lock);
+    return err;
+}
+
+af_err em_cu_enter(const char *fn, int dev, cudaStream_t *stream) {
+    if (dev < 0 || dev >= em_cu_ndev)
+        return em_err(AF_ERR_DEVICE, fn, "device %d does not exist (%d available)", dev,
+                      em_cu_ndev);
+    em_cu_dev *d = &em_cu_devs[dev];
+    int cur = -1;
+    cudaError_t e = cudaGetDevice(&cur);
+    if (e != cudaSuccess) return em_cu_err(e, fn, "cudaGetDevice");
+    if (cur != d->desc.native) {
+        e = cudaSetDevice(d->desc.native);
+        if (e != cudaSuccess) return em_cu_err(e, fn, "cudaSetDevice");
+    }
+    if (!atomic_load_explicit(&d->stream_ready, memory_order_acquire)) {
+        af_err err = em_cu_stream_init(fn, d);
+        if (err != AF_SUCCESS) return err;
+    }
+    if (stream) *stream = atomic_load_explicit(&d->stream, memory_order_acquire);
+    return AF_SUCCESS;
+}
+
+static int cu_dev_count(void) {
+    return em_cu_discover();
+}
+
+static af_err cu_dev_props(int dev, em_dev_props *out) {
+    if (dev < 0 || dev >= em_cu_discover())
+        return em_err(AF_ERR_DEVICE, __func__, "device %d does not exist", dev);
+    const em_cu_dev *d = &em_cu_devs[dev];
+    memset(out, 0, sizeof(*out));
+    int rt = 0;
+    if (cudaRuntimeGetVersion(&rt) != cudaSuccess) (void)cudaGetLastError();
+    snprintf(out->name, sizeof(out->name), "%s", d->name);
+    snprintf(out->platform, sizeof(out->platform), "CUDA");
+    snprintf(out->toolkit, sizeof(out->toolkit), "v%d.%d", rt / 1000, (rt % 1000) / 10);
+    snprintf(out->compute, sizeof(out->compute), "%d.%d", d->desc.major, d->desc.minor);
+    out->mem_bytes = d->desc.mem_bytes;
+    out->native_id = d->desc.native;
+    out->dbl = 1;
+    /* Half arithmetic needs compute 5.3 or newer (ArrayFire's rule). */
+    out->half = d->arch >= 53;
+    return AF_SUCCESS;
+}
+
+static af_err cu_dev_activate(int dev) {
+    return em_cu_enter("af_set_device", dev, NULL);
+}
+
+static af_err cu_dev_sync(int dev) {
+    af_err err = AF_SUCCESS;
+    cudaStream_t s;
+    EM_TRY(em_cu_enter("af_sync", dev, &s));
+    EM_CU_TRY(cudaStreamSynchronize(s), "cudaStreamSynchronize");
+    return AF_SUCCESS;
+fail:
+    return err;
+}
+
+static af_err cu_mem_alloc(int dev, size_t bytes, void **ptr) {
+    af_err err = AF_SUCCESS;
+    *ptr = NULL;
+    EM_TRY(em_cu_enter("em_buf_alloc", dev, NULL));
+    EM_CU_TRY(cudaMalloc(ptr, bytes ? bytes : 1), "cudaMalloc");
+    return AF_SUCCESS;
+fail:
+    *ptr = NULL;
+    return err;
+}
+
+static void cu_mem_free(int dev, void *ptr) {
+    if (!ptr) return;
+    /* A free cannot fail in a way the caller could act on; errors (such as the runtime already
+     * unloading at process exit) are cleared, not reported. */
+    if (em_cu_enter("em_mem_free", dev, NULL) != AF_SUCCESS) return;
+    if (cudaFree(ptr) != cudaSuccess) (void)cudaGetLastError();
+}
+
+static af_err cu_mem_free_bytes(int dev, size_t *free_bytes) {
+    af_err err = AF_SUCCESS;
+    size_t total = 0;
+    EM_TRY(em_cu_enter("af_device_mem_info", dev, NULL));
+    EM_CU_TRY(cudaMemGetInfo(free_bytes, &total), "cudaMemGetInfo");
+    return AF_SUCCESS;
+fail:
+    return err;
+}
+
+static af_err cu_pinned_alloc(size_t bytes, void **ptr) {
+    af_err err = AF_SUCCESS;
+    *ptr = NULL;
+    EM_CU_TRY(cudaMallocHost(ptr, bytes ? bytes : 1), "cudaMallocHost");
+    return AF_SUCCESS;
+fail:
+    *ptr = NULL;
+    return err;
+}
+
+static void cu_pinned_free(void *ptr) {
+    if (ptr && cudaFreeHost(ptr) != cudaSuccess) (void)cudaGetLastError();
+}
+
+/* Copies run on the device's stream, so they are ordered after the work that produced the
+ * source. Those that touch host memory wait for the stream before returning, since the caller may
+ * read the destination (d2h) or reuse the source (h2d: a pinned source is read by DMA after
+ * cudaMemcpyAsync returns) at once. */
+static af_err cu_copy(const char *fn, int dev, void *dst, const void *src, size_t bytes,
+                      enum cudaMemcpyKind kind, bool wait) {
+    af_err err = AF_SUCCESS;
+    cudaStream_t s;
+    if (bytes == 0) return AF_SUCCESS;
+    EM_TRY(em_cu_enter(fn, dev, &s));
+    EM_CU_TRY(cudaMemcpyAsync(dst, src, bytes, kind, s), "cudaMemcpyAsync");
+    if (wait) EM_CU_TRY(cudaStreamSynchronize(s), "cudaStreamSynchronize after a copy");
+    return AF_SUCCESS;
+fail:
+    return err;
+}
+
+static af_err cu_copy_h2d(int dev, void *dst, const void *src, size_t bytes) {
+    return cu_copy("em_copy_h2d", dev, dst, src, bytes, cudaMemcpyHostToDevice, true);
+}
+
+static af_err cu_copy_d2h(int dev, void *dst, const void *src, size_t bytes) {
+    return cu_copy("em_copy_d2h", dev, dst, src, bytes, cudaMemcpyDeviceToHost, true);
+}
+
+static af_err cu_copy_d2d(int dev, void *dst, const void *src, size_t bytes) {
+    /* cudaMemcpyDefault: with unified addressing the runtime tells where each pointer lives, so
+     * a user's pointer from another device or pinned host memory (af_write_array with afDevice)
+     * also copies correctly. */
+    return cu_copy("em_copy_d2d", dev, dst, src, bytes, cudaMemcpyDefault, false);
+}
+
+const em_backend em_backend_self = {
+    .id = AF_BACKEND_CUDA,
+    .name = "CUDA",
+    .dev_count = cu_dev_count,
+    .dev_props = cu_dev_props,
+    .dev_activate = cu_dev_activate,
+    .dev_sync = cu_dev_sync,
+    .mem_alloc = cu_mem_alloc,
+    .mem_free = cu_mem_free,
+    .mem_free_bytes = cu_mem_free_bytes,
+    .pinned_alloc = cu_pinned_alloc,
+    .pinned_free = cu_pinned_free,
+    .adopted_free = cu_mem_free,
+    .copy_h2d = cu_copy_h2d,
+    .copy_d2h = cu_copy_d2h,
+    .copy_d2d = cu_copy_d2d,
+    .jit_eval = em_cu_jit_eval,
+    .random = em_cu_random,
+};

@@ -1,0 +1,86 @@
+/* Internals shared by the CUDA backend's files. Host code is C11 over the CUDA runtime API and
+ * NVRTC. Kernels are CUDA C source strings compiled at run time, loaded as context-independent
+ * libraries (cudaLibraryLoadData), so the library never links the driver (libcuda.so.1) and loads
+ * cleanly on machines without one: there every runtime call answers an error and Ember reports
+ * "no CUDA device". */
+#ifndef EM_CUDA_CU_H
+#define EM_CUDA_CU_H
+
+#include "../../core/dtype.h"
+#include "../../core/jit.h"
+#include "../backend.h"
+#include "dev_order.h"
+
+#include <cuda_runtime.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+/* One CUDA device as Ember sees it. The table is filled once (em_cu_discover) and then only the
+ * stream fields change. */
+typedef struct {
+    em_cu_dev_desc desc;
+    char name[256];
+    int arch;     /* major * 10 + minor */
+    int grid;     /* blocks for a grid-stride kernel: SMs x resident blocks of EM_CU_BLOCK */
+    /* The stream Ember enqueues on: its own, or the one afcu_set_stream installed. */
+    _Atomic(cudaStream_t) stream;
+    cudaStream_t own_stream; /* created blocking with respect to the legacy default stream */
+    atomic_int stream_ready;
+    pthread_mutex_t stream_lock;
+    int math_mode; /* afcu_cublasSetMathMode, kept for the cuBLAS handles */
+} em_cu_dev;
+
+#define EM_CU_BLOCK 256
+
+extern em_cu_dev em_cu_devs[EM_MAX_DEVICES];
+
+/* Discovers devices once; returns how many (0 when CUDA has no usable device or driver). */
+int em_cu_discover(void);
+
+/* Makes Ember device `dev` current on the calling thread (cudaSetDevice of its ordinal, only when
+ * another one is current), creates its library stream on first use, and returns the stream Ember
+ * enqueues on. `fn` names the caller in error messages. */
+af_err em_cu_enter(const char *fn, int dev, cudaStream_t *stream);
+
+/* Maps a CUDA error to an af_err, recording "fn: what: <CUDA's name and string>". It also clears
+ * the runtime's last-error state so that a user's later cudaGetLastError does not see Ember's
+ * error. */
+af_err em_cu_err(cudaError_t e, const char *fn, const char *what);
+#define EM_CU_TRY(call, what)                                                                      \
+    do {                                                                                           \
+        cudaError_t em_cu_e_ = (call);                                                             \
+        if (em_cu_e_ != cudaSuccess) {                                                             \
+            err = em_cu_err(em_cu_e_, __func__, (what));                                           \
+            goto fail;                                                                             \
+        }                                                                                          \
+    } while (0)
+
+/* JIT (jit.c) and random numbers (random.c), the em_backend slots. */
+af_err em_cu_jit_eval(int dev, const em_jit_prog *prog, void *const *outs);
+af_err em_cu_random(int dev, void *out, af_dtype type, dim_t n, int dist, uint64_t seed,
+                    uint64_t counter);
+
+/* Kernel modules (module.c): compiles CUDA C with NVRTC for a device's architecture, or loads it
+ * from the on-disk cache, and returns a kernel handle valid on every device of that architecture.
+ * `key` identifies the source (a structural hash plus whatever else changes the text);
+ * `name` is the kernel's name in the source. The source is produced by gen(ctx) only on a miss
+ * of both caches, so a cache hit does no code generation. On failure the message holds NVRTC's
+ * log. */
+typedef char *(*em_cu_gen_fn)(const void *ctx);
+af_err em_cu_module_get(int dev, uint64_t key, const char *name, em_cu_gen_fn gen,
+                        const void *ctx, cudaKernel_t *out);
+
+/* The NVRTC options and target for an architecture (major*10+minor): cubin for architectures
+ * NVRTC knows, else PTX of the newest one it knows at or below it. Exposed for the codegen test. */
+typedef struct {
+    int arch;       /* the architecture compiled for */
+    bool cubin;     /* true: sm_XX cubin; false: compute_XX PTX */
+    char opt[32];   /* "--gpu-architecture=..." */
+} em_cu_target;
+void em_cu_target_for(int arch, em_cu_target *out);
+
+/* Compiles `src` with NVRTC for `target`; on success *image is a malloc'ed cubin or PTX. */
+af_err em_cu_nvrtc(const char *fn, const char *src, const char *name, const em_cu_target *t,
+                   char **image, size_t *size);
+
+#endif

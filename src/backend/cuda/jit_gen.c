@@ -1,0 +1,711 @@
+/* CUDA C for JIT programs: per-op expressions (docs/JIT_OPS.md), the parameter struct, and the
+ * kernel. See jit_gen.h for the design. */
+#include "jit_gen.h"
+
+#include "../../core/dtype.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- a growable string, used only on a cache miss ---- */
+
+typedef struct {
+    char *s;
+    size_t len, cap;
+    bool bad; /* an allocation failed: the result is dropped */
+} sb_t;
+
+static void sb_add(sb_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_add(sb_t *b, const char *fmt, ...) {
+    if (b->bad) return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        size_t room = b->cap - b->len;
+        int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? room : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            b->bad = true;
+            return;
+        }
+        if (b->s && (size_t)n < room) {
+            b->len += (size_t)n;
+            return;
+        }
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + (size_t)n + 1)
+            cap *= 2;
+        char *s = realloc(b->s, cap);
+        if (!s) {
+            b->bad = true;
+            return;
+        }
+        b->s = s;
+        b->cap = cap;
+    }
+}
+
+/* ---- dtypes in kernel code ---- */
+
+/* Compute type (f16 computes as float) and storage type of each dtype. b8 and u8 share a C type;
+ * the generator never lets overloads tell them apart. */
+static const char *const ct_name[EM_NUM_DTYPES] = {
+    [f32] = "float",      [c32] = "em_c32",       [f64] = "double",
+    [c64] = "em_c64",     [b8] = "em_u8",         [s32] = "int",
+    [u32] = "unsigned int", [u8] = "unsigned char", [s64] = "long long",
+    [u64] = "unsigned long long", [s16] = "short", [u16] = "unsigned short",
+    [f16] = "float",      [s8] = "signed char",
+};
+
+static const char *st_name(af_dtype t) {
+    return t == f16 ? "em_u16" : ct_name[t];
+}
+
+/* Compute-type size and alignment (for scalar parameters). */
+static size_t ct_size(af_dtype t) {
+    return t == f16 ? 4 : em_dtype_size(t);
+}
+
+typedef enum { KS, KU, KB, KF, KC } kind_t;
+
+static kind_t kind_of(af_dtype t) {
+    switch (t) {
+    case s8:
+    case s16:
+    case s32:
+    case s64: return KS;
+    case u8:
+    case u16:
+    case u32:
+    case u64: return KU;
+    case b8: return KB;
+    case c32:
+    case c64: return KC;
+    default: return KF;
+    }
+}
+
+static bool is_int(kind_t k) {
+    return k == KS || k == KU;
+}
+
+/* The conversion of value x (compute type of s) to the compute type of d (docs/JIT_OPS.md, CAST).
+ * An f16 destination gets a float here; the caller rounds it to binary16. */
+static void cast_expr(af_dtype s, af_dtype d, const char *x, char *out, size_t cap) {
+    kind_t ks = kind_of(s), kd = kind_of(d);
+    const char *cd = ct_name[d];
+    const char *rd = ct_name[em_dtype_real_of(d)];
+    if (s == d) {
+        snprintf(out, cap, "%s", x);
+    } else if (kd == KB) {
+        if (ks == KC) snprintf(out, cap, "(em_u8)((%s).re != 0 || (%s).im != 0)", x, x);
+        else snprintf(out, cap, "(em_u8)((%s) != 0)", x);
+    } else if (is_int(kd) && (ks == KF || ks == KC)) {
+        snprintf(out, cap, "em_ftoi_%s((double)(%s)%s)", em_dtype_name(d), x,
+                 ks == KC ? ".re" : "");
+    } else if (kd == KC) {
+        if (ks == KC) snprintf(out, cap, "em_cx<%s>((%s)(%s).re, (%s)(%s).im)", cd, rd, x, rd, x);
+        else snprintf(out, cap, "em_cx<%s>((%s)(%s), (%s)0)", cd, rd, x, rd);
+    } else if (ks == KC) {
+        snprintf(out, cap, "(%s)(%s).re", cd, x);
+    } else {
+        /* Integer, b8 or real to integer or real: C's conversion (wrapping between integers, nearest
+         * to floating). f64 -> f16 goes through float, as the CPU's float block does. */
+        snprintf(out, cap, "(%s)(%s)", cd, x);
+    }
+}
+
+/* The expression of op with operand dtype ot and result dtype rt over operands x, y, z (names of
+ * compute-type values). Returns false for a pair that docs/JIT_OPS.md does not define. */
+static bool op_expr(em_op op, af_dtype ot, af_dtype rt, const char *x, const char *y,
+                    const char *z, char *o, size_t cap) {
+    kind_t k = kind_of(ot);
+    bool I = is_int(k), B = k == KB, F = k == KF, C = k == KC;
+    const char *ct = ct_name[ot];
+    /* Result-type checks: the op table's result rules. */
+    bool same = rt == ot;
+    bool to_b8 = rt == b8;
+    bool to_real = rt == em_dtype_real_of(ot) && C;
+#define OUT(...) (snprintf(o, cap, __VA_ARGS__), true)
+    switch (op) {
+    case EM_OP_CAST: cast_expr(ot, rt, x, o, cap); return true;
+    case EM_OP_ADD:
+        if (!same) return false;
+        if (I) return OUT("em_iadd<%s>(%s, %s)", ct, x, y);
+        if (B) return OUT("(em_u8)(%s | %s)", x, y);
+        if (F) return OUT("(%s + %s)", x, y);
+        return OUT("em_cadd(%s, %s)", x, y);
+    case EM_OP_SUB:
+        if (!same) return false;
+        if (I) return OUT("em_isub<%s>(%s, %s)", ct, x, y);
+        if (B) return OUT("(em_u8)(%s ^ %s)", x, y);
+        if (F) return OUT("(%s - %s)", x, y);
+        return OUT("em_csub(%s, %s)", x, y);
+    case EM_OP_MUL:
+        if (!same) return false;
+        if (I) return OUT("em_imul<%s>(%s, %s)", ct, x, y);
+        if (B) return OUT("(em_u8)(%s & %s)", x, y);
+        if (F) return OUT("(%s * %s)", x, y);
+        return OUT("em_cmul(%s, %s)", x, y);
+    case EM_OP_DIV:
+        if (!same) return false;
+        if (I) return OUT("em_idiv<%s>(%s, %s)", ct, x, y);
+        if (B) return OUT("(em_u8)(%s & %s)", x, y);
+        if (F) return OUT("(%s / %s)", x, y);
+        return OUT("em_cdiv(%s, %s)", x, y);
+    case EM_OP_REM:
+    case EM_OP_MOD:
+        if (!same || C) return false;
+        if (I) return OUT("em_irem<%s>(%s, %s)", ct, x, y);
+        if (B) return OUT("(em_u8)(%s && !%s)", x, y);
+        return OUT("em_%s(%s, %s)", op == EM_OP_REM ? "remainder" : "fmod", x, y);
+    case EM_OP_POW:
+        if (!same) return false;
+        if (I) return OUT("em_ipow<%s>(%s, %s)", ct, x, y);
+        if (B) return OUT("(em_u8)(%s || !%s)", x, y);
+        if (F) return OUT("em_pow(%s, %s)", x, y);
+        return OUT("em_cpow(%s, %s)", x, y);
+    case EM_OP_MINOF:
+    case EM_OP_MAXOF: {
+        bool mn = op == EM_OP_MINOF;
+        if (!same) return false;
+        if (I) return OUT("em_i%s<%s>(%s, %s)", mn ? "min" : "max", ct, x, y);
+        if (B) return OUT("(em_u8)(%s %s %s)", x, mn ? "&" : "|", y);
+        if (F) return OUT("em_f%s(%s, %s)", mn ? "min" : "max", x, y);
+        return OUT("em_c%s(%s, %s)", mn ? "min" : "max", x, y);
+    }
+    case EM_OP_ATAN2:
+    case EM_OP_HYPOT:
+        if (!same || !F) return false;
+        return OUT("em_%s(%s, %s)", op == EM_OP_ATAN2 ? "atan2" : "hypot", x, y);
+    case EM_OP_LT:
+    case EM_OP_GT:
+    case EM_OP_LE:
+    case EM_OP_GE: {
+        const char *cmp = op == EM_OP_LT ? "<" : op == EM_OP_GT ? ">" : op == EM_OP_LE ? "<=" : ">=";
+        if (!to_b8) return false;
+        if (C) return OUT("(em_u8)(em_cabs(%s) %s em_cabs(%s))", x, cmp, y);
+        return OUT("(em_u8)(%s %s %s)", x, cmp, y);
+    }
+    case EM_OP_EQ:
+    case EM_OP_NEQ: {
+        bool ne = op == EM_OP_NEQ;
+        if (!to_b8) return false;
+        if (C) return OUT("(em_u8)(%s((%s).re == (%s).re && (%s).im == (%s).im))", ne ? "!" : "", x,
+                          y, x, y);
+        return OUT("(em_u8)(%s %s %s)", x, ne ? "!=" : "==", y);
+    }
+    case EM_OP_AND:
+    case EM_OP_OR: {
+        const char *j = op == EM_OP_AND ? "&&" : "||";
+        if (!to_b8) return false;
+        if (C) return OUT("(em_u8)(em_ctruth(%s) %s em_ctruth(%s))", x, j, y);
+        return OUT("(em_u8)((%s != 0) %s (%s != 0))", x, j, y);
+    }
+    case EM_OP_NOT:
+        if (!to_b8) return false;
+        if (C) return OUT("(em_u8)!em_ctruth(%s)", x);
+        return OUT("(em_u8)(%s == 0)", x);
+    case EM_OP_BITAND:
+    case EM_OP_BITOR:
+    case EM_OP_BITXOR: {
+        const char *bop = op == EM_OP_BITAND ? "&" : op == EM_OP_BITOR ? "|" : "^";
+        if (!same || !(I || B)) return false;
+        return OUT("(%s)(%s %s %s)", ct, x, bop, y);
+    }
+    case EM_OP_BITSHIFTL:
+        if (!same || !(I || B)) return false;
+        if (B) return OUT("%s", x);
+        return OUT("em_ishl<%s>(%s, %s)", ct, x, y);
+    case EM_OP_BITSHIFTR:
+        if (!same || !(I || B)) return false;
+        if (B) return OUT("(em_u8)(%s == 0 ? %s : 0)", y, x);
+        return OUT("em_ishr<%s>(%s, %s)", ct, x, y);
+    case EM_OP_BITNOT:
+        if (!same || !(I || B)) return false;
+        if (B) return OUT("(em_u8)!%s", x);
+        return OUT("(%s)~%s", ct, x);
+    case EM_OP_NEG:
+        if (!same) return false;
+        if (I) return OUT("em_ineg<%s>(%s)", ct, x);
+        if (B) return OUT("%s", x);
+        if (F) return OUT("(-%s)", x);
+        return OUT("em_cneg(%s)", x);
+    case EM_OP_ABS:
+        if (C) return to_real && OUT("em_cabs(%s)", x);
+        if (!same) return false;
+        if (k == KS) return OUT("em_iabs<%s>(%s)", ct, x);
+        if (k == KU) return OUT("%s", x);
+        if (F) return OUT("em_fabs(%s)", x);
+        return false;
+    case EM_OP_ARG: return C && to_real && OUT("em_carg(%s)", x);
+    case EM_OP_SIGN:
+    case EM_OP_ROUND:
+    case EM_OP_TRUNC:
+    case EM_OP_FLOOR:
+    case EM_OP_CEIL:
+    case EM_OP_EXPM1:
+    case EM_OP_SIGMOID:
+    case EM_OP_ERF:
+    case EM_OP_ERFC:
+    case EM_OP_LOG1P:
+    case EM_OP_LOG10:
+    case EM_OP_LOG2:
+    case EM_OP_RSQRT:
+    case EM_OP_CBRT:
+    case EM_OP_FACTORIAL:
+    case EM_OP_TGAMMA:
+    case EM_OP_LGAMMA: {
+        static const char *const fn[EM_OP_COUNT] = {
+            [EM_OP_SIGN] = "sign",     [EM_OP_ROUND] = "round",     [EM_OP_TRUNC] = "trunc",
+            [EM_OP_FLOOR] = "floor",   [EM_OP_CEIL] = "ceil",       [EM_OP_EXPM1] = "expm1",
+            [EM_OP_SIGMOID] = "sigmoid", [EM_OP_ERF] = "erf",       [EM_OP_ERFC] = "erfc",
+            [EM_OP_LOG1P] = "log1p",   [EM_OP_LOG10] = "log10",     [EM_OP_LOG2] = "log2",
+            [EM_OP_RSQRT] = "rsqrt",   [EM_OP_CBRT] = "cbrt",       [EM_OP_FACTORIAL] = "factorial",
+            [EM_OP_TGAMMA] = "tgamma", [EM_OP_LGAMMA] = "lgamma",
+        };
+        if (!same || !F) return false;
+        return OUT("em_%s(%s)", fn[op], x);
+    }
+    case EM_OP_SIN:
+    case EM_OP_COS:
+    case EM_OP_TAN:
+    case EM_OP_ASIN:
+    case EM_OP_ACOS:
+    case EM_OP_ATAN:
+    case EM_OP_SINH:
+    case EM_OP_COSH:
+    case EM_OP_TANH:
+    case EM_OP_ASINH:
+    case EM_OP_ACOSH:
+    case EM_OP_ATANH:
+    case EM_OP_EXP:
+    case EM_OP_LOG:
+    case EM_OP_SQRT:
+    case EM_OP_POW2: {
+        static const char *const fn[EM_OP_COUNT] = {
+            [EM_OP_SIN] = "sin",     [EM_OP_COS] = "cos",     [EM_OP_TAN] = "tan",
+            [EM_OP_ASIN] = "asin",   [EM_OP_ACOS] = "acos",   [EM_OP_ATAN] = "atan",
+            [EM_OP_SINH] = "sinh",   [EM_OP_COSH] = "cosh",   [EM_OP_TANH] = "tanh",
+            [EM_OP_ASINH] = "asinh", [EM_OP_ACOSH] = "acosh", [EM_OP_ATANH] = "atanh",
+            [EM_OP_EXP] = "exp",     [EM_OP_LOG] = "log",     [EM_OP_SQRT] = "sqrt",
+            [EM_OP_POW2] = "exp2",
+        };
+        if (!same || !(F || C)) return false;
+        if (C) return OUT("em_c%s(%s)", op == EM_OP_POW2 ? "pow2" : fn[op], x);
+        return OUT("em_%s(%s)", fn[op], x);
+    }
+    case EM_OP_ISZERO:
+    case EM_OP_ISINF:
+    case EM_OP_ISNAN: {
+        if (!to_b8 || !(F || C)) return false;
+        if (op == EM_OP_ISZERO) {
+            if (C) return OUT("(em_u8)((%s).re == 0 && (%s).im == 0)", x, x);
+            return OUT("(em_u8)(%s == 0)", x);
+        }
+        const char *fn = op == EM_OP_ISINF ? "em_isinf" : "em_isnan";
+        if (C) return OUT("(em_u8)(%s((%s).re) || %s((%s).im))", fn, x, fn, x);
+        return OUT("(em_u8)%s(%s)", fn, x);
+    }
+    case EM_OP_CPLX2:
+        if (!((ot == f32 && rt == c32) || (ot == f64 && rt == c64))) return false;
+        return OUT("em_cx<%s>(%s, %s)", ct_name[rt], x, y);
+    case EM_OP_REAL:
+    case EM_OP_IMAG: return C && to_real && OUT("(%s).%s", x, op == EM_OP_REAL ? "re" : "im");
+    case EM_OP_CONJ: return C && same && OUT("em_cconj(%s)", x);
+    case EM_OP_SELECT:
+        if (!same) return false;
+        return OUT("(%s ? %s : %s)", x, y, z);
+    default: return false;
+    }
+#undef OUT
+}
+
+bool em_cu_jit_supports(em_op op, af_dtype ot, af_dtype rt) {
+    char buf[512];
+    if (!em_dtype_valid(ot) || !em_dtype_valid(rt) || op >= EM_OP_COUNT) return false;
+    if (op == EM_OP_BUF || op == EM_OP_SCALAR || op == EM_OP_RANGE || op == EM_OP_IOTA ||
+        op == EM_OP_IDENTITY)
+        return ot == rt;
+    return op_expr(op, ot, rt, "x", "y", "z", buf, sizeof(buf));
+}
+
+/* ---- shape and key ---- */
+
+void em_cu_jit_shape_of(const em_jit_prog *p, em_cu_jit_shape *s) {
+    const dim_t big = (dim_t)1 << 31;
+    bool idx64 = p->elements >= big;
+    size_t widest = 1;
+    for (int o = 0; o < p->nout; o++) {
+        size_t es = em_dtype_size((af_dtype)p->instr[p->out[o]].type);
+        if (es > widest) widest = es;
+    }
+    for (int l = 0; l < p->nleaf; l++) {
+        const em_node *n = p->leaves[l];
+        if (n->op != EM_OP_BUF) continue;
+        size_t es = em_dtype_size((af_dtype)n->type);
+        if (es > widest) widest = es;
+        /* Offsets within the leaf's buffer are computed in the index type too. */
+        if (n->buf && (dim_t)(n->buf->bytes / es) >= big) idx64 = true;
+    }
+    s->idx64 = idx64;
+    s->vec = p->linear ? (int)(16 / widest) : 1;
+}
+
+uint64_t em_cu_jit_key(const em_jit_prog *p, const em_cu_jit_shape *s) {
+    uint64_t k = em_hash_mix(p->key, (uint64_t)s->idx64 << 8 | (uint64_t)s->vec);
+    return em_hash_mix(k, EM_CU_JIT_VERSION);
+}
+
+/* ---- the parameter struct: one walk declares it (generation) or fills it (launch) ---- */
+
+typedef struct {
+    sb_t *decl;         /* generation: field declarations */
+    sb_t *asserts;      /* generation: offset checks */
+    unsigned char *buf; /* launch: the packed values */
+    size_t cap;
+    size_t off, align;
+    bool overflow;
+} walker;
+
+static void field(walker *w, const char *ctype, size_t size, const void *val, const char *fmt,
+                  ...) __attribute__((format(printf, 5, 6)));
+static void field(walker *w, const char *ctype, size_t size, const void *val, const char *fmt,
+                  ...) {
+    /* Every field here has alignment equal to its size (scalars, pointers, em_c32 with 8 and
+     * em_c64 with 16), as in both the host's and the device's ABI. */
+    size_t align = size;
+    size_t at = (w->off + align - 1) & ~(align - 1);
+    if (align > w->align) w->align = align;
+    if (w->buf) {
+        if (at + size > w->cap) w->overflow = true;
+        else memcpy(w->buf + at, val, size);
+    } else {
+        /* NVRTC has no offsetof, so the layout is pinned instead: padding is explicit, and each
+         * field's size and alignment are asserted, so the device compiler cannot place a field
+         * anywhere but at the host's offset. */
+        char name[32];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(name, sizeof(name), fmt, ap);
+        va_end(ap);
+        if (at > w->off) sb_add(w->decl, "    unsigned char pad%zu[%zu];\n", w->off, at - w->off);
+        sb_add(w->decl, "    %s %s; // offset %zu\n", ctype, name, at);
+        sb_add(w->asserts,
+               "static_assert(sizeof(em_params::%s) == %zu && alignof(decltype(em_params::%s)) == "
+               "%zu, \"layout\");\n",
+               name, size, name, align);
+    }
+    w->off = at + size;
+}
+
+/* An index-type field: 4 or 8 bytes. */
+static void field_it(walker *w, bool idx64, dim_t v, const char *fmt, int a, int b) {
+    if (idx64) {
+        uint64_t x = (uint64_t)v;
+        field(w, "em_it", 8, &x, fmt, a, b);
+    } else {
+        uint32_t x = (uint32_t)v;
+        field(w, "em_it", 4, &x, fmt, a, b);
+    }
+}
+
+static void field_sit(walker *w, bool idx64, dim_t v, const char *fmt, int a, int b) {
+    if (idx64) {
+        int64_t x = (int64_t)v;
+        field(w, "em_sit", 8, &x, fmt, a, b);
+    } else {
+        int32_t x = (int32_t)v;
+        field(w, "em_sit", 4, &x, fmt, a, b);
+    }
+}
+
+/* The SCALAR leaf's value in its compute type (docs/JIT_OPS.md, SCALAR). */
+static void scalar_value(const em_node *n, unsigned char *v) {
+    const em_scalar *s = &n->val;
+    switch ((af_dtype)n->type) {
+    case f32: *(float *)v = (float)s->f[0]; break;
+    case f16: *(float *)v = em_half_to_float(em_float_to_half((float)s->f[0])); break;
+    case f64: *(double *)v = s->f[0]; break;
+    case c32: ((float *)v)[0] = (float)s->f[0], ((float *)v)[1] = (float)s->f[1]; break;
+    case c64: ((double *)v)[0] = s->f[0], ((double *)v)[1] = s->f[1]; break;
+    case b8: *(uint8_t *)v = s->i != 0; break;
+    case s8: *(int8_t *)v = (int8_t)s->i; break;
+    case u8: *(uint8_t *)v = (uint8_t)s->u; break;
+    case s16: *(int16_t *)v = (int16_t)s->i; break;
+    case u16: *(uint16_t *)v = (uint16_t)s->u; break;
+    case s32: *(int32_t *)v = (int32_t)s->i; break;
+    case u32: *(uint32_t *)v = (uint32_t)s->u; break;
+    case s64: *(int64_t *)v = s->i; break;
+    case u64: *(uint64_t *)v = s->u; break;
+    }
+}
+
+static void walk(walker *w, const em_jit_prog *p, const em_cu_jit_shape *s, void *const *outs,
+                 bool vec) {
+    bool x64 = s->idx64;
+    bool pack = w->buf != NULL;
+    field_it(w, x64, p->elements, "n", 0, 0);
+    for (int d = 0; d < 4; d++)
+        field_it(w, x64, p->dims[d], "d%d", d, 0);
+    int vflag = vec;
+    field(w, "int", 4, &vflag, "vec");
+    for (int o = 0; o < p->nout; o++) {
+        af_dtype t = (af_dtype)p->instr[p->out[o]].type;
+        char ctype[40];
+        if (!pack) snprintf(ctype, sizeof(ctype), "%s *", st_name(t));
+        field(w, ctype, sizeof(void *), pack ? &outs[o] : NULL, "o%d", o);
+    }
+    for (int l = 0; l < p->nleaf; l++) {
+        const em_node *n = p->leaves[l];
+        af_dtype t = (af_dtype)n->type;
+        char ctype[40];
+        switch ((em_op)n->op) {
+        case EM_OP_BUF: {
+            const void *ptr = NULL;
+            if (pack) ptr = (const char *)n->buf->ptr + (size_t)n->offset * em_dtype_size(t);
+            else snprintf(ctype, sizeof(ctype), "const %s *", st_name(t));
+            field(w, ctype, sizeof(void *), &ptr, "p%d", l);
+            if (!p->linear)
+                for (int d = 0; d < 4; d++)
+                    field_sit(w, x64, n->strides[d], "s%d_%d", l, d);
+            break;
+        }
+        case EM_OP_SCALAR: {
+            _Alignas(16) unsigned char v[16];
+            if (pack) scalar_value(n, v);
+            field(w, ct_name[t], ct_size(t), v, "v%d", l);
+            break;
+        }
+        case EM_OP_RANGE: {
+            int dim = n->iparam;
+            field(w, "int", 4, &dim, "r%d", l);
+            break;
+        }
+        case EM_OP_IOTA:
+            for (int d = 0; d < 4; d++)
+                field_it(w, x64, n->gparam[d], "g%d_%d", l, d);
+            break;
+        default: break; /* IDENTITY needs only the coordinates */
+        }
+    }
+}
+
+size_t em_cu_jit_pack(const em_jit_prog *p, const em_cu_jit_shape *s, void *const *outs,
+                      bool vec, unsigned char *buf, size_t cap) {
+    walker w = {.buf = buf, .cap = cap, .align = 1};
+    walk(&w, p, s, outs, vec);
+    size_t size = (w.off + w.align - 1) & ~(w.align - 1);
+    return w.overflow || size > cap ? 0 : size;
+}
+
+bool em_cu_jit_vec_ok(const em_jit_prog *p, const em_cu_jit_shape *s, void *const *outs) {
+    if (s->vec <= 1) return false;
+    for (int o = 0; o < p->nout; o++) {
+        size_t vb = (size_t)s->vec * em_dtype_size((af_dtype)p->instr[p->out[o]].type);
+        if ((uintptr_t)outs[o] & (vb - 1)) return false;
+    }
+    for (int l = 0; l < p->nleaf; l++) {
+        const em_node *n = p->leaves[l];
+        if (n->op != EM_OP_BUF) continue;
+        size_t es = em_dtype_size((af_dtype)n->type);
+        uintptr_t a = (uintptr_t)n->buf->ptr + (uintptr_t)n->offset * es;
+        if (a & ((size_t)s->vec * es - 1)) return false;
+    }
+    return true;
+}
+
+/* ---- the kernel ---- */
+
+/* Converts a loaded storage value to its compute type. */
+static void load_conv(af_dtype t, const char *v, char *out, size_t cap) {
+    if (t == f16) snprintf(out, cap, "em_h2f(%s)", v);
+    else snprintf(out, cap, "%s", v);
+}
+
+static bool has_generators(const em_jit_prog *p) {
+    for (int l = 0; l < p->nleaf; l++) {
+        em_op op = (em_op)p->leaves[l]->op;
+        if (op == EM_OP_RANGE || op == EM_OP_IOTA || op == EM_OP_IDENTITY) return true;
+    }
+    return false;
+}
+
+/* The per-element function: leaves in, outputs out, every instruction once. */
+static bool gen_elem(sb_t *b, const em_jit_prog *p) {
+    sb_add(b, "__device__ __forceinline__ void em_elem(const em_params &p, "
+              "const em_coord<em_it> &c");
+    for (int l = 0; l < p->nleaf; l++)
+        if (p->leaves[l]->op == EM_OP_BUF)
+            sb_add(b, ", %s l%d", ct_name[p->leaves[l]->type], l);
+    for (int o = 0; o < p->nout; o++)
+        sb_add(b, ", %s &r%d", st_name((af_dtype)p->instr[p->out[o]].type), o);
+    sb_add(b, ") {\n    (void)p;\n    (void)c;\n");
+    for (int k = 0; k < p->ninstr; k++) {
+        const em_jit_instr *in = &p->instr[k];
+        af_dtype t = (af_dtype)in->type;
+        char expr[1024];
+        bool round = t == f16;
+        if (in->leaf >= 0) {
+            int l = in->leaf;
+            char g[256] = "";
+            switch ((em_op)in->op) {
+            case EM_OP_BUF: snprintf(expr, sizeof(expr), "l%d", l), round = false; break;
+            case EM_OP_SCALAR: snprintf(expr, sizeof(expr), "p.v%d", l), round = false; break;
+            case EM_OP_RANGE:
+                snprintf(g, sizeof(g),
+                         "(double)(p.r%d == 0 ? c.c0 : p.r%d == 1 ? c.c1 : p.r%d == 2 ? c.c2 : "
+                         "c.c3)",
+                         l, l, l);
+                break;
+            case EM_OP_IOTA:
+                snprintf(g, sizeof(g), "(double)em_iota<em_it>(c, p.g%d_0, p.g%d_1, p.g%d_2, p.g%d_3)",
+                         l, l, l, l);
+                break;
+            case EM_OP_IDENTITY: snprintf(g, sizeof(g), "(double)(c.c0 == c.c1)"); break;
+            default: return false;
+            }
+            /* Generators give a double, converted as CAST f64 -> type. */
+            if (g[0]) cast_expr(f64, t, g, expr, sizeof(expr));
+        } else {
+            char a[3][16];
+            for (int i = 0; i < in->nargs; i++)
+                snprintf(a[i], sizeof(a[i]), "t%d", in->arg[i]);
+            /* Operand dtype: the value operands for SELECT, else operand 0. */
+            int tk = in->op == EM_OP_SELECT ? in->arg[1] : in->arg[0];
+            af_dtype ot = (af_dtype)p->instr[tk].type;
+            if (!op_expr((em_op)in->op, ot, t, a[0], in->nargs > 1 ? a[1] : "", in->nargs > 2 ? a[2] : "",
+                         expr, sizeof(expr)))
+                return false;
+        }
+        sb_add(b, "    %s t%d = %s;\n", ct_name[t], k, expr);
+        /* f16 is rounded to binary16 after every op, before the next op reads it. */
+        if (round) sb_add(b, "    t%d = em_rh(t%d);\n", k, k);
+    }
+    for (int o = 0; o < p->nout; o++) {
+        int k = p->out[o];
+        if (p->instr[k].type == f16) sb_add(b, "    r%d = em_f2h(t%d);\n", o, k);
+        else sb_add(b, "    r%d = t%d;\n", o, k);
+    }
+    sb_add(b, "}\n\n");
+    return true;
+}
+
+/* Arguments of an em_elem call: coordinates, leaf values from `load` (a format taking the leaf
+ * index three times: type, leaf, leaf), outputs from `outfmt` (taking the output index). */
+static void gen_call(sb_t *b, const em_jit_prog *p, const char *indent, const char *leaf_fmt,
+                     const char *out_fmt) {
+    sb_add(b, "%sem_elem(p, c", indent);
+    for (int l = 0; l < p->nleaf; l++) {
+        if (p->leaves[l]->op != EM_OP_BUF) continue;
+        char v[256], conv[300];
+        snprintf(v, sizeof(v), leaf_fmt, l, l, l, l, l, l, l, l, l, l);
+        load_conv((af_dtype)p->leaves[l]->type, v, conv, sizeof(conv));
+        sb_add(b, ", %s", conv);
+    }
+    for (int o = 0; o < p->nout; o++) {
+        sb_add(b, ", ");
+        sb_add(b, out_fmt, o);
+    }
+    sb_add(b, ");\n");
+}
+
+char *em_cu_jit_source(const em_jit_prog *p, const em_cu_jit_shape *s) {
+    sb_t b = {0}, decl = {0}, asserts = {0};
+    bool gens = has_generators(p);
+    int V = s->vec;
+    sb_add(&b, "// Ember JIT kernel, codegen version %d\n%s\n", EM_CU_JIT_VERSION,
+           em_cu_src_prelude);
+    sb_add(&b, "typedef %s em_it;\ntypedef %s em_sit;\n\n",
+           s->idx64 ? "unsigned long long" : "unsigned int", s->idx64 ? "long long" : "int");
+    walker w = {.decl = &decl, .asserts = &asserts, .align = 1};
+    walk(&w, p, s, NULL, false);
+    size_t size = (w.off + w.align - 1) & ~(w.align - 1);
+    sb_add(&b, "struct em_params {\n%s};\n%sstatic_assert(sizeof(em_params) == %zu, \"layout\");\n\n",
+           decl.s ? decl.s : "", asserts.s ? asserts.s : "", size);
+    if (decl.bad || asserts.bad || !gen_elem(&b, p)) b.bad = true;
+
+    const char *coords_i = gens ? "em_coords<em_it>(i, p.d0, p.d1, p.d2)" : "em_coord<em_it>()";
+    sb_add(&b, "extern \"C\" __global__ void __launch_bounds__(256) " EM_CU_JIT_KERNEL
+               "(const em_params p) {\n"
+               "    const em_it tid = (em_it)blockIdx.x * (em_it)blockDim.x + (em_it)threadIdx.x;\n"
+               "    const em_it stride = (em_it)gridDim.x * (em_it)blockDim.x;\n");
+    if (p->linear) {
+        sb_add(&b, "    em_it start = 0;\n");
+        if (V > 1) {
+            /* The vector path: V consecutive elements per thread, each buffer read and written
+             * with one 16-byte (or V * element size) access. */
+            sb_add(&b, "    if (p.vec) {\n        const em_it nv = p.n / %d;\n"
+                       "        for (em_it v = tid; v < nv; v += stride) {\n"
+                       "            const em_it i0 = v * %d;\n",
+                   V, V);
+            for (int l = 0; l < p->nleaf; l++) {
+                const em_node *n = p->leaves[l];
+                if (n->op != EM_OP_BUF) continue;
+                const char *st = st_name((af_dtype)n->type);
+                sb_add(&b, "            %s a%d[%d];\n            em_ld<%d, %s>(a%d, p.p%d + i0);\n",
+                       st, l, V, V, st, l, l);
+            }
+            for (int o = 0; o < p->nout; o++)
+                sb_add(&b, "            %s r%d[%d];\n",
+                       st_name((af_dtype)p->instr[p->out[o]].type), o, V);
+            sb_add(&b, "#pragma unroll\n            for (int k = 0; k < %d; k++) {\n", V);
+            sb_add(&b, "                const em_it i = i0 + (em_it)k;\n                (void)i;\n"
+                       "                const em_coord<em_it> c = %s;\n",
+                   coords_i);
+            gen_call(&b, p, "                ", "a%d[k]", "r%d[k]");
+            sb_add(&b, "            }\n");
+            for (int o = 0; o < p->nout; o++) {
+                const char *st = st_name((af_dtype)p->instr[p->out[o]].type);
+                sb_add(&b, "            em_st<%d, %s>(p.o%d + i0, r%d);\n", V, st, o, o);
+            }
+            sb_add(&b, "        }\n        start = nv * %d;\n    }\n", V);
+        }
+        sb_add(&b, "    for (em_it i = start + tid; i < p.n; i += stride) {\n"
+                   "        const em_coord<em_it> c = %s;\n",
+               coords_i);
+        for (int o = 0; o < p->nout; o++)
+            sb_add(&b, "        %s r%d;\n", st_name((af_dtype)p->instr[p->out[o]].type), o);
+        gen_call(&b, p, "        ", "em_ld1(p.p%d + i)", "r%d");
+    } else {
+        /* Strided leaves: coordinates once per element, then each leaf's own offset. */
+        sb_add(&b, "    for (em_it i = tid; i < p.n; i += stride) {\n"
+                   "        const em_coord<em_it> c = em_coords<em_it>(i, p.d0, p.d1, p.d2);\n");
+        for (int o = 0; o < p->nout; o++)
+            sb_add(&b, "        %s r%d;\n", st_name((af_dtype)p->instr[p->out[o]].type), o);
+        gen_call(&b, p, "        ",
+                 "em_ld1(p.p%d + ((em_sit)c.c0 * p.s%d_0 + (em_sit)c.c1 * p.s%d_1 + "
+                 "(em_sit)c.c2 * p.s%d_2 + (em_sit)c.c3 * p.s%d_3))",
+                 "r%d");
+    }
+    for (int o = 0; o < p->nout; o++)
+        sb_add(&b, "        p.o%d[i] = r%d;\n", o, o);
+    sb_add(&b, "    }\n}\n");
+    free(decl.s);
+    free(asserts.s);
+    if (b.bad) {
+        free(b.s);
+        return NULL;
+    }
+    return b.s;
+}
+
+uint64_t em_cu_prelude_hash(void) {
+    /* Computed once; 0 is never a result of the FNV mix of non-empty texts in practice, and a
+     * second thread racing here computes the same value. */
+    static _Atomic uint64_t hash;
+    uint64_t h = atomic_load_explicit(&hash, memory_order_relaxed);
+    if (h) return h;
+    h = EM_HASH_SEED;
+    for (const char *s = em_cu_src_prelude; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+    for (const char *s = em_cu_src_philox; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+    h = em_hash_mix(h, EM_CU_JIT_VERSION);
+    atomic_store_explicit(&hash, h, memory_order_relaxed);
+    return h;
+}

@@ -1,0 +1,56 @@
+/* CUDA code generation for JIT programs. Pure C with no CUDA calls, so that CI (no GPU) can
+ * generate the source of every op and dtype and compile it with NVRTC.
+ *
+ * A program becomes one kernel whose only parameter is a struct passed by value. Its layout is
+ * written once, by a walk over the program that both declares the struct (generation, on a cache
+ * miss) and packs the values (every launch), so the two cannot disagree; the generated source also
+ * static_asserts every offset against the device compiler's layout. */
+#ifndef EM_CUDA_JIT_GEN_H
+#define EM_CUDA_JIT_GEN_H
+
+#include "../../core/jit.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Bumped whenever the generated code changes for the same program; part of every cache key. */
+#define EM_CU_JIT_VERSION 1
+
+/* Kernel parameters of CUDA 12.1+ on Volta and newer may take up to 32764 bytes. One tree stays
+ * within 4 KiB under the flush rules; a multi-output program (af_eval_multiple) may need more. */
+#define EM_CU_PARAM_MAX 32764
+
+#define EM_CU_JIT_KERNEL "em_jit"
+
+/* What the generated code depends on beyond the program's structure (prog->key). */
+typedef struct {
+    bool idx64; /* 64-bit indices: 2^31 elements or more, or a leaf over a buffer that large */
+    int vec;    /* elements per thread in the vector path of a linear program; 1: none */
+} em_cu_jit_shape;
+
+void em_cu_jit_shape_of(const em_jit_prog *p, em_cu_jit_shape *s);
+
+/* The key of the kernel for (program, shape) without the architecture. */
+uint64_t em_cu_jit_key(const em_jit_prog *p, const em_cu_jit_shape *s);
+
+/* The kernel's full CUDA source (prelude included), malloc'ed; NULL when out of host memory. */
+char *em_cu_jit_source(const em_jit_prog *p, const em_cu_jit_shape *s);
+
+/* Packs the parameters for outputs `outs` into buf (16-byte aligned, cap bytes); `vec` enables
+ * the vector path at run time. Returns the size, or 0 when the parameters exceed cap. */
+size_t em_cu_jit_pack(const em_jit_prog *p, const em_cu_jit_shape *s, void *const *outs,
+                      bool vec, unsigned char *buf, size_t cap);
+
+/* True when the vector path may run: every buffer and output is aligned to its vector width. */
+bool em_cu_jit_vec_ok(const em_jit_prog *p, const em_cu_jit_shape *s, void *const *outs);
+
+/* The prelude (jit_prelude.cuh) and philox.h as embedded at build time, and the prelude's hash. */
+extern const char em_cu_src_prelude[];
+extern const char em_cu_src_philox[];
+uint64_t em_cu_prelude_hash(void);
+
+/* Whether the generator implements op on operand dtype `ot` with result dtype `rt` (the pairs of
+ * docs/JIT_OPS.md). For the codegen test. */
+bool em_cu_jit_supports(em_op op, af_dtype ot, af_dtype rt);
+
+#endif
