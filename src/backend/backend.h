@@ -51,6 +51,13 @@ typedef struct em_backend {
     /* Evaluates a linearised JIT program, writing output k to outs[k] (contiguous, prog dims). */
     af_err (*jit_eval)(int dev, const struct em_jit_prog *prog, void *const *outs);
 
+    /* Stream hand-off with a user's native stream (a cudaStream_t on CUDA), through events and
+     * without blocking the host. wait: dev's library stream waits for the work queued so far on
+     * `stream`; signal: `stream` waits for the work queued so far on dev's library stream. NULL
+     * on a backend whose work is complete when a call returns (the CPU). */
+    af_err (*stream_wait)(int dev, void *stream);
+    af_err (*stream_signal)(int dev, void *stream);
+
     /* Counter-based random numbers (Philox 4x32-10): n values of `type` from `seed`, starting at
      * 128-bit block `counter`. Both backends produce the same numbers for the same arguments. */
     af_err (*random)(int dev, void *out, af_dtype type, dim_t n, int dist, uint64_t seed,

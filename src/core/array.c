@@ -236,7 +236,8 @@ af_err em_array_eval(em_array *a) {
 af_err em_array_make_unique(em_array *a) {
     af_err err = em_array_eval(a);
     if (err != AF_SUCCESS) return err;
-    if (em_buf_refs(a->buf) == 1 && a->offset == 0 && em_array_is_dense(a)) return AF_SUCCESS;
+    if (em_buf_refs(a->buf) == 1 && a->offset == 0 && em_array_is_dense(a) && !a->buf->read_only)
+        return AF_SUCCESS;
     if (em_array_is_dense(a)) {
         /* A dense source is copied byte for byte: exact for every value (through the JIT, f16
          * goes through float and a signalling NaN comes out quieted), and the fastest copy. */

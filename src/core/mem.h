@@ -23,6 +23,7 @@ typedef struct em_buf {
     int dev;
     em_buf_origin origin;
     bool user_lock;
+    bool read_only; /* imported read-only (DLPack): writes copy first */
     void *ptr;
     size_t bytes; /* bytes asked for */
     size_t cap;   /* bytes of the block (pool), >= bytes */

@@ -1256,6 +1256,16 @@ EM_UNI_FORWARD(af_device_array_borrow,
 EM_UNI_FORWARD(afcu_set_stream, (int id, cudaStream_t stream), (id, stream))
 EM_UNI_FORWARD(afcu_wait_stream, (int id, cudaStream_t stream), (id, stream))
 EM_UNI_FORWARD(afcu_signal_stream, (int id, cudaStream_t stream), (id, stream))
+/* dlpack.h */
+EM_UNI_FORWARD(af_dlpack_export,
+               (DLManagedTensorVersioned **out, const af_array in, void *stream),
+               (out, in, stream))
+EM_UNI_FORWARD(af_dlpack_import,
+               (af_array *out, DLManagedTensorVersioned *tensor, void *stream, bool *copied),
+               (out, tensor, stream, copied))
+EM_UNI_FORWARD(af_dlpack_import_legacy,
+               (af_array *out, DLManagedTensor *tensor, void *stream, bool *copied),
+               (out, tensor, stream, copied))
 /* clang-format on */
 
-/* 497 forwarders. */
+/* 500 forwarders. */

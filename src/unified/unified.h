@@ -6,6 +6,7 @@
 #define EM_UNIFIED_H
 
 #include <arrayfire.h>
+#include <af/dlpack.h>
 #include <stdatomic.h>
 
 /* af/cuda.h takes these from the CUDA headers. They are declared here with the same
