@@ -58,6 +58,14 @@ typedef struct em_backend {
     af_err (*stream_wait)(int dev, void *stream);
     af_err (*stream_signal)(int dev, void *stream);
 
+    /* Events (af/event.h) on dev's library stream. NULL on a backend whose work is complete when a
+     * call returns (the CPU): marking, waiting and blocking are then no-ops. */
+    af_err (*event_create)(int dev, void **ev);
+    void (*event_destroy)(void *ev);
+    af_err (*event_record)(int dev, void *ev); /* mark: capture the work queued so far */
+    af_err (*event_wait)(int dev, void *ev);   /* the library stream waits, the host does not */
+    af_err (*event_sync)(void *ev);            /* the host waits */
+
     /* Counter-based random numbers (Philox 4x32-10): n values of `type` from `seed`, starting at
      * 128-bit block `counter`. Both backends produce the same numbers for the same arguments. */
     af_err (*random)(int dev, void *out, af_dtype type, dim_t n, int dist, uint64_t seed,
