@@ -3,10 +3,11 @@
  * CUDA device order.
  *
  * The order is a pure function (src/backend/cuda/dev_order.h) checked on synthetic device lists,
- * so it runs on every machine. The other cases need the CUDA runtime: they are compiled when the
- * CUDA backend is built (EMBER_TEST_CUDA_BUILT; the runner then links libcudart) and skip on any
- * other backend. Frees are observed from outside Ember: a deleter counts its calls, and
- * cudaPointerGetAttributes tells whether a cudaMalloc'ed block is still allocated. */
+ * so it runs on every machine. The other cases call the CUDA runtime: they are compiled when the
+ * runner is linked with libcudart (EMBER_TEST_CUDART, set by tests/CMakeLists.txt when the CUDA
+ * backend is built) and skip on any other backend. Frees are observed from outside Ember: a deleter
+ * counts its calls, and cudaPointerGetAttributes tells whether a cudaMalloc'ed block is still
+ * allocated. */
 #include "test.h"
 
 #include "../src/backend/cuda/dev_order.h"
@@ -17,8 +18,12 @@
 
 static em_cu_dev_desc desc(int native, int sms, int major, int minor, int clock_mhz,
                            size_t mem_gib) {
-    em_cu_dev_desc d = {.native = native, .sm_count = sms, .major = major, .minor = minor,
-                        .clock_khz = clock_mhz * 1000, .mem_bytes = mem_gib << 30};
+    em_cu_dev_desc d = {.native = native,
+                        .sm_count = sms,
+                        .major = major,
+                        .minor = minor,
+                        .clock_khz = clock_mhz * 1000,
+                        .mem_bytes = mem_gib << 30};
     return d;
 }
 
@@ -78,7 +83,7 @@ TEST(cuda_device_order) {
     em_cu_dev_order(g, 0);
 }
 
-#if EMBER_TEST_CUDA_BUILT
+#if defined(EMBER_TEST_CUDART) && EMBER_TEST_CUDART
 
 #include <af/cuda.h>
 #include <cuda_runtime.h>
@@ -91,6 +96,14 @@ static int cuda_device_count(void) {
     int n = 0;
     CHECK_AF(af_get_device_count(&n));
     return n;
+}
+
+/* True under compute-sanitizer (or another injected CUDA tool), whose allocator may keep a freed
+ * block mapped or its memory counted for a while: the cases then skip the checks that observe a
+ * free from outside, and keep the rest. */
+static bool under_cuda_tool(void) {
+    const char *inj = getenv("CUDA_INJECTION64_PATH");
+    return inj && inj[0];
 }
 
 /* True while ptr is a live cudaMalloc block (a freed block reads as unregistered memory). */
@@ -200,7 +213,7 @@ TEST(cuda_native_id_round_trip) {
 
 TEST(cuda_adopted_freed_once) {
     cuda_only();
-    const int n = 1000;
+    const int n = 16 << 20; /* 64 MiB, so that its free shows in cudaMemGetInfo */
     dim_t dims[1] = {n};
     float *p = user_block(n, 4.0f);
     af_array a = NULL, b = NULL;
@@ -210,9 +223,15 @@ TEST(cuda_adopted_freed_once) {
     CHECK_AF(af_release_array(a));
     CHECK(device_block_alive(p)); /* b still refers to it */
     CHECK(all_equal(b, n, 4.0f));
+    size_t free_before = 0, free_after = 0, total = 0;
+    CHECK(cudaMemGetInfo(&free_before, &total) == cudaSuccess);
     CHECK_AF(af_release_array(b));
     /* The last reference is gone: Ember freed the adopted block (with cudaFree). */
-    CHECK(!device_block_alive(p));
+    CHECK(cudaMemGetInfo(&free_after, &total) == cudaSuccess);
+    if (!under_cuda_tool()) {
+        CHECK(!device_block_alive(p));
+        CHECK(free_after >= free_before + (size_t)n * sizeof(float) - ((size_t)4 << 20));
+    }
 }
 
 TEST(cuda_adopted_unlock_then_release_frees_once) {
@@ -230,7 +249,7 @@ TEST(cuda_adopted_unlock_then_release_frees_once) {
      * Ember frees it exactly once. */
     CHECK_AF(af_unlock_array(a));
     CHECK_AF(af_release_array(a));
-    CHECK(!device_block_alive(p));
+    if (!under_cuda_tool()) CHECK(!device_block_alive(p));
     /* Nothing else was freed by mistake: the library still works. */
     af_array c = NULL;
     CHECK_AF(af_constant(&c, 2, 1, dims, f32));
@@ -247,8 +266,8 @@ TEST(cuda_locked_pointer_never_freed) {
     af_array a = NULL, s = NULL;
     CHECK_AF(af_device_array(&a, p, 1, dims, f32));
     CHECK_AF(af_lock_array(a));
-    CHECK_AF(af_add(&s, a, a, false));
-    CHECK(all_equal(s, n, 14.0f));
+    CHECK_AF(af_copy_array(&s, a)); /* Ember work that reads the block */
+    CHECK(all_equal(s, n, 7.0f));
     CHECK_AF(af_release_array(a));
     CHECK_AF(af_release_array(s));
     CHECK_AF(af_device_gc());
@@ -337,8 +356,7 @@ TEST(cuda_user_kernel_on_default_stream_is_ordered) {
     CHECK_AF(af_get_device_ptr((void **)&pa, a));
     float *mine = NULL;
     CHECK(cudaMalloc((void **)&mine, n * sizeof(float)) == cudaSuccess);
-    CHECK(cudaMemcpyAsync(mine, pa, n * sizeof(float), cudaMemcpyDeviceToDevice, 0) ==
-          cudaSuccess);
+    CHECK(cudaMemcpyAsync(mine, pa, n * sizeof(float), cudaMemcpyDeviceToDevice, 0) == cudaSuccess);
     CHECK(cudaMemsetAsync(pa, 0, n * sizeof(float), 0) == cudaSuccess);
     CHECK_AF(af_unlock_array(a));
     CHECK(all_equal(a, n, 0.0f));
@@ -399,6 +417,16 @@ TEST(cuda_out_of_memory_is_an_error) {
     CHECK_AF(af_constant(&a, 1, 1, dims, f32));
     CHECK(all_equal(a, 16, 1.0f));
     af_release_array(a);
+}
+
+#else
+
+/* A runner without libcudart cannot check CUDA lifetimes: say so where the CUDA cases would run,
+ * rather than pass in silence. */
+TEST(cuda_interop_cases_built) {
+    if (em_test_backend() != AF_BACKEND_CUDA) SKIP("not the CUDA backend");
+    SKIP("the runner is not linked with libcudart (EMBER_TEST_CUDART): CUDA interop cases not "
+         "built");
 }
 
 #endif

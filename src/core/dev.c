@@ -38,9 +38,6 @@ static void em_init_run(void) {
         int d = atoi(env);
         if (d >= 0 && d < n) em_default_dev = d;
     }
-    /* A test hook and an escape hatch: the memory-pressure flush threshold as a fraction. */
-    const char *pressure = getenv("EMBER_MEM_PRESSURE_THRESHOLD");
-    if (pressure) em_mem_set_pressure_threshold((float)atof(pressure));
     em_ndev = n;
 }
 

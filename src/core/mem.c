@@ -324,7 +324,16 @@ void em_mem_set_pressure_threshold(float value) {
     em_mem_threshold = value;
 }
 
+/* EMBER_MEM_PRESSURE_THRESHOLD (a fraction) overrides the default; read at the first flush check,
+ * not at initialisation, so a test may set it after the library started. */
+static void threshold_from_env(void) {
+    const char *env = getenv("EMBER_MEM_PRESSURE_THRESHOLD");
+    if (env) em_mem_threshold = (float)atof(env);
+}
+
 float em_mem_get_pressure_threshold(void) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, threshold_from_env);
     return em_mem_threshold;
 }
 

@@ -12,6 +12,9 @@ typedef struct {
     void *const *outs;
     size_t *slot_off; /* byte offset of each instruction's block in the scratch area */
     size_t scratch_bytes;
+    /* Per instruction, the output it computes straight into (-1: its scratch slot). Saves the
+     * copy from scratch to the output; off when an output buffer is also an input. */
+    int *direct;
 } eval_ctx;
 
 /* Writes the scalar into one element of block representation. */
@@ -119,10 +122,7 @@ static void eval_block(const eval_ctx *ctx, char *scratch, dim_t start, size_t n
         if (in->leaf >= 0) {
             const em_node *leaf = p->leaves[in->leaf];
             if (leaf->op == EM_OP_SCALAR) {
-                size_t bs = em_cpu_block_size(t);
-                scalar_store(slot, t, &leaf->val);
-                for (size_t j = 1; j < n; j++)
-                    memcpy(slot + j * bs, slot, bs);
+                /* Filled once per thread by fill_scalars: nothing changes from block to block. */
             } else if (leaf->op == EM_OP_BUF) {
                 size_t es = em_dtype_size(t);
                 const char *base = (const char *)leaf->buf->ptr;
@@ -152,6 +152,8 @@ static void eval_block(const eval_ctx *ctx, char *scratch, dim_t start, size_t n
             vals[k] = slot;
             continue;
         }
+        if (ctx->direct[k] >= 0)
+            slot = (char *)ctx->outs[ctx->direct[k]] + (size_t)start * em_dtype_size(t);
         if (in->op == EM_OP_CAST) {
             af_dtype src = (af_dtype)p->instr[in->arg[0]].type;
             em_cpu_casts[src][t](slot, vals[in->arg[0]], n);
@@ -177,11 +179,31 @@ static void eval_block(const eval_ctx *ctx, char *scratch, dim_t start, size_t n
             uint16_t *d = (uint16_t *)dst;
             for (size_t j = 0; j < n; j++)
                 d[j] = em_float_to_half(s[j]);
-        } else {
+        } else if (vals[k] != dst) {
             memcpy(dst, vals[k], n * es);
         }
     }
     if (vals != val) free(vals);
+}
+
+/* Writes every SCALAR leaf's value over its whole slot, once per thread's scratch area. A slot
+ * belongs to one instruction, so the values stay for every block the thread evaluates. The fill
+ * doubles the filled prefix with each copy. */
+static void fill_scalars(const eval_ctx *ctx, char *scratch) {
+    const em_jit_prog *p = ctx->p;
+    for (int k = 0; k < p->ninstr; k++) {
+        const em_jit_instr *in = &p->instr[k];
+        if (in->leaf < 0 || p->leaves[in->leaf]->op != EM_OP_SCALAR) continue;
+        af_dtype t = (af_dtype)in->type;
+        char *slot = scratch + ctx->slot_off[k];
+        size_t total = em_cpu_block_size(t) * EM_CPU_BLOCK, done = em_cpu_block_size(t);
+        scalar_store(slot, t, &p->leaves[in->leaf]->val);
+        while (done < total) {
+            size_t c = done < total - done ? done : total - done;
+            memcpy(slot + done, slot, c);
+            done += c;
+        }
+    }
 }
 
 af_err em_cpu_jit_eval(int dev, const em_jit_prog *prog, void *const *outs) {
@@ -195,6 +217,25 @@ af_err em_cpu_jit_eval(int dev, const em_jit_prog *prog, void *const *outs) {
         off += ((em_cpu_block_size((af_dtype)prog->instr[k].type) * EM_CPU_BLOCK + 63) & ~63u);
     }
     ctx.scratch_bytes = off;
+    ctx.direct = malloc(sizeof(int) * (size_t)prog->ninstr);
+    if (!ctx.direct) {
+        free(ctx.slot_off);
+        return AF_ERR_NO_MEM;
+    }
+    for (int k = 0; k < prog->ninstr; k++)
+        ctx.direct[k] = -1;
+    /* Direct writes need every output to be a computed (non-leaf) value that is not f16 (whose
+     * block holds floats), and no output buffer to be read by the program. */
+    bool alias = false;
+    for (int i = 0; i < prog->nleaf; i++)
+        for (int o = 0; o < prog->nout; o++)
+            if (prog->leaves[i]->op == EM_OP_BUF && prog->leaves[i]->buf->ptr == outs[o])
+                alias = true;
+    for (int o = 0; o < prog->nout && !alias; o++) {
+        const em_jit_instr *in = &prog->instr[prog->out[o]];
+        if (in->leaf < 0 && in->type != f16 && ctx.direct[prog->out[o]] < 0)
+            ctx.direct[prog->out[o]] = o;
+    }
     dim_t total = prog->elements;
     dim_t nblocks = (total + EM_CPU_BLOCK - 1) / EM_CPU_BLOCK;
     int failed = 0;
@@ -202,6 +243,7 @@ af_err em_cpu_jit_eval(int dev, const em_jit_prog *prog, void *const *outs) {
 #pragma omp parallel if (total > 32 * EM_CPU_BLOCK) reduction(| : failed)
     {
         char *scratch = aligned_alloc(64, ctx.scratch_bytes ? ctx.scratch_bytes : 64);
+        if (scratch) fill_scalars(&ctx, scratch);
         /* Every thread must reach the worksharing loop, so a failed allocation skips blocks
          * instead of the loop. */
 #pragma omp for schedule(static)
@@ -217,5 +259,6 @@ af_err em_cpu_jit_eval(int dev, const em_jit_prog *prog, void *const *outs) {
         free(scratch);
     }
     free(ctx.slot_off);
+    free(ctx.direct);
     return failed ? AF_ERR_NO_MEM : AF_SUCCESS;
 }

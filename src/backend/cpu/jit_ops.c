@@ -8,8 +8,13 @@
  * of range have defined results, and float-to-integer conversions live in cast.c. */
 
 /* FP contraction would fuse a*b + c into one rounding and make results depend on the compiler;
- * math errno would keep sqrt and friends from vectorising (nothing here reads errno). */
+ * math errno would keep libm calls from vectorising (nothing here reads errno); trapping math
+ * keeps GCC from if-converting the selects of the loops below (no FP trap is ever enabled). */
+#if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
+#elif defined(__GNUC__)
 #pragma GCC optimize("fp-contract=off", "no-math-errno", "no-trapping-math")
+#endif
 
 #include "cpu.h"
 
@@ -172,12 +177,12 @@ UINT_TYPES(INT_KERNELS)
  * ------------------------------------------------------------------------------------------- */
 DEF_BIN(ADD, b8, uint8_t, uint8_t, x | y)
 DEF_BIN(SUB, b8, uint8_t, uint8_t, x ^ y)
-DEF_BIN(MUL, b8, uint8_t, uint8_t, x & y)
-DEF_BIN(DIV, b8, uint8_t, uint8_t, x & y)
-DEF_BIN(REM, b8, uint8_t, uint8_t, x & (y ^ 1u))
-DEF_BIN(MOD, b8, uint8_t, uint8_t, x & (y ^ 1u))
+DEF_BIN(MUL, b8, uint8_t, uint8_t, x &y)
+DEF_BIN(DIV, b8, uint8_t, uint8_t, x &y)
+DEF_BIN(REM, b8, uint8_t, uint8_t, x &(y ^ 1u))
+DEF_BIN(MOD, b8, uint8_t, uint8_t, x &(y ^ 1u))
 DEF_BIN(POW, b8, uint8_t, uint8_t, x | (y ^ 1u))
-DEF_BIN(MINOF, b8, uint8_t, uint8_t, x & y)
+DEF_BIN(MINOF, b8, uint8_t, uint8_t, x &y)
 DEF_BIN(MAXOF, b8, uint8_t, uint8_t, x | y)
 DEF_BIN(LT, b8, uint8_t, uint8_t, x < y)
 DEF_BIN(GT, b8, uint8_t, uint8_t, x > y)
@@ -185,15 +190,15 @@ DEF_BIN(LE, b8, uint8_t, uint8_t, x <= y)
 DEF_BIN(GE, b8, uint8_t, uint8_t, x >= y)
 DEF_BIN(EQ, b8, uint8_t, uint8_t, x == y)
 DEF_BIN(NEQ, b8, uint8_t, uint8_t, x != y)
-DEF_BIN(AND, b8, uint8_t, uint8_t, x & y)
+DEF_BIN(AND, b8, uint8_t, uint8_t, x &y)
 DEF_BIN(OR, b8, uint8_t, uint8_t, x | y)
 DEF_UN(NOT, b8, uint8_t, uint8_t, x ^ 1u)
-DEF_BIN(BITAND, b8, uint8_t, uint8_t, x & y)
+DEF_BIN(BITAND, b8, uint8_t, uint8_t, x &y)
 DEF_BIN(BITOR, b8, uint8_t, uint8_t, x | y)
 DEF_BIN(BITXOR, b8, uint8_t, uint8_t, x ^ y)
 /* y is 0 or 1: 1 << 1 = 2 is still true, 1 >> 1 = 0. */
-DEF_BIN(BITSHIFTL, b8, uint8_t, uint8_t, x & (y | 1u))
-DEF_BIN(BITSHIFTR, b8, uint8_t, uint8_t, x & (y ^ 1u))
+DEF_BIN(BITSHIFTL, b8, uint8_t, uint8_t, x &(y | 1u))
+DEF_BIN(BITSHIFTR, b8, uint8_t, uint8_t, x &(y ^ 1u))
 DEF_UN(BITNOT, b8, uint8_t, uint8_t, x ^ 1u)
 DEF_UN(NEG, b8, uint8_t, uint8_t, x)
 DEF_SELECT(b8, uint8_t)
@@ -208,7 +213,7 @@ DEF_SELECT(b8, uint8_t)
 
 /* Adding and subtracting 1.5 * 2^52 rounds a double of magnitude below 2^51 to the nearest
  * integer (ties to even), and leaves that integer in the low mantissa bits of the sum. */
-#define EM_RND_MAGIC 0x1.8p52
+#define EM_RND_MAGIC      0x1.8p52
 #define EM_RND_MAGIC_BITS 0x4338000000000000ull
 
 static inline uint64_t dbits(double d) {
@@ -232,74 +237,90 @@ static inline float bitsf(uint32_t u) {
     return f;
 }
 
-/* sin and cos: k = nearest integer to |x| * 2/pi, r = |x| - k*pi/2 with pi/2 split in three parts
- * (27, 27 and 53 significant bits), so k*P1 and k*P2 are exact for k < 2^26, i.e. |x| <= 1e8.
- * Taylor polynomials of degree 9 (sin) and 10 (cos) on |r| <= pi/4 are accurate to 3e-9 relative,
- * far below float's half ulp. Larger |x|, inf and NaN take glibc's sinf/cosf in the fix-up pass. */
-#define EM_TRIG_MAX 1.0e8f
-#define EM_PIO2_1   0x1.921fb54000000p+0
-#define EM_PIO2_2   0x1.10b4610000000p-30
-#define EM_PIO2_3   0x1.a62633145c06ep-58
-#define EM_2OPI     0x1.45f306dc9c883p-1
+/* sin and cos: j = nearest integer to |x| * 2/pi (in float, so j may be one off near a tie and
+ * |r| <= 0.8 rather than pi/4), r = |x| - j*pi/2, then float polynomials in r^2 fitted on
+ * |r| <= 0.8 (sin: degree 9, relative error 2e-11; cos: degree 8, 1.3e-9). The quadrant j mod 4
+ * picks the polynomial and the sign. With FMA, r comes from pi/2 split in three floats: the first
+ * step x - j*P1 is exact (the exact difference is a multiple of 2^-23 below 1), and the other two
+ * each round once. Without FMA, r is computed in double with pi/2 split in two parts (33 and 53
+ * significant bits, so j*P1 is exact for j < 2^20) and rounded to float. |x| > 2^16, inf and NaN
+ * take glibc's sinf/cosf in a fix-up pass, which runs only when the block has such a lane. */
+#define EM_TRIG_MAX    65536.0f
+#define EM_2OPI_F      0x1.45f306p-1f
+#define EM_RND_MAGIC_F 0x1.8p23f
 
-static inline double trig_reduce(float ax, uint64_t *q) {
-    double d = ax;
-    double t = d * EM_2OPI + EM_RND_MAGIC;
-    double k = t - EM_RND_MAGIC;
-    *q = dbits(t) - EM_RND_MAGIC_BITS;
-    return ((d - k * EM_PIO2_1) - k * EM_PIO2_2) - k * EM_PIO2_3;
+static inline float trig_reduce(float ax, uint32_t *q) {
+    float jf = ax * EM_2OPI_F + EM_RND_MAGIC_F;
+    *q = fbits(jf); /* the low bits of the sum are j */
+    float j = jf - EM_RND_MAGIC_F;
+#if defined(__FMA__)
+    float r = fmaf(-j, 0x1.921fb6p+0f, ax);
+    r = fmaf(-j, -0x1.777a5cp-25f, r);
+    return fmaf(-j, -0x1.ee59dap-50f, r);
+#else
+    double k = (double)j, d = ax;
+    return (float)((d - k * 0x1.921fb54400000p+0) - k * 0x1.0b4611a626331p-34);
+#endif
 }
-static inline double sin_poly(double r) {
-    double r2 = r * r;
-    return r + r * r2 *
-                   (-1.0 / 6 + r2 * (1.0 / 120 + r2 * (-1.0 / 5040 + r2 * (1.0 / 362880))));
+static inline float sin_poly(float r) {
+    float z = r * r;
+    return r + r * z *
+                   (-0x1.555556p-3f +
+                    z * (0x1.11110ep-7f + z * (-0x1.a0132cp-13f + z * 0x1.6d96dap-19f)));
 }
-static inline double cos_poly(double r) {
-    double r2 = r * r;
-    return 1.0 + r2 * (-0.5 + r2 * (1.0 / 24 + r2 * (-1.0 / 720 +
-                                                      r2 * (1.0 / 40320 + r2 * (-1.0 / 3628800)))));
+static inline float cos_poly(float r) {
+    float z = r * r;
+    return (1.0f - 0.5f * z) +
+           z * z * (0x1.555554p-5f + z * (-0x1.6c1288p-10f + z * 0x1.9bb066p-16f));
 }
 
 static void em_vsinf(float *restrict o, const float *restrict a, size_t n) {
+    int big = 0;
     for (size_t i = 0; i < n; i++) {
         float x = a[i];
         float ax = fabsf(x);
-        ax = ax <= EM_TRIG_MAX ? ax : 0.0f; /* NaN too: keeps the conversions in range */
-        uint64_t q;
-        double r = trig_reduce(ax, &q);
-        double s = sin_poly(r), c = cos_poly(r);
-        double v = (q & 1u) ? c : s;
+        int ok = ax <= EM_TRIG_MAX; /* false for NaN too */
+        big |= !ok;
+        ax = ok ? ax : 0.0f; /* keeps the arithmetic in range; fixed up below */
+        uint32_t q;
+        float r = trig_reduce(ax, &q);
+        float s = sin_poly(r), c = cos_poly(r);
+        float v = (q & 1u) ? c : s;
         v = (q & 2u) ? -v : v;
         /* sin is odd: the sign of x (even of -0) goes on the result. */
-        o[i] = (float)v * copysignf(1.0f, x);
+        o[i] = v * copysignf(1.0f, x);
     }
-    for (size_t i = 0; i < n; i++)
-        if (!(fabsf(a[i]) <= EM_TRIG_MAX)) o[i] = sinf(a[i]);
+    if (big)
+        for (size_t i = 0; i < n; i++)
+            if (!(fabsf(a[i]) <= EM_TRIG_MAX)) o[i] = sinf(a[i]);
 }
 
 static void em_vcosf(float *restrict o, const float *restrict a, size_t n) {
+    int big = 0;
     for (size_t i = 0; i < n; i++) {
         float ax = fabsf(a[i]);
-        ax = ax <= EM_TRIG_MAX ? ax : 0.0f;
-        uint64_t q;
-        double r = trig_reduce(ax, &q);
-        double s = sin_poly(r), c = cos_poly(r);
+        int ok = ax <= EM_TRIG_MAX;
+        big |= !ok;
+        ax = ok ? ax : 0.0f;
+        uint32_t q;
+        float r = trig_reduce(ax, &q);
+        float s = sin_poly(r), c = cos_poly(r);
         q += 1; /* cos(x) = sin(x + pi/2) */
-        double v = (q & 1u) ? c : s;
-        v = (q & 2u) ? -v : v;
-        o[i] = (float)v;
+        float v = (q & 1u) ? c : s;
+        o[i] = (q & 2u) ? -v : v;
     }
-    for (size_t i = 0; i < n; i++)
-        if (!(fabsf(a[i]) <= EM_TRIG_MAX)) o[i] = cosf(a[i]);
+    if (big)
+        for (size_t i = 0; i < n; i++)
+            if (!(fabsf(a[i]) <= EM_TRIG_MAX)) o[i] = cosf(a[i]);
 }
 
 /* exp: k = nearest integer to x / ln2, r = x - k*ln2 (|r| <= 0.347, ln2 split so k*L1 is exact),
  * e^r by its Taylor series to r^8 (error 2e-10 relative), times 2^k built from the exponent bits.
  * x is clamped to [-110, 100] first: e^-110 and e^100 are already 0 and inf in float, and the
  * clamp keeps 2^k a normal double. NaN passes through. */
-#define EM_LN2_1  0x1.62e42fee00000p-1
-#define EM_LN2_2  0x1.a39ef35793c76p-33
-#define EM_LOG2E  0x1.71547652b82fep+0
+#define EM_LN2_1 0x1.62e42fee00000p-1
+#define EM_LN2_2 0x1.a39ef35793c76p-33
+#define EM_LOG2E 0x1.71547652b82fep+0
 
 static void em_vexpf(float *restrict o, const float *restrict a, size_t n) {
     for (size_t i = 0; i < n; i++) {
@@ -311,8 +332,13 @@ static void em_vexpf(float *restrict o, const float *restrict a, size_t n) {
         double scale = bitsd((dbits(t) - EM_RND_MAGIC_BITS + 1023u) << 52);
         double r = (d - k * EM_LN2_1) - k * EM_LN2_2;
         double p =
-            1.0 + r * (1.0 + r * (1.0 / 2 + r * (1.0 / 6 + r * (1.0 / 24 + r * (1.0 / 120 +
-                  r * (1.0 / 720 + r * (1.0 / 5040 + r * (1.0 / 40320))))))));
+            1.0 +
+            r * (1.0 +
+                 r * (1.0 / 2 +
+                      r * (1.0 / 6 +
+                           r * (1.0 / 24 +
+                                r * (1.0 / 120 +
+                                     r * (1.0 / 720 + r * (1.0 / 5040 + r * (1.0 / 40320))))))));
         float v = (float)(p * scale);
         o[i] = x == x ? v : x;
     }
@@ -339,9 +365,10 @@ static void em_vlogf(float *restrict o, const float *restrict a, size_t n) {
         double f = (double)m - 1.0;
         double s = f / (2.0 + f);
         double s2 = s * s;
-        double lm = 2.0 * s + 2.0 * s * s2 *
-                                  (1.0 / 3 + s2 * (1.0 / 5 + s2 * (1.0 / 7 + s2 * (1.0 / 9 +
-                                   s2 * (1.0 / 11)))));
+        double lm =
+            2.0 * s +
+            2.0 * s * s2 *
+                (1.0 / 3 + s2 * (1.0 / 5 + s2 * (1.0 / 7 + s2 * (1.0 / 9 + s2 * (1.0 / 11)))));
         float v = (float)((double)e * EM_LN2 + lm);
         o[i] = ok ? v : x == 0.0f ? -INFINITY : x < 0.0f ? NAN : x;
     }
@@ -371,7 +398,7 @@ static inline double lgamma_d(double x) {
 #define FLOAT_KERNELS(S, T)                                                                        \
     DEF_BIN(ADD, S, T, T, x + y)                                                                   \
     DEF_BIN(SUB, S, T, T, x - y)                                                                   \
-    DEF_BIN(MUL, S, T, T, x * y)                                                                   \
+    DEF_BIN(MUL, S, T, T, x *y)                                                                    \
     DEF_BIN(DIV, S, T, T, x / y)                                                                   \
     DEF_BIN(REM, S, T, T, FN(S, remainder)(x, y))                                                  \
     DEF_BIN(MOD, S, T, T, FN(S, fmod)(x, y))                                                       \
@@ -417,7 +444,7 @@ static inline double lgamma_d(double x) {
     DEF_UN(CBRT, S, T, T, FN(S, cbrt)(x))                                                          \
     DEF_UN(FACTORIAL, S, T, T, FN(S, tgamma)(x + (T)1))                                            \
     DEF_UN(TGAMMA, S, T, T, FN(S, tgamma)(x))                                                      \
-    DEF_UN(LGAMMA, S, T, T, LGFN_##S(x))                                                         \
+    DEF_UN(LGAMMA, S, T, T, LGFN_##S(x))                                                           \
     DEF_UN(ISZERO, S, T, uint8_t, x == 0)                                                          \
     DEF_UN(ISINF, S, T, uint8_t, isinf(x) != 0)                                                    \
     DEF_UN(ISNAN, S, T, uint8_t, x != x)                                                           \
@@ -449,8 +476,8 @@ DEF_UN(LOG, f64, double, double, log(x))
  * AVX the square root is written with intrinsics; IEEE sqrt is exact, so the results are the
  * same either way. */
 #if defined(__AVX__)
-#define SQRT_LOOP(S, T, V, LOAD, STORE, SQRT, SET1, DIVV, RECIP)                                  \
-    static void S(void *out, const void *const *in, size_t n) {                                  \
+#define SQRT_LOOP(S, T, V, LOAD, STORE, SQRT, SET1, DIVV, RECIP)                                   \
+    static void S(void *out, const void *const *in, size_t n) {                                    \
         T *restrict o = out;                                                                       \
         const T *restrict a = in[0];                                                               \
         size_t i = 0;                                                                              \
@@ -579,7 +606,7 @@ DEF_BIN(CPLX2, f64, double, em_cf64, ((em_cf64){x, y}))
     static inline CT cacosh_##S(CT z) {                                                            \
         CT p = csqrt_##S(cadd_##S(z, cmk_##S(1, 0)));                                              \
         CT m = csqrt_##S(csub_##S(z, cmk_##S(1, 0)));                                              \
-        return clog_##S(cadd_##S(z, cmul_##S(p, m)));                                             \
+        return clog_##S(cadd_##S(z, cmul_##S(p, m)));                                              \
     }                                                                                              \
     static inline CT catanh_##S(CT z) {                                                            \
         CT one = cmk_##S(1, 0);                                                                    \
@@ -615,10 +642,8 @@ CPLX_HELPERS(f64, em_cf64, double)
     DEF_BIN(MUL, C, CT, CT, cmul_##S(x, y))                                                        \
     DEF_BIN(DIV, C, CT, CT, cdiv_##S(x, y))                                                        \
     DEF_BIN(POW, C, CT, CT, cpow_##S(x, y))                                                        \
-    DEF_BIN(MINOF, C, CT, CT,                                                                      \
-            (cabs_##S(x) < cabs_##S(y) || cabs_##S(y) != cabs_##S(y)) ? x : y)                     \
-    DEF_BIN(MAXOF, C, CT, CT,                                                                      \
-            (cabs_##S(x) > cabs_##S(y) || cabs_##S(y) != cabs_##S(y)) ? x : y)                     \
+    DEF_BIN(MINOF, C, CT, CT, (cabs_##S(x) < cabs_##S(y) || cabs_##S(y) != cabs_##S(y)) ? x : y)   \
+    DEF_BIN(MAXOF, C, CT, CT, (cabs_##S(x) > cabs_##S(y) || cabs_##S(y) != cabs_##S(y)) ? x : y)   \
     DEF_BIN(LT, C, CT, uint8_t, cabs_##S(x) < cabs_##S(y))                                         \
     DEF_BIN(GT, C, CT, uint8_t, cabs_##S(x) > cabs_##S(y))                                         \
     DEF_BIN(LE, C, CT, uint8_t, cabs_##S(x) <= cabs_##S(y))                                        \
@@ -664,9 +689,9 @@ CPLX_KERNELS(f64, c64, em_cf64, double)
 #define E(OP, S) [S] = OP##_##S,
 #define T_INT(X, OP)                                                                               \
     X(OP, s8) X(OP, s16) X(OP, s32) X(OP, s64) X(OP, u8) X(OP, u16) X(OP, u32) X(OP, u64)
-#define T_F(X, OP) X(OP, f32) X(OP, f16) X(OP, f64)
-#define T_C(X, OP) X(OP, c32) X(OP, c64)
-#define T_B(X, OP) X(OP, b8)
+#define T_F(X, OP)   X(OP, f32) X(OP, f16) X(OP, f64)
+#define T_C(X, OP)   X(OP, c32) X(OP, c64)
+#define T_B(X, OP)   X(OP, b8)
 #define T_ALL(X, OP) T_INT(X, OP) T_F(X, OP) T_C(X, OP) T_B(X, OP)
 
 const em_cpu_op_fn em_cpu_ops[EM_OP_COUNT][EM_NUM_DTYPES] = {

@@ -14,15 +14,23 @@ static pthread_once_t em_cu_discover_once = PTHREAD_ONCE_INIT;
 af_err em_cu_err(cudaError_t e, const char *fn, const char *what) {
     af_err code;
     switch (e) {
-    case cudaErrorMemoryAllocation: code = AF_ERR_NO_MEM; break;
+    case cudaErrorMemoryAllocation:
+        code = AF_ERR_NO_MEM;
+        break;
     case cudaErrorInsufficientDriver:
     case cudaErrorNoDevice:
     case cudaErrorStubLibrary:
     case cudaErrorSystemDriverMismatch:
-    case cudaErrorCompatNotSupportedOnDevice: code = AF_ERR_DRIVER; break;
+    case cudaErrorCompatNotSupportedOnDevice:
+        code = AF_ERR_DRIVER;
+        break;
     case cudaErrorInvalidDevice:
-    case cudaErrorDevicesUnavailable: code = AF_ERR_DEVICE; break;
-    default: code = AF_ERR_RUNTIME; break;
+    case cudaErrorDevicesUnavailable:
+        code = AF_ERR_DEVICE;
+        break;
+    default:
+        code = AF_ERR_RUNTIME;
+        break;
     }
     /* Clear the runtime's per-thread error so that a user's cudaGetLastError sees only its own.
      * Sticky errors (a kernel fault) stay: every later call reports them, as CUDA intends. */
@@ -108,7 +116,8 @@ static af_err em_cu_stream_init(const char *fn, em_cu_dev *d) {
     return err;
 }
 
-af_err em_cu_enter(const char *fn, int dev, cudaStream_t *stream) {
+af_err em_cu_enter(const char *fn, int dev, cudaStream_t *stream, int *prev) {
+    if (prev) *prev = -1;
     if (dev < 0 || dev >= em_cu_ndev)
         return em_err(AF_ERR_DEVICE, fn, "device %d does not exist (%d available)", dev,
                       em_cu_ndev);
@@ -119,20 +128,48 @@ af_err em_cu_enter(const char *fn, int dev, cudaStream_t *stream) {
     if (cur != d->desc.native) {
         e = cudaSetDevice(d->desc.native);
         if (e != cudaSuccess) return em_cu_err(e, fn, "cudaSetDevice");
+        if (prev) *prev = cur;
     }
     if (!atomic_load_explicit(&d->stream_ready, memory_order_acquire)) {
         af_err err = em_cu_stream_init(fn, d);
-        if (err != AF_SUCCESS) return err;
+        if (err != AF_SUCCESS) {
+            if (prev) em_cu_leave(*prev), *prev = -1;
+            return err;
+        }
     }
     if (stream) *stream = atomic_load_explicit(&d->stream, memory_order_acquire);
     return AF_SUCCESS;
 }
 
-static int cu_dev_count(void) {
+void em_cu_leave(int prev) {
+    if (prev >= 0 && cudaSetDevice(prev) != cudaSuccess) (void)cudaGetLastError();
+}
+
+/* Makes `waiter` wait for the work enqueued so far on `signaller`, through an event, without
+ * blocking the host. The event may be destroyed at once: the wait keeps what it needs. */
+af_err em_cu_stream_order(const char *fn, cudaStream_t signaller, cudaStream_t waiter) {
+    af_err err = AF_SUCCESS;
+    cudaEvent_t ev = NULL;
+    if (signaller == waiter) return AF_SUCCESS;
+    cudaError_t e = cudaEventCreateWithFlags(&ev, cudaEventDisableTiming);
+    if (e != cudaSuccess) return em_cu_err(e, fn, "cudaEventCreateWithFlags");
+    e = cudaEventRecord(ev, signaller);
+    if (e != cudaSuccess) {
+        err = em_cu_err(e, fn, "cudaEventRecord");
+        goto done;
+    }
+    e = cudaStreamWaitEvent(waiter, ev, 0);
+    if (e != cudaSuccess) err = em_cu_err(e, fn, "cudaStreamWaitEvent");
+done:
+    if (cudaEventDestroy(ev) != cudaSuccess) (void)cudaGetLastError();
+    return err;
+}
+
+static int em_cu_dev_count(void) {
     return em_cu_discover();
 }
 
-static af_err cu_dev_props(int dev, em_dev_props *out) {
+static af_err em_cu_dev_props(int dev, em_dev_props *out) {
     if (dev < 0 || dev >= em_cu_discover())
         return em_err(AF_ERR_DEVICE, __func__, "device %d does not exist", dev);
     const em_cu_dev *d = &em_cu_devs[dev];
@@ -151,50 +188,55 @@ static af_err cu_dev_props(int dev, em_dev_props *out) {
     return AF_SUCCESS;
 }
 
-static af_err cu_dev_activate(int dev) {
-    return em_cu_enter("af_set_device", dev, NULL);
+static af_err em_cu_dev_activate(int dev) {
+    return em_cu_enter(__func__, dev, NULL, NULL);
 }
 
-static af_err cu_dev_sync(int dev) {
+static af_err em_cu_dev_sync(int dev) {
     af_err err = AF_SUCCESS;
     cudaStream_t s;
-    EM_TRY(em_cu_enter("af_sync", dev, &s));
+    int prev = -1;
+    EM_TRY(em_cu_enter(__func__, dev, &s, &prev));
     EM_CU_TRY(cudaStreamSynchronize(s), "cudaStreamSynchronize");
-    return AF_SUCCESS;
 fail:
+    em_cu_leave(prev);
     return err;
 }
 
-static af_err cu_mem_alloc(int dev, size_t bytes, void **ptr) {
+static af_err em_cu_mem_alloc(int dev, size_t bytes, void **ptr) {
     af_err err = AF_SUCCESS;
+    int prev = -1;
     *ptr = NULL;
-    EM_TRY(em_cu_enter("em_buf_alloc", dev, NULL));
+    EM_TRY(em_cu_enter(__func__, dev, NULL, &prev));
     EM_CU_TRY(cudaMalloc(ptr, bytes ? bytes : 1), "cudaMalloc");
-    return AF_SUCCESS;
 fail:
-    *ptr = NULL;
+    if (err != AF_SUCCESS) *ptr = NULL;
+    em_cu_leave(prev);
     return err;
 }
 
-static void cu_mem_free(int dev, void *ptr) {
+static void em_cu_mem_free(int dev, void *ptr) {
+    int prev = -1;
     if (!ptr) return;
     /* A free cannot fail in a way the caller could act on; errors (such as the runtime already
      * unloading at process exit) are cleared, not reported. */
-    if (em_cu_enter("em_mem_free", dev, NULL) != AF_SUCCESS) return;
+    if (em_cu_enter(__func__, dev, NULL, &prev) != AF_SUCCESS) return;
     if (cudaFree(ptr) != cudaSuccess) (void)cudaGetLastError();
+    em_cu_leave(prev);
 }
 
-static af_err cu_mem_free_bytes(int dev, size_t *free_bytes) {
+static af_err em_cu_mem_free_bytes(int dev, size_t *free_bytes) {
     af_err err = AF_SUCCESS;
     size_t total = 0;
-    EM_TRY(em_cu_enter("af_device_mem_info", dev, NULL));
+    int prev = -1;
+    EM_TRY(em_cu_enter(__func__, dev, NULL, &prev));
     EM_CU_TRY(cudaMemGetInfo(free_bytes, &total), "cudaMemGetInfo");
-    return AF_SUCCESS;
 fail:
+    em_cu_leave(prev);
     return err;
 }
 
-static af_err cu_pinned_alloc(size_t bytes, void **ptr) {
+static af_err em_cu_pinned_alloc(size_t bytes, void **ptr) {
     af_err err = AF_SUCCESS;
     *ptr = NULL;
     EM_CU_TRY(cudaMallocHost(ptr, bytes ? bytes : 1), "cudaMallocHost");
@@ -204,7 +246,7 @@ fail:
     return err;
 }
 
-static void cu_pinned_free(void *ptr) {
+static void em_cu_pinned_free(void *ptr) {
     if (ptr && cudaFreeHost(ptr) != cudaSuccess) (void)cudaGetLastError();
 }
 
@@ -212,50 +254,58 @@ static void cu_pinned_free(void *ptr) {
  * source. Those that touch host memory wait for the stream before returning, since the caller may
  * read the destination (d2h) or reuse the source (h2d: a pinned source is read by DMA after
  * cudaMemcpyAsync returns) at once. */
-static af_err cu_copy(const char *fn, int dev, void *dst, const void *src, size_t bytes,
-                      enum cudaMemcpyKind kind, bool wait) {
+static af_err em_cu_copy(const char *fn, int dev, void *dst, const void *src, size_t bytes,
+                         enum cudaMemcpyKind kind, bool wait) {
     af_err err = AF_SUCCESS;
     cudaStream_t s;
+    int prev = -1;
     if (bytes == 0) return AF_SUCCESS;
-    EM_TRY(em_cu_enter(fn, dev, &s));
+    EM_TRY(em_cu_enter(fn, dev, &s, &prev));
     EM_CU_TRY(cudaMemcpyAsync(dst, src, bytes, kind, s), "cudaMemcpyAsync");
     if (wait) EM_CU_TRY(cudaStreamSynchronize(s), "cudaStreamSynchronize after a copy");
-    return AF_SUCCESS;
 fail:
+    em_cu_leave(prev);
     return err;
 }
 
-static af_err cu_copy_h2d(int dev, void *dst, const void *src, size_t bytes) {
-    return cu_copy("em_copy_h2d", dev, dst, src, bytes, cudaMemcpyHostToDevice, true);
+static af_err em_cu_copy_h2d(int dev, void *dst, const void *src, size_t bytes) {
+    return em_cu_copy(__func__, dev, dst, src, bytes, cudaMemcpyHostToDevice, true);
 }
 
-static af_err cu_copy_d2h(int dev, void *dst, const void *src, size_t bytes) {
-    return cu_copy("em_copy_d2h", dev, dst, src, bytes, cudaMemcpyDeviceToHost, true);
+static af_err em_cu_copy_d2h(int dev, void *dst, const void *src, size_t bytes) {
+    return em_cu_copy(__func__, dev, dst, src, bytes, cudaMemcpyDeviceToHost, true);
 }
 
-static af_err cu_copy_d2d(int dev, void *dst, const void *src, size_t bytes) {
+static af_err em_cu_copy_d2d(int dev, void *dst, const void *src, size_t bytes) {
     /* cudaMemcpyDefault: with unified addressing the runtime tells where each pointer lives, so
      * a user's pointer from another device or pinned host memory (af_write_array with afDevice)
      * also copies correctly. */
-    return cu_copy("em_copy_d2d", dev, dst, src, bytes, cudaMemcpyDefault, false);
+    return em_cu_copy(__func__, dev, dst, src, bytes, cudaMemcpyDefault, false);
 }
 
 const em_backend em_backend_self = {
     .id = AF_BACKEND_CUDA,
     .name = "CUDA",
-    .dev_count = cu_dev_count,
-    .dev_props = cu_dev_props,
-    .dev_activate = cu_dev_activate,
-    .dev_sync = cu_dev_sync,
-    .mem_alloc = cu_mem_alloc,
-    .mem_free = cu_mem_free,
-    .mem_free_bytes = cu_mem_free_bytes,
-    .pinned_alloc = cu_pinned_alloc,
-    .pinned_free = cu_pinned_free,
-    .adopted_free = cu_mem_free,
-    .copy_h2d = cu_copy_h2d,
-    .copy_d2h = cu_copy_d2h,
-    .copy_d2d = cu_copy_d2d,
+    .dev_count = em_cu_dev_count,
+    .dev_props = em_cu_dev_props,
+    .dev_activate = em_cu_dev_activate,
+    .dev_sync = em_cu_dev_sync,
+    .mem_alloc = em_cu_mem_alloc,
+    .mem_free = em_cu_mem_free,
+    .mem_free_bytes = em_cu_mem_free_bytes,
+    .pinned_alloc = em_cu_pinned_alloc,
+    .pinned_free = em_cu_pinned_free,
+    .adopted_free = em_cu_mem_free,
+    .copy_h2d = em_cu_copy_h2d,
+    .copy_d2h = em_cu_copy_d2h,
+    .copy_d2d = em_cu_copy_d2d,
     .jit_eval = em_cu_jit_eval,
+    .stream_wait = em_cu_stream_wait,
+    .stream_signal = em_cu_stream_signal,
+    .event_create = em_cu_event_create,
+    .event_destroy = em_cu_event_destroy,
+    .event_record = em_cu_event_record,
+    .event_wait = em_cu_event_wait,
+    .event_sync = em_cu_event_sync,
     .random = em_cu_random,
 };

@@ -20,8 +20,8 @@
 typedef struct {
     em_cu_dev_desc desc;
     char name[256];
-    int arch;     /* major * 10 + minor */
-    int grid;     /* blocks for a grid-stride kernel: SMs x resident blocks of EM_CU_BLOCK */
+    int arch; /* major * 10 + minor */
+    int grid; /* blocks for a grid-stride kernel: SMs x resident blocks of EM_CU_BLOCK */
     /* The stream Ember enqueues on: its own, or the one afcu_set_stream installed. */
     _Atomic(cudaStream_t) stream;
     cudaStream_t own_stream; /* created blocking with respect to the legacy default stream */
@@ -39,8 +39,12 @@ int em_cu_discover(void);
 
 /* Makes Ember device `dev` current on the calling thread (cudaSetDevice of its ordinal, only when
  * another one is current), creates its library stream on first use, and returns the stream Ember
- * enqueues on. `fn` names the caller in error messages. */
-af_err em_cu_enter(const char *fn, int dev, cudaStream_t *stream);
+ * enqueues on. `fn` names the caller in error messages. With `prev` NULL the device stays current
+ * (dev_activate); otherwise *prev receives the ordinal to give back to em_cu_leave, or -1 when
+ * nothing changed, so that work on another device does not move the caller's CUDA device (as
+ * ArrayFire's af_sync(device) restores it). */
+af_err em_cu_enter(const char *fn, int dev, cudaStream_t *stream, int *prev);
+void em_cu_leave(int prev);
 
 /* Maps a CUDA error to an af_err, recording "fn: what: <CUDA's name and string>". It also clears
  * the runtime's last-error state so that a user's later cudaGetLastError does not see Ember's
@@ -55,7 +59,19 @@ af_err em_cu_err(cudaError_t e, const char *fn, const char *what);
         }                                                                                          \
     } while (0)
 
-/* JIT (jit.c) and random numbers (random.c), the em_backend slots. */
+/* Makes `waiter` wait for the work enqueued so far on `signaller`, through an event, without
+ * blocking the host (nothing when they are the same stream). */
+af_err em_cu_stream_order(const char *fn, cudaStream_t signaller, cudaStream_t waiter);
+
+/* The em_backend slots implemented in other files: stream hand-off (interop.c), events
+ * (event.c), JIT (jit.c) and random numbers (random.c). */
+af_err em_cu_stream_wait(int dev, void *stream);
+af_err em_cu_stream_signal(int dev, void *stream);
+af_err em_cu_event_create(int dev, void **ev);
+void em_cu_event_destroy(void *ev);
+af_err em_cu_event_record(int dev, void *ev);
+af_err em_cu_event_wait(int dev, void *ev);
+af_err em_cu_event_sync(void *ev);
 af_err em_cu_jit_eval(int dev, const em_jit_prog *prog, void *const *outs);
 af_err em_cu_random(int dev, void *out, af_dtype type, dim_t n, int dist, uint64_t seed,
                     uint64_t counter);
@@ -67,15 +83,15 @@ af_err em_cu_random(int dev, void *out, af_dtype type, dim_t n, int dist, uint64
  * of both caches, so a cache hit does no code generation. On failure the message holds NVRTC's
  * log. */
 typedef char *(*em_cu_gen_fn)(const void *ctx);
-af_err em_cu_module_get(int dev, uint64_t key, const char *name, em_cu_gen_fn gen,
-                        const void *ctx, cudaKernel_t *out);
+af_err em_cu_module_get(int dev, uint64_t key, const char *name, em_cu_gen_fn gen, const void *ctx,
+                        cudaKernel_t *out);
 
 /* The NVRTC options and target for an architecture (major*10+minor): cubin for architectures
  * NVRTC knows, else PTX of the newest one it knows at or below it. Exposed for the codegen test. */
 typedef struct {
-    int arch;       /* the architecture compiled for */
-    bool cubin;     /* true: sm_XX cubin; false: compute_XX PTX */
-    char opt[32];   /* "--gpu-architecture=..." */
+    int arch;     /* the architecture compiled for */
+    bool cubin;   /* true: sm_XX cubin; false: compute_XX PTX */
+    char opt[32]; /* "--gpu-architecture=..." */
 } em_cu_target;
 void em_cu_target_for(int arch, em_cu_target *out);
 

@@ -14,9 +14,9 @@
 #include <stdint.h>
 
 typedef struct {
-    int native;    /* CUDA ordinal */
-    int sm_count;  /* multiprocessors */
-    int major;     /* compute capability */
+    int native;   /* CUDA ordinal */
+    int sm_count; /* multiprocessors */
+    int major;    /* compute capability */
     int minor;
     int clock_khz; /* peak SM clock */
     size_t mem_bytes;

@@ -16,10 +16,8 @@ static af_err stream_of(const char *fn, int id, cudaStream_t *out) {
         return AF_SUCCESS;
     }
     int prev = -1;
-    cudaError_t e = cudaGetDevice(&prev);
-    if (e != cudaSuccess) return em_cu_err(e, fn, "cudaGetDevice");
-    af_err err = em_cu_enter(fn, id, out);
-    if (prev != d->desc.native && cudaSetDevice(prev) != cudaSuccess) (void)cudaGetLastError();
+    af_err err = em_cu_enter(fn, id, out, &prev);
+    em_cu_leave(prev);
     return err;
 }
 
@@ -81,60 +79,67 @@ fail:
     return err;
 }
 
-/* Makes `waiter` wait for the work enqueued so far on `signaller`, through an event, without
- * blocking the host. The event may be destroyed at once: the wait keeps what it needs. */
-static af_err stream_order(const char *fn, cudaStream_t signaller, cudaStream_t waiter) {
-    af_err err = AF_SUCCESS;
-    cudaEvent_t ev = NULL;
-    if (signaller == waiter) return AF_SUCCESS;
-    cudaError_t e = cudaEventCreateWithFlags(&ev, cudaEventDisableTiming);
-    if (e != cudaSuccess) return em_cu_err(e, fn, "cudaEventCreateWithFlags");
-    e = cudaEventRecord(ev, signaller);
-    if (e != cudaSuccess) {
-        err = em_cu_err(e, fn, "cudaEventRecord");
-        goto done;
-    }
-    e = cudaStreamWaitEvent(waiter, ev, 0);
-    if (e != cudaSuccess) err = em_cu_err(e, fn, "cudaStreamWaitEvent");
-done:
-    if (cudaEventDestroy(ev) != cudaSuccess) (void)cudaGetLastError();
-    return err;
-}
-
 af_err afcu_set_stream(int id, cudaStream_t stream) {
     af_err err = AF_SUCCESS;
     cudaStream_t old;
+    int prev = -1;
     EM_TRY(check_id(__func__, 0, id));
-    EM_TRY(em_cu_enter(__func__, id, &old));
+    EM_TRY(em_cu_enter(__func__, id, &old, &prev));
     em_cu_dev *d = &em_cu_devs[id];
     cudaStream_t next = stream ? stream : d->own_stream;
     /* Work already queued on the old stream (and buffers it still reads, which the pool may hand
      * out again) comes before anything Ember enqueues on the new one. */
-    EM_TRY(stream_order(__func__, old, next));
+    EM_TRY(em_cu_stream_order(__func__, old, next));
     atomic_store_explicit(&d->stream, next, memory_order_release);
-    return AF_SUCCESS;
 fail:
+    em_cu_leave(prev);
     return err;
 }
 
 af_err afcu_wait_stream(int id, cudaStream_t stream) {
     af_err err = AF_SUCCESS;
     cudaStream_t s;
+    int prev = -1;
     EM_TRY(check_id(__func__, 0, id));
-    EM_TRY(em_cu_enter(__func__, id, &s));
-    EM_TRY(stream_order(__func__, stream, s));
-    return AF_SUCCESS;
+    EM_TRY(em_cu_enter(__func__, id, &s, &prev));
+    EM_TRY(em_cu_stream_order(__func__, stream, s));
 fail:
+    em_cu_leave(prev);
     return err;
 }
 
 af_err afcu_signal_stream(int id, cudaStream_t stream) {
     af_err err = AF_SUCCESS;
     cudaStream_t s;
+    int prev = -1;
     EM_TRY(check_id(__func__, 0, id));
-    EM_TRY(em_cu_enter(__func__, id, &s));
-    EM_TRY(stream_order(__func__, s, stream));
-    return AF_SUCCESS;
+    EM_TRY(em_cu_enter(__func__, id, &s, &prev));
+    EM_TRY(em_cu_stream_order(__func__, s, stream));
 fail:
+    em_cu_leave(prev);
+    return err;
+}
+
+/* The backend's stream hand-off slots (DLPack's stream exchange), the same ordering as
+ * afcu_wait_stream and afcu_signal_stream. */
+af_err em_cu_stream_wait(int dev, void *stream) {
+    af_err err = AF_SUCCESS;
+    cudaStream_t s;
+    int prev = -1;
+    EM_TRY(em_cu_enter(__func__, dev, &s, &prev));
+    EM_TRY(em_cu_stream_order(__func__, (cudaStream_t)stream, s));
+fail:
+    em_cu_leave(prev);
+    return err;
+}
+
+af_err em_cu_stream_signal(int dev, void *stream) {
+    af_err err = AF_SUCCESS;
+    cudaStream_t s;
+    int prev = -1;
+    EM_TRY(em_cu_enter(__func__, dev, &s, &prev));
+    EM_TRY(em_cu_stream_order(__func__, s, (cudaStream_t)stream));
+fail:
+    em_cu_leave(prev);
     return err;
 }

@@ -20,10 +20,11 @@ af_err em_cu_jit_eval(int dev, const em_jit_prog *prog, void *const *outs) {
     af_err err = AF_SUCCESS;
     cudaStream_t stream;
     cudaKernel_t kern;
+    int prev = -1;
     /* One struct by value: the leaf count is bounded by the flush rules (jit_gen.h). */
     _Alignas(16) unsigned char params[EM_CU_PARAM_MAX];
     if (prog->elements <= 0) return AF_SUCCESS;
-    EM_TRY(em_cu_enter("af_eval", dev, &stream));
+    EM_TRY(em_cu_enter(__func__, dev, &stream, &prev));
     em_cu_jit_shape shape;
     em_cu_jit_shape_of(prog, &shape);
     bool vec = em_cu_jit_vec_ok(prog, &shape, outs);
@@ -47,7 +48,7 @@ af_err em_cu_jit_eval(int dev, const em_jit_prog *prog, void *const *outs) {
     void *args[1] = {params};
     EM_CU_TRY(cudaLaunchKernel((const void *)kern, grid, block, args, 0, stream),
               "launching a JIT kernel");
-    return AF_SUCCESS;
 fail:
+    em_cu_leave(prev);
     return err;
 }

@@ -54,20 +54,29 @@ static void sb_add(sb_t *b, const char *fmt, ...) {
 /* Compute type (f16 computes as float) and storage type of each dtype. b8 and u8 share a C type;
  * the generator never lets overloads tell them apart. */
 static const char *const ct_name[EM_NUM_DTYPES] = {
-    [f32] = "float",      [c32] = "em_c32",       [f64] = "double",
-    [c64] = "em_c64",     [b8] = "em_u8",         [s32] = "int",
-    [u32] = "unsigned int", [u8] = "unsigned char", [s64] = "long long",
-    [u64] = "unsigned long long", [s16] = "short", [u16] = "unsigned short",
-    [f16] = "float",      [s8] = "signed char",
+    [f32] = "float",        [c32] = "em_c32",
+    [f64] = "double",       [c64] = "em_c64",
+    [b8] = "em_u8",         [s32] = "int",
+    [u32] = "unsigned int", [u8] = "unsigned char",
+    [s64] = "long long",    [u64] = "unsigned long long",
+    [s16] = "short",        [u16] = "unsigned short",
+    [f16] = "float",        [s8] = "signed char",
 };
 
 static const char *st_name(af_dtype t) {
     return t == f16 ? "em_u16" : ct_name[t];
 }
 
+/* Storage sizes, inline for the launch path (the dtype table's, src/core/dtype.h). */
+static const uint8_t es_of[EM_NUM_DTYPES] = {
+#define X(name, ctype, bytes) [name] = bytes,
+    EM_DTYPES(X)
+#undef X
+};
+
 /* Compute-type size and alignment (for scalar parameters). */
 static size_t ct_size(af_dtype t) {
-    return t == f16 ? 4 : em_dtype_size(t);
+    return t == f16 ? 4 : es_of[t];
 }
 
 typedef enum { KS, KU, KB, KF, KC } kind_t;
@@ -77,15 +86,20 @@ static kind_t kind_of(af_dtype t) {
     case s8:
     case s16:
     case s32:
-    case s64: return KS;
+    case s64:
+        return KS;
     case u8:
     case u16:
     case u32:
-    case u64: return KU;
-    case b8: return KB;
+    case u64:
+        return KU;
+    case b8:
+        return KB;
     case c32:
-    case c64: return KC;
-    default: return KF;
+    case c64:
+        return KC;
+    default:
+        return KF;
     }
 }
 
@@ -102,27 +116,31 @@ static void cast_expr(af_dtype s, af_dtype d, const char *x, char *out, size_t c
     if (s == d) {
         snprintf(out, cap, "%s", x);
     } else if (kd == KB) {
-        if (ks == KC) snprintf(out, cap, "(em_u8)((%s).re != 0 || (%s).im != 0)", x, x);
-        else snprintf(out, cap, "(em_u8)((%s) != 0)", x);
+        if (ks == KC)
+            snprintf(out, cap, "(em_u8)((%s).re != 0 || (%s).im != 0)", x, x);
+        else
+            snprintf(out, cap, "(em_u8)((%s) != 0)", x);
     } else if (is_int(kd) && (ks == KF || ks == KC)) {
         snprintf(out, cap, "em_ftoi_%s((double)(%s)%s)", em_dtype_name(d), x,
                  ks == KC ? ".re" : "");
     } else if (kd == KC) {
-        if (ks == KC) snprintf(out, cap, "em_cx<%s>((%s)(%s).re, (%s)(%s).im)", cd, rd, x, rd, x);
-        else snprintf(out, cap, "em_cx<%s>((%s)(%s), (%s)0)", cd, rd, x, rd);
+        if (ks == KC)
+            snprintf(out, cap, "em_cx<%s>((%s)(%s).re, (%s)(%s).im)", cd, rd, x, rd, x);
+        else
+            snprintf(out, cap, "em_cx<%s>((%s)(%s), (%s)0)", cd, rd, x, rd);
     } else if (ks == KC) {
         snprintf(out, cap, "(%s)(%s).re", cd, x);
     } else {
-        /* Integer, b8 or real to integer or real: C's conversion (wrapping between integers, nearest
-         * to floating). f64 -> f16 goes through float, as the CPU's float block does. */
+        /* Integer, b8 or real to integer or real: C's conversion (wrapping between integers,
+         * nearest to floating). f64 -> f16 goes through float, as the CPU's float block does. */
         snprintf(out, cap, "(%s)(%s)", cd, x);
     }
 }
 
 /* The expression of op with operand dtype ot and result dtype rt over operands x, y, z (names of
  * compute-type values). Returns false for a pair that docs/JIT_OPS.md does not define. */
-static bool op_expr(em_op op, af_dtype ot, af_dtype rt, const char *x, const char *y,
-                    const char *z, char *o, size_t cap) {
+static bool op_expr(em_op op, af_dtype ot, af_dtype rt, const char *x, const char *y, const char *z,
+                    char *o, size_t cap) {
     kind_t k = kind_of(ot);
     bool I = is_int(k), B = k == KB, F = k == KF, C = k == KC;
     const char *ct = ct_name[ot];
@@ -132,7 +150,9 @@ static bool op_expr(em_op op, af_dtype ot, af_dtype rt, const char *x, const cha
     bool to_real = rt == em_dtype_real_of(ot) && C;
 #define OUT(...) (snprintf(o, cap, __VA_ARGS__), true)
     switch (op) {
-    case EM_OP_CAST: cast_expr(ot, rt, x, o, cap); return true;
+    case EM_OP_CAST:
+        cast_expr(ot, rt, x, o, cap);
+        return true;
     case EM_OP_ADD:
         if (!same) return false;
         if (I) return OUT("em_iadd<%s>(%s, %s)", ct, x, y);
@@ -186,7 +206,10 @@ static bool op_expr(em_op op, af_dtype ot, af_dtype rt, const char *x, const cha
     case EM_OP_GT:
     case EM_OP_LE:
     case EM_OP_GE: {
-        const char *cmp = op == EM_OP_LT ? "<" : op == EM_OP_GT ? ">" : op == EM_OP_LE ? "<=" : ">=";
+        const char *cmp = op == EM_OP_LT   ? "<"
+                          : op == EM_OP_GT ? ">"
+                          : op == EM_OP_LE ? "<="
+                                           : ">=";
         if (!to_b8) return false;
         if (C) return OUT("(em_u8)(em_cabs(%s) %s em_cabs(%s))", x, cmp, y);
         return OUT("(em_u8)(%s %s %s)", x, cmp, y);
@@ -195,8 +218,9 @@ static bool op_expr(em_op op, af_dtype ot, af_dtype rt, const char *x, const cha
     case EM_OP_NEQ: {
         bool ne = op == EM_OP_NEQ;
         if (!to_b8) return false;
-        if (C) return OUT("(em_u8)(%s((%s).re == (%s).re && (%s).im == (%s).im))", ne ? "!" : "", x,
-                          y, x, y);
+        if (C)
+            return OUT("(em_u8)(%s((%s).re == (%s).re && (%s).im == (%s).im))", ne ? "!" : "", x, y,
+                       x, y);
         return OUT("(em_u8)(%s %s %s)", x, ne ? "!=" : "==", y);
     }
     case EM_OP_AND:
@@ -242,7 +266,8 @@ static bool op_expr(em_op op, af_dtype ot, af_dtype rt, const char *x, const cha
         if (k == KU) return OUT("%s", x);
         if (F) return OUT("em_fabs(%s)", x);
         return false;
-    case EM_OP_ARG: return C && to_real && OUT("em_carg(%s)", x);
+    case EM_OP_ARG:
+        return C && to_real && OUT("em_carg(%s)", x);
     case EM_OP_SIGN:
     case EM_OP_ROUND:
     case EM_OP_TRUNC:
@@ -261,12 +286,12 @@ static bool op_expr(em_op op, af_dtype ot, af_dtype rt, const char *x, const cha
     case EM_OP_TGAMMA:
     case EM_OP_LGAMMA: {
         static const char *const fn[EM_OP_COUNT] = {
-            [EM_OP_SIGN] = "sign",     [EM_OP_ROUND] = "round",     [EM_OP_TRUNC] = "trunc",
-            [EM_OP_FLOOR] = "floor",   [EM_OP_CEIL] = "ceil",       [EM_OP_EXPM1] = "expm1",
+            [EM_OP_SIGN] = "sign",       [EM_OP_ROUND] = "round",   [EM_OP_TRUNC] = "trunc",
+            [EM_OP_FLOOR] = "floor",     [EM_OP_CEIL] = "ceil",     [EM_OP_EXPM1] = "expm1",
             [EM_OP_SIGMOID] = "sigmoid", [EM_OP_ERF] = "erf",       [EM_OP_ERFC] = "erfc",
-            [EM_OP_LOG1P] = "log1p",   [EM_OP_LOG10] = "log10",     [EM_OP_LOG2] = "log2",
-            [EM_OP_RSQRT] = "rsqrt",   [EM_OP_CBRT] = "cbrt",       [EM_OP_FACTORIAL] = "factorial",
-            [EM_OP_TGAMMA] = "tgamma", [EM_OP_LGAMMA] = "lgamma",
+            [EM_OP_LOG1P] = "log1p",     [EM_OP_LOG10] = "log10",   [EM_OP_LOG2] = "log2",
+            [EM_OP_RSQRT] = "rsqrt",     [EM_OP_CBRT] = "cbrt",     [EM_OP_FACTORIAL] = "factorial",
+            [EM_OP_TGAMMA] = "tgamma",   [EM_OP_LGAMMA] = "lgamma",
         };
         if (!same || !F) return false;
         return OUT("em_%s(%s)", fn[op], x);
@@ -315,12 +340,15 @@ static bool op_expr(em_op op, af_dtype ot, af_dtype rt, const char *x, const cha
         if (!((ot == f32 && rt == c32) || (ot == f64 && rt == c64))) return false;
         return OUT("em_cx<%s>(%s, %s)", ct_name[rt], x, y);
     case EM_OP_REAL:
-    case EM_OP_IMAG: return C && to_real && OUT("(%s).%s", x, op == EM_OP_REAL ? "re" : "im");
-    case EM_OP_CONJ: return C && same && OUT("em_cconj(%s)", x);
+    case EM_OP_IMAG:
+        return C && to_real && OUT("(%s).%s", x, op == EM_OP_REAL ? "re" : "im");
+    case EM_OP_CONJ:
+        return C && same && OUT("em_cconj(%s)", x);
     case EM_OP_SELECT:
         if (!same) return false;
         return OUT("(%s ? %s : %s)", x, y, z);
-    default: return false;
+    default:
+        return false;
     }
 #undef OUT
 }
@@ -341,16 +369,19 @@ void em_cu_jit_shape_of(const em_jit_prog *p, em_cu_jit_shape *s) {
     bool idx64 = p->elements >= big;
     size_t widest = 1;
     for (int o = 0; o < p->nout; o++) {
-        size_t es = em_dtype_size((af_dtype)p->instr[p->out[o]].type);
+        size_t es = es_of[p->instr[p->out[o]].type];
         if (es > widest) widest = es;
     }
     for (int l = 0; l < p->nleaf; l++) {
         const em_node *n = p->leaves[l];
         if (n->op != EM_OP_BUF) continue;
-        size_t es = em_dtype_size((af_dtype)n->type);
+        size_t es = es_of[n->type];
         if (es > widest) widest = es;
-        /* Offsets within the leaf's buffer are computed in the index type too. */
-        if (n->buf && (dim_t)(n->buf->bytes / es) >= big) idx64 = true;
+        /* A strided leaf's offset is computed in the index type too: four terms
+         * c[k] * strides[k], each at most the buffer's extent in magnitude (strides may be
+         * negative), so 32 bits hold the sum while the extent stays below 2^29 elements. A
+         * linear program indexes by position only (the offset is applied on the host). */
+        if (!p->linear && n->buf && (dim_t)(n->buf->bytes / es) >= big / 4) idx64 = true;
     }
     s->idx64 = idx64;
     s->vec = p->linear ? (int)(16 / widest) : 1;
@@ -372,93 +403,149 @@ typedef struct {
     bool overflow;
 } walker;
 
-static void field(walker *w, const char *ctype, size_t size, const void *val, const char *fmt,
-                  ...) __attribute__((format(printf, 5, 6)));
-static void field(walker *w, const char *ctype, size_t size, const void *val, const char *fmt,
-                  ...) {
-    /* Every field here has alignment equal to its size (scalars, pointers, em_c32 with 8 and
-     * em_c64 with 16), as in both the host's and the device's ABI. */
-    size_t align = size;
-    size_t at = (w->off + align - 1) & ~(align - 1);
-    if (align > w->align) w->align = align;
-    if (w->buf) {
-        if (at + size > w->cap) w->overflow = true;
-        else memcpy(w->buf + at, val, size);
-    } else {
-        /* NVRTC has no offsetof, so the layout is pinned instead: padding is explicit, and each
-         * field's size and alignment are asserted, so the device compiler cannot place a field
-         * anywhere but at the host's offset. */
-        char name[32];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(name, sizeof(name), fmt, ap);
-        va_end(ap);
-        if (at > w->off) sb_add(w->decl, "    unsigned char pad%zu[%zu];\n", w->off, at - w->off);
-        sb_add(w->decl, "    %s %s; // offset %zu\n", ctype, name, at);
-        sb_add(w->asserts,
-               "static_assert(sizeof(em_params::%s) == %zu && alignof(decltype(em_params::%s)) == "
-               "%zu, \"layout\");\n",
-               name, size, name, align);
-    }
+/* Every field has alignment equal to its size (scalars, pointers, em_c32 with 8 and em_c64 with
+ * 16), as in both the host's and the device's ABI. Returns the field's offset. */
+static inline size_t place(walker *w, size_t size) {
+    size_t at = (w->off + size - 1) & ~(size - 1);
+    if (size > w->align) w->align = size;
     w->off = at + size;
+    return at;
 }
+
+/* Launch: the value at its offset. Kept free of formatting, since it runs on every launch. */
+static inline void put(walker *w, size_t size, const void *val) {
+    size_t at = place(w, size);
+    unsigned char *d = w->buf + at;
+    if (at + size > w->cap) {
+        w->overflow = true;
+        return;
+    }
+    /* Fixed-size copies compile to single moves; a variable-size memcpy is a call. */
+    switch (size) {
+    case 1:
+        memcpy(d, val, 1);
+        break;
+    case 2:
+        memcpy(d, val, 2);
+        break;
+    case 4:
+        memcpy(d, val, 4);
+        break;
+    case 8:
+        memcpy(d, val, 8);
+        break;
+    case 16:
+        memcpy(d, val, 16);
+        break;
+    default:
+        memcpy(d, val, size);
+        break;
+    }
+}
+
+/* Generation: the declaration. NVRTC has no offsetof, so the layout is pinned instead: padding
+ * is explicit, and each field's size and alignment are asserted, so the device compiler cannot
+ * place a field anywhere but at the host's offset. */
+static void declare(walker *w, const char *ctype, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void declare(walker *w, const char *ctype, size_t size, const char *fmt, ...) {
+    size_t before = w->off, at = place(w, size);
+    char name[32];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(name, sizeof(name), fmt, ap);
+    va_end(ap);
+    if (at > before) sb_add(w->decl, "    unsigned char pad%zu[%zu];\n", before, at - before);
+    sb_add(w->decl, "    %s %s; // offset %zu\n", ctype, name, at);
+    sb_add(w->asserts,
+           "static_assert(sizeof(em_params::%s) == %zu && alignof(decltype(em_params::%s)) == "
+           "%zu, \"layout\");\n",
+           name, size, name, size);
+}
+
+/* `pack` is a constant at each of walk's two call sites, so each inlined copy keeps one branch. */
+#define FIELD(w, ctype, size, val, ...)                                                            \
+    (pack ? put((w), (size), (val)) : declare((w), (ctype), (size), __VA_ARGS__))
 
 /* An index-type field: 4 or 8 bytes. */
-static void field_it(walker *w, bool idx64, dim_t v, const char *fmt, int a, int b) {
-    if (idx64) {
-        uint64_t x = (uint64_t)v;
-        field(w, "em_it", 8, &x, fmt, a, b);
-    } else {
-        uint32_t x = (uint32_t)v;
-        field(w, "em_it", 4, &x, fmt, a, b);
-    }
-}
-
-static void field_sit(walker *w, bool idx64, dim_t v, const char *fmt, int a, int b) {
-    if (idx64) {
-        int64_t x = (int64_t)v;
-        field(w, "em_sit", 8, &x, fmt, a, b);
-    } else {
-        int32_t x = (int32_t)v;
-        field(w, "em_sit", 4, &x, fmt, a, b);
-    }
-}
+#define FIELD_IT(w, x64, v, ...)                                                                   \
+    do {                                                                                           \
+        uint64_t it64_ = (uint64_t)(v);                                                            \
+        uint32_t it32_ = (uint32_t)(v);                                                            \
+        FIELD(w, "em_it", (x64) ? 8 : 4, (x64) ? (const void *)&it64_ : (const void *)&it32_,      \
+              __VA_ARGS__);                                                                        \
+    } while (0)
+#define FIELD_SIT(w, x64, v, ...)                                                                  \
+    do {                                                                                           \
+        int64_t sit64_ = (int64_t)(v);                                                             \
+        int32_t sit32_ = (int32_t)(v);                                                             \
+        FIELD(w, "em_sit", (x64) ? 8 : 4, (x64) ? (const void *)&sit64_ : (const void *)&sit32_,   \
+              __VA_ARGS__);                                                                        \
+    } while (0)
 
 /* The SCALAR leaf's value in its compute type (docs/JIT_OPS.md, SCALAR). */
 static void scalar_value(const em_node *n, unsigned char *v) {
     const em_scalar *s = &n->val;
     switch ((af_dtype)n->type) {
-    case f32: *(float *)v = (float)s->f[0]; break;
-    case f16: *(float *)v = em_half_to_float(em_float_to_half((float)s->f[0])); break;
-    case f64: *(double *)v = s->f[0]; break;
-    case c32: ((float *)v)[0] = (float)s->f[0], ((float *)v)[1] = (float)s->f[1]; break;
-    case c64: ((double *)v)[0] = s->f[0], ((double *)v)[1] = s->f[1]; break;
-    case b8: *(uint8_t *)v = s->i != 0; break;
-    case s8: *(int8_t *)v = (int8_t)s->i; break;
-    case u8: *(uint8_t *)v = (uint8_t)s->u; break;
-    case s16: *(int16_t *)v = (int16_t)s->i; break;
-    case u16: *(uint16_t *)v = (uint16_t)s->u; break;
-    case s32: *(int32_t *)v = (int32_t)s->i; break;
-    case u32: *(uint32_t *)v = (uint32_t)s->u; break;
-    case s64: *(int64_t *)v = s->i; break;
-    case u64: *(uint64_t *)v = s->u; break;
+    case f32:
+        *(float *)v = (float)s->f[0];
+        break;
+    case f16:
+        *(float *)v = em_half_to_float(em_float_to_half((float)s->f[0]));
+        break;
+    case f64:
+        *(double *)v = s->f[0];
+        break;
+    case c32:
+        ((float *)v)[0] = (float)s->f[0], ((float *)v)[1] = (float)s->f[1];
+        break;
+    case c64:
+        ((double *)v)[0] = s->f[0], ((double *)v)[1] = s->f[1];
+        break;
+    case b8:
+        *(uint8_t *)v = s->i != 0;
+        break;
+    case s8:
+        *(int8_t *)v = (int8_t)s->i;
+        break;
+    case u8:
+        *(uint8_t *)v = (uint8_t)s->u;
+        break;
+    case s16:
+        *(int16_t *)v = (int16_t)s->i;
+        break;
+    case u16:
+        *(uint16_t *)v = (uint16_t)s->u;
+        break;
+    case s32:
+        *(int32_t *)v = (int32_t)s->i;
+        break;
+    case u32:
+        *(uint32_t *)v = (uint32_t)s->u;
+        break;
+    case s64:
+        *(int64_t *)v = s->i;
+        break;
+    case u64:
+        *(uint64_t *)v = s->u;
+        break;
     }
 }
 
-static void walk(walker *w, const em_jit_prog *p, const em_cu_jit_shape *s, void *const *outs,
-                 bool vec) {
+static inline __attribute__((always_inline)) void walk(walker *w, const em_jit_prog *p,
+                                                       const em_cu_jit_shape *s, void *const *outs,
+                                                       bool vec, const bool pack) {
     bool x64 = s->idx64;
-    bool pack = w->buf != NULL;
-    field_it(w, x64, p->elements, "n", 0, 0);
+    FIELD_IT(w, x64, p->elements, "n");
     for (int d = 0; d < 4; d++)
-        field_it(w, x64, p->dims[d], "d%d", d, 0);
+        FIELD_IT(w, x64, p->dims[d], "d%d", d);
     int vflag = vec;
-    field(w, "int", 4, &vflag, "vec");
+    FIELD(w, "int", 4, &vflag, "vec");
     for (int o = 0; o < p->nout; o++) {
         af_dtype t = (af_dtype)p->instr[p->out[o]].type;
         char ctype[40];
         if (!pack) snprintf(ctype, sizeof(ctype), "%s *", st_name(t));
-        field(w, ctype, sizeof(void *), pack ? &outs[o] : NULL, "o%d", o);
+        FIELD(w, ctype, sizeof(void *), pack ? &outs[o] : NULL, "o%d", o);
     }
     for (int l = 0; l < p->nleaf; l++) {
         const em_node *n = p->leaves[l];
@@ -467,38 +554,41 @@ static void walk(walker *w, const em_jit_prog *p, const em_cu_jit_shape *s, void
         switch ((em_op)n->op) {
         case EM_OP_BUF: {
             const void *ptr = NULL;
-            if (pack) ptr = (const char *)n->buf->ptr + (size_t)n->offset * em_dtype_size(t);
-            else snprintf(ctype, sizeof(ctype), "const %s *", st_name(t));
-            field(w, ctype, sizeof(void *), &ptr, "p%d", l);
+            if (pack)
+                ptr = (const char *)n->buf->ptr + (size_t)n->offset * es_of[t];
+            else
+                snprintf(ctype, sizeof(ctype), "const %s *", st_name(t));
+            FIELD(w, ctype, sizeof(void *), &ptr, "p%d", l);
             if (!p->linear)
                 for (int d = 0; d < 4; d++)
-                    field_sit(w, x64, n->strides[d], "s%d_%d", l, d);
+                    FIELD_SIT(w, x64, n->strides[d], "s%d_%d", l, d);
             break;
         }
         case EM_OP_SCALAR: {
             _Alignas(16) unsigned char v[16];
             if (pack) scalar_value(n, v);
-            field(w, ct_name[t], ct_size(t), v, "v%d", l);
+            FIELD(w, ct_name[t], ct_size(t), v, "v%d", l);
             break;
         }
         case EM_OP_RANGE: {
             int dim = n->iparam;
-            field(w, "int", 4, &dim, "r%d", l);
+            FIELD(w, "int", 4, &dim, "r%d", l);
             break;
         }
         case EM_OP_IOTA:
             for (int d = 0; d < 4; d++)
-                field_it(w, x64, n->gparam[d], "g%d_%d", l, d);
+                FIELD_IT(w, x64, n->gparam[d], "g%d_%d", l, d);
             break;
-        default: break; /* IDENTITY needs only the coordinates */
+        default:
+            break; /* IDENTITY needs only the coordinates */
         }
     }
 }
 
-size_t em_cu_jit_pack(const em_jit_prog *p, const em_cu_jit_shape *s, void *const *outs,
-                      bool vec, unsigned char *buf, size_t cap) {
+size_t em_cu_jit_pack(const em_jit_prog *p, const em_cu_jit_shape *s, void *const *outs, bool vec,
+                      unsigned char *buf, size_t cap) {
     walker w = {.buf = buf, .cap = cap, .align = 1};
-    walk(&w, p, s, outs, vec);
+    walk(&w, p, s, outs, vec, true);
     size_t size = (w.off + w.align - 1) & ~(w.align - 1);
     return w.overflow || size > cap ? 0 : size;
 }
@@ -506,13 +596,13 @@ size_t em_cu_jit_pack(const em_jit_prog *p, const em_cu_jit_shape *s, void *cons
 bool em_cu_jit_vec_ok(const em_jit_prog *p, const em_cu_jit_shape *s, void *const *outs) {
     if (s->vec <= 1) return false;
     for (int o = 0; o < p->nout; o++) {
-        size_t vb = (size_t)s->vec * em_dtype_size((af_dtype)p->instr[p->out[o]].type);
+        size_t vb = (size_t)s->vec * es_of[p->instr[p->out[o]].type];
         if ((uintptr_t)outs[o] & (vb - 1)) return false;
     }
     for (int l = 0; l < p->nleaf; l++) {
         const em_node *n = p->leaves[l];
         if (n->op != EM_OP_BUF) continue;
-        size_t es = em_dtype_size((af_dtype)n->type);
+        size_t es = es_of[n->type];
         uintptr_t a = (uintptr_t)n->buf->ptr + (uintptr_t)n->offset * es;
         if (a & ((size_t)s->vec * es - 1)) return false;
     }
@@ -523,8 +613,10 @@ bool em_cu_jit_vec_ok(const em_jit_prog *p, const em_cu_jit_shape *s, void *cons
 
 /* Converts a loaded storage value to its compute type. */
 static void load_conv(af_dtype t, const char *v, char *out, size_t cap) {
-    if (t == f16) snprintf(out, cap, "em_h2f(%s)", v);
-    else snprintf(out, cap, "%s", v);
+    if (t == f16)
+        snprintf(out, cap, "em_h2f(%s)", v);
+    else
+        snprintf(out, cap, "%s", v);
 }
 
 static bool has_generators(const em_jit_prog *p) {
@@ -540,8 +632,7 @@ static bool gen_elem(sb_t *b, const em_jit_prog *p) {
     sb_add(b, "__device__ __forceinline__ void em_elem(const em_params &p, "
               "const em_coord<em_it> &c");
     for (int l = 0; l < p->nleaf; l++)
-        if (p->leaves[l]->op == EM_OP_BUF)
-            sb_add(b, ", %s l%d", ct_name[p->leaves[l]->type], l);
+        if (p->leaves[l]->op == EM_OP_BUF) sb_add(b, ", %s l%d", ct_name[p->leaves[l]->type], l);
     for (int o = 0; o < p->nout; o++)
         sb_add(b, ", %s &r%d", st_name((af_dtype)p->instr[p->out[o]].type), o);
     sb_add(b, ") {\n    (void)p;\n    (void)c;\n");
@@ -554,23 +645,33 @@ static bool gen_elem(sb_t *b, const em_jit_prog *p) {
             int l = in->leaf;
             char g[256] = "";
             switch ((em_op)in->op) {
-            case EM_OP_BUF: snprintf(expr, sizeof(expr), "l%d", l), round = false; break;
-            case EM_OP_SCALAR: snprintf(expr, sizeof(expr), "p.v%d", l), round = false; break;
+            case EM_OP_BUF:
+                snprintf(expr, sizeof(expr), "l%d", l), round = false;
+                break;
+            case EM_OP_SCALAR:
+                snprintf(expr, sizeof(expr), "p.v%d", l), round = false;
+                break;
             case EM_OP_RANGE:
                 snprintf(g, sizeof(g),
-                         "(double)(p.r%d == 0 ? c.c0 : p.r%d == 1 ? c.c1 : p.r%d == 2 ? c.c2 : "
+                         "(long long)(p.r%d == 0 ? c.c0 : p.r%d == 1 ? c.c1 : p.r%d == 2 ? c.c2 : "
                          "c.c3)",
                          l, l, l);
                 break;
             case EM_OP_IOTA:
-                snprintf(g, sizeof(g), "(double)em_iota<em_it>(c, p.g%d_0, p.g%d_1, p.g%d_2, p.g%d_3)",
-                         l, l, l, l);
+                snprintf(g, sizeof(g),
+                         "(long long)em_iota<em_it>(c, p.g%d_0, p.g%d_1, p.g%d_2, p.g%d_3)", l, l, l,
+                         l);
                 break;
-            case EM_OP_IDENTITY: snprintf(g, sizeof(g), "(double)(c.c0 == c.c1)"); break;
-            default: return false;
+            case EM_OP_IDENTITY:
+                snprintf(g, sizeof(g), "(long long)(c.c0 == c.c1)");
+                break;
+            default:
+                return false;
             }
-            /* Generators give a double, converted as CAST f64 -> type. */
-            if (g[0]) cast_expr(f64, t, g, expr, sizeof(expr));
+            /* Generators give a 64-bit integer, converted as CAST s64 -> type: integer types wrap
+             * modulo their range, as the CPU backend's generators do (a u8 range of 300 runs
+             * 0..255, 0..43). */
+            if (g[0]) cast_expr(s64, t, g, expr, sizeof(expr));
         } else {
             char a[3][16];
             for (int i = 0; i < in->nargs; i++)
@@ -578,8 +679,8 @@ static bool gen_elem(sb_t *b, const em_jit_prog *p) {
             /* Operand dtype: the value operands for SELECT, else operand 0. */
             int tk = in->op == EM_OP_SELECT ? in->arg[1] : in->arg[0];
             af_dtype ot = (af_dtype)p->instr[tk].type;
-            if (!op_expr((em_op)in->op, ot, t, a[0], in->nargs > 1 ? a[1] : "", in->nargs > 2 ? a[2] : "",
-                         expr, sizeof(expr)))
+            if (!op_expr((em_op)in->op, ot, t, a[0], in->nargs > 1 ? a[1] : "",
+                         in->nargs > 2 ? a[2] : "", expr, sizeof(expr)))
                 return false;
         }
         sb_add(b, "    %s t%d = %s;\n", ct_name[t], k, expr);
@@ -588,8 +689,10 @@ static bool gen_elem(sb_t *b, const em_jit_prog *p) {
     }
     for (int o = 0; o < p->nout; o++) {
         int k = p->out[o];
-        if (p->instr[k].type == f16) sb_add(b, "    r%d = em_f2h(t%d);\n", o, k);
-        else sb_add(b, "    r%d = t%d;\n", o, k);
+        if (p->instr[k].type == f16)
+            sb_add(b, "    r%d = em_f2h(t%d);\n", o, k);
+        else
+            sb_add(b, "    r%d = t%d;\n", o, k);
     }
     sb_add(b, "}\n\n");
     return true;
@@ -623,9 +726,10 @@ char *em_cu_jit_source(const em_jit_prog *p, const em_cu_jit_shape *s) {
     sb_add(&b, "typedef %s em_it;\ntypedef %s em_sit;\n\n",
            s->idx64 ? "unsigned long long" : "unsigned int", s->idx64 ? "long long" : "int");
     walker w = {.decl = &decl, .asserts = &asserts, .align = 1};
-    walk(&w, p, s, NULL, false);
+    walk(&w, p, s, NULL, false, false);
     size_t size = (w.off + w.align - 1) & ~(w.align - 1);
-    sb_add(&b, "struct em_params {\n%s};\n%sstatic_assert(sizeof(em_params) == %zu, \"layout\");\n\n",
+    sb_add(&b,
+           "struct em_params {\n%s};\n%sstatic_assert(sizeof(em_params) == %zu, \"layout\");\n\n",
            decl.s ? decl.s : "", asserts.s ? asserts.s : "", size);
     if (decl.bad || asserts.bad || !gen_elem(&b, p)) b.bad = true;
 
@@ -639,9 +743,10 @@ char *em_cu_jit_source(const em_jit_prog *p, const em_cu_jit_shape *s) {
         if (V > 1) {
             /* The vector path: V consecutive elements per thread, each buffer read and written
              * with one 16-byte (or V * element size) access. */
-            sb_add(&b, "    if (p.vec) {\n        const em_it nv = p.n / %d;\n"
-                       "        for (em_it v = tid; v < nv; v += stride) {\n"
-                       "            const em_it i0 = v * %d;\n",
+            sb_add(&b,
+                   "    if (p.vec) {\n        const em_it nv = p.n / %d;\n"
+                   "        for (em_it v = tid; v < nv; v += stride) {\n"
+                   "            const em_it i0 = v * %d;\n",
                    V, V);
             for (int l = 0; l < p->nleaf; l++) {
                 const em_node *n = p->leaves[l];
@@ -651,11 +756,12 @@ char *em_cu_jit_source(const em_jit_prog *p, const em_cu_jit_shape *s) {
                        st, l, V, V, st, l, l);
             }
             for (int o = 0; o < p->nout; o++)
-                sb_add(&b, "            %s r%d[%d];\n",
-                       st_name((af_dtype)p->instr[p->out[o]].type), o, V);
+                sb_add(&b, "            %s r%d[%d];\n", st_name((af_dtype)p->instr[p->out[o]].type),
+                       o, V);
             sb_add(&b, "#pragma unroll\n            for (int k = 0; k < %d; k++) {\n", V);
-            sb_add(&b, "                const em_it i = i0 + (em_it)k;\n                (void)i;\n"
-                       "                const em_coord<em_it> c = %s;\n",
+            sb_add(&b,
+                   "                const em_it i = i0 + (em_it)k;\n                (void)i;\n"
+                   "                const em_coord<em_it> c = %s;\n",
                    coords_i);
             gen_call(&b, p, "                ", "a%d[k]", "r%d[k]");
             sb_add(&b, "            }\n");
@@ -665,8 +771,9 @@ char *em_cu_jit_source(const em_jit_prog *p, const em_cu_jit_shape *s) {
             }
             sb_add(&b, "        }\n        start = nv * %d;\n    }\n", V);
         }
-        sb_add(&b, "    for (em_it i = start + tid; i < p.n; i += stride) {\n"
-                   "        const em_coord<em_it> c = %s;\n",
+        sb_add(&b,
+               "    for (em_it i = start + tid; i < p.n; i += stride) {\n"
+               "        const em_coord<em_it> c = %s;\n",
                coords_i);
         for (int o = 0; o < p->nout; o++)
             sb_add(&b, "        %s r%d;\n", st_name((af_dtype)p->instr[p->out[o]].type), o);

@@ -38,8 +38,8 @@ char *em_cu_jit_source(const em_jit_prog *p, const em_cu_jit_shape *s);
 
 /* Packs the parameters for outputs `outs` into buf (16-byte aligned, cap bytes); `vec` enables
  * the vector path at run time. Returns the size, or 0 when the parameters exceed cap. */
-size_t em_cu_jit_pack(const em_jit_prog *p, const em_cu_jit_shape *s, void *const *outs,
-                      bool vec, unsigned char *buf, size_t cap);
+size_t em_cu_jit_pack(const em_jit_prog *p, const em_cu_jit_shape *s, void *const *outs, bool vec,
+                      unsigned char *buf, size_t cap);
 
 /* True when the vector path may run: every buffer and output is aligned to its vector width. */
 bool em_cu_jit_vec_ok(const em_jit_prog *p, const em_cu_jit_shape *s, void *const *outs);

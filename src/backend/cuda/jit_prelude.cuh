@@ -57,16 +57,27 @@ template <int V, class T> __device__ __forceinline__ void em_st(T *dst, const T 
 
 // ---- f16: stored as binary16 bits, computed in float, rounded after every op ----
 
+#ifndef EM_HOST_SHIM // a host build of the generated code (a test) supplies these two
+// NaNs keep their payload both ways, bit for bit as the CPU backend's conversions do (the
+// hardware conversions return a canonical NaN instead), so a select or copy of f16 data agrees
+// byte for byte on both backends.
 __device__ __forceinline__ float em_h2f(em_u16 h) {
+    if ((h & 0x7c00u) == 0x7c00u && (h & 0x3ffu))
+        return __uint_as_float(((unsigned)(h & 0x8000u) << 16) | 0x7f800000u |
+                               ((unsigned)(h & 0x3ffu) << 13));
     float f;
     asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
     return f;
 }
 __device__ __forceinline__ em_u16 em_f2h(float f) {
+    unsigned x = __float_as_uint(f);
+    if ((x & 0x7fffffffu) > 0x7f800000u)
+        return (em_u16)(((x >> 16) & 0x8000u) | 0x7c00u | 0x200u | ((x >> 13) & 0x3ffu));
     em_u16 h;
     asm("cvt.rn.f16.f32 %0, %1;" : "=h"(h) : "f"(f));
     return h;
 }
+#endif
 // The float value of f rounded to binary16 (nearest even, overflow to inf, NaN stays NaN).
 __device__ __forceinline__ float em_rh(float f) {
     return em_h2f(em_f2h(f));

@@ -75,8 +75,8 @@ af_err em_cu_nvrtc(const char *fn, const char *src, const char *name, const em_c
         }
         const char *dbg = getenv("EMBER_JIT_DEBUG");
         if (dbg && dbg[0] == '1')
-            fprintf(stderr, "Ember: NVRTC failed on kernel %s (%s):\n%s\n--- source ---\n%s\n", name,
-                    t->opt, log ? log : "", src);
+            fprintf(stderr, "Ember: NVRTC failed on kernel %s (%s):\n%s\n--- source ---\n%s\n",
+                    name, t->opt, log ? log : "", src);
         err = em_err(AF_ERR_INTERNAL, fn,
                      "NVRTC could not compile kernel %s for %s (%s; EMBER_JIT_DEBUG=1 prints the "
                      "source): %.640s",
@@ -137,14 +137,13 @@ static bool em_cu_disk_path(uint64_t key, const em_cu_target *t, char *out, size
     char dir[4096];
     size_t len = em_kcache_dir(dir, sizeof(dir));
     if (len == 0 || len >= sizeof(dir)) return false;
-    int n = snprintf(out, cap, "%s/ember-cuda-v%d-%016llx-%016llx-%s%d.bin", dir,
-                     EM_CU_JIT_VERSION, (unsigned long long)em_cu_prelude_hash(),
-                     (unsigned long long)key, t->cubin ? "sm" : "compute", t->arch);
+    int n = snprintf(out, cap, "%s/ember-cuda-v%d-%016llx-%016llx-%s%d.bin", dir, EM_CU_JIT_VERSION,
+                     (unsigned long long)em_cu_prelude_hash(), (unsigned long long)key,
+                     t->cubin ? "sm" : "compute", t->arch);
     return n > 0 && (size_t)n < cap;
 }
 
-static char *em_cu_disk_read(const char *path, uint64_t key, const em_cu_target *t,
-                             size_t *size) {
+static char *em_cu_disk_read(const char *path, uint64_t key, const em_cu_target *t, size_t *size) {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
     em_cu_disk_hdr h;
@@ -167,8 +166,8 @@ bad:
 
 /* Best effort: a cache that cannot be written only costs a compile next time. The file appears
  * under its name whole or not at all (written aside, then renamed). */
-static void em_cu_disk_write(const char *path, uint64_t key, const em_cu_target *t,
-                             const char *img, size_t size) {
+static void em_cu_disk_write(const char *path, uint64_t key, const em_cu_target *t, const char *img,
+                             size_t size) {
     char tmp[4200];
     if (snprintf(tmp, sizeof(tmp), "%s.%ld.%p.tmp", path, (long)getpid(), (void *)&tmp) >=
         (int)sizeof(tmp))
@@ -316,8 +315,8 @@ fail:
     return err;
 }
 
-af_err em_cu_module_get(int dev, uint64_t key, const char *name, em_cu_gen_fn gen,
-                        const void *ctx, cudaKernel_t *out) {
+af_err em_cu_module_get(int dev, uint64_t key, const char *name, em_cu_gen_fn gen, const void *ctx,
+                        cudaKernel_t *out) {
     /* The hot path: one hash probe, no allocation, no string work. */
     em_cu_mod *m = em_cu_lookup(key, em_cu_devs[dev].arch);
     if (m) {

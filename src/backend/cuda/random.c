@@ -42,6 +42,7 @@ af_err em_cu_random(int dev, void *out, af_dtype type, dim_t n, int dist, uint64
     af_err err = AF_SUCCESS;
     cudaStream_t stream;
     cudaKernel_t kern;
+    int prev = -1;
     if (dist != EM_RANDOM_UNIFORM && dist != EM_RANDOM_NORMAL)
         EM_FAIL(AF_ERR_ARG, "distribution %d is neither uniform nor normal", dist);
     if (n < 0) EM_FAIL(AF_ERR_SIZE, "%lld elements", (long long)n);
@@ -52,18 +53,19 @@ af_err em_cu_random(int dev, void *out, af_dtype type, dim_t n, int dist, uint64
     unsigned long long nscalar = (unsigned long long)n * (em_dtype_is_complex(type) ? 2u : 1u);
     unsigned long long nblocks = em_philox_blocks(kind, nscalar);
     if (nblocks == 0) return AF_SUCCESS;
-    EM_TRY(em_cu_enter("af_random", dev, &stream));
+    EM_TRY(em_cu_enter(__func__, dev, &stream, &prev));
     /* The source is philox.h and a fixed body: its key is the hash of the embedded texts. */
     uint64_t key = em_hash_mix(em_hash_mix(EM_HASH_SEED, 0x72616e646f6dull), em_cu_prelude_hash());
     EM_TRY(em_cu_module_get(dev, key, EM_CU_RANDOM_KERNEL, random_source, NULL, &kern));
     unsigned long long blocks = (nblocks + EM_CU_BLOCK - 1) / EM_CU_BLOCK;
-    if (blocks > (unsigned long long)em_cu_devs[dev].grid) blocks = (unsigned long long)em_cu_devs[dev].grid;
+    if (blocks > (unsigned long long)em_cu_devs[dev].grid)
+        blocks = (unsigned long long)em_cu_devs[dev].grid;
     dim3 grid = {(unsigned)blocks, 1, 1}, block = {EM_CU_BLOCK, 1, 1};
     unsigned long long s = seed, c = counter;
     void *args[] = {&out, &kind, &nscalar, &nblocks, &s, &c};
     EM_CU_TRY(cudaLaunchKernel((const void *)kern, grid, block, args, 0, stream),
               "launching the random kernel");
-    return AF_SUCCESS;
 fail:
+    em_cu_leave(prev);
     return err;
 }
