@@ -70,7 +70,7 @@ for stage in "${stages[@]}"; do
     tests)
         # Every case on both backends (the runner forks one process per case), then ctest's own
         # tests (ABI check, the examples as tests).
-        (timeout 400 "$build/tests/ember_tests" -v; echo "ember_tests exit $?";
+        (timeout 400 "$build/tests/ember_tests" -v -j 0; echo "ember_tests exit $?";
          cd "$build" && timeout 120 ctest --output-on-failure -E '^ember_tests$';
          echo "ctest exit $?") >"$out/tests.log" 2>&1
         grep -E "^(cpu|cuda): [0-9]+ passed|^[0-9]+ passed|tests passed|exit [0-9]+$" \
