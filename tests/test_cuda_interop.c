@@ -223,15 +223,11 @@ TEST(cuda_adopted_freed_once) {
     CHECK_AF(af_release_array(a));
     CHECK(device_block_alive(p)); /* b still refers to it */
     CHECK(all_equal(b, n, 4.0f));
-    size_t free_before = 0, free_after = 0, total = 0;
-    CHECK(cudaMemGetInfo(&free_before, &total) == cudaSuccess);
     CHECK_AF(af_release_array(b));
-    /* The last reference is gone: Ember freed the adopted block (with cudaFree). */
-    CHECK(cudaMemGetInfo(&free_after, &total) == cudaSuccess);
-    if (!under_cuda_tool()) {
-        CHECK(!device_block_alive(p));
-        CHECK(free_after >= free_before + (size_t)n * sizeof(float) - ((size_t)4 << 20));
-    }
+    /* The last reference is gone: Ember freed the adopted block (with cudaFree). The check asks
+     * the driver about this pointer only; free-memory deltas are not used, since other test
+     * processes (ember_tests -j) share the GPU. */
+    if (!under_cuda_tool()) CHECK(!device_block_alive(p));
 }
 
 TEST(cuda_adopted_unlock_then_release_frees_once) {

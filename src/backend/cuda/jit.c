@@ -37,12 +37,15 @@ af_err em_cu_jit_eval(int dev, const em_jit_prog *prog, void *const *outs) {
     jit_gen_ctx ctx = {prog, &shape};
     EM_TRY(em_cu_module_get(dev, em_cu_jit_key(prog, &shape), EM_CU_JIT_KERNEL, jit_gen_source,
                             &ctx, &kern));
-    /* Enough blocks to cover the work once, at most what the device holds resident; the
-     * grid-stride loop takes the rest. */
+    /* Enough blocks to cover the work once, so each thread handles one vector and the hardware
+     * keeps new blocks' loads in flight while others compute: capping the grid at the resident
+     * block count (a persistent grid-stride loop) left the expression bench at 0.94 of the copy
+     * floor on the H100, since each thread's next loads waited for its math. The grid-stride loop
+     * stays for grids past the hardware limit. */
     dim_t n = prog->elements;
     dim_t work = vec ? n / shape.vec + n % shape.vec : n;
     dim_t blocks = (work + EM_CU_BLOCK - 1) / EM_CU_BLOCK;
-    if (blocks > em_cu_devs[dev].grid) blocks = em_cu_devs[dev].grid;
+    if (blocks > 0x7fffffff) blocks = 0x7fffffff;
     if (blocks < 1) blocks = 1;
     dim3 grid = {(unsigned)blocks, 1, 1}, block = {EM_CU_BLOCK, 1, 1};
     void *args[1] = {params};
