@@ -2,20 +2,42 @@
 
 #include "dev.h"
 #include "err.h"
+#include "tls.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Array headers are never returned to the C heap while the library runs. A released header gets a
- * dead tag and waits in a FIFO of EM_HANDLE_QUARANTINE entries before reuse, so a stale handle is
- * caught as AF_ERR_INVALID_ARRAY (rather than read after free) until thousands of newer arrays
- * have come and gone. */
-#define EM_HANDLE_QUARANTINE 4096
+/* Array headers are not returned to the C heap right away. A released header gets a dead tag and
+ * waits in its thread's FIFO of EM_HANDLE_QUARANTINE entries before reuse, so a stale handle is
+ * caught as AF_ERR_INVALID_ARRAY (rather than read after free) until a thousand newer arrays of
+ * that thread have come and gone. The FIFO is per thread so the hot path takes no lock; a
+ * thread's FIFO is freed when the thread exits. */
+#define EM_HANDLE_QUARANTINE 1024
 
-static pthread_mutex_t em_handle_lock = PTHREAD_MUTEX_INITIALIZER;
-static em_array *em_free_head, *em_free_tail;
-static size_t em_free_count;
+typedef struct {
+    em_array *head, *tail;
+    size_t count;
+} handle_fifo;
+
+static EM_TLS handle_fifo em_fifo;
+static pthread_key_t em_fifo_key;
+static pthread_once_t em_fifo_once = PTHREAD_ONCE_INIT;
+
+static void fifo_flush(void *unused) {
+    (void)unused;
+    while (em_fifo.head) {
+        em_array *a = em_fifo.head;
+        em_fifo.head = a->next_free;
+        free(a);
+    }
+    em_fifo.tail = NULL;
+    em_fifo.count = 0;
+}
+
+static void fifo_key_create(void) {
+    pthread_key_create(&em_fifo_key, fifo_flush);
+}
 
 uint32_t em_array_magic(void) {
     return EM_ARRAY_MAGIC_BASE | (uint32_t)em_backend_self.id;
@@ -23,14 +45,12 @@ uint32_t em_array_magic(void) {
 
 static em_array *header_new(void) {
     em_array *a = NULL;
-    pthread_mutex_lock(&em_handle_lock);
-    if (em_free_count > EM_HANDLE_QUARANTINE) {
-        a = em_free_head;
-        em_free_head = a->next_free;
-        if (!em_free_head) em_free_tail = NULL;
-        em_free_count--;
+    if (em_fifo.count > EM_HANDLE_QUARANTINE) {
+        a = em_fifo.head;
+        em_fifo.head = a->next_free;
+        if (!em_fifo.head) em_fifo.tail = NULL;
+        em_fifo.count--;
     }
-    pthread_mutex_unlock(&em_handle_lock);
     if (!a) a = malloc(sizeof(*a));
     if (a) memset(a, 0, sizeof(*a));
     return a;
@@ -44,12 +64,15 @@ void em_array_free(em_array *a) {
     a->buf = NULL;
     a->magic = EM_ARRAY_MAGIC_DEAD;
     a->next_free = NULL;
-    pthread_mutex_lock(&em_handle_lock);
-    if (em_free_tail) em_free_tail->next_free = a;
-    else em_free_head = a;
-    em_free_tail = a;
-    em_free_count++;
-    pthread_mutex_unlock(&em_handle_lock);
+    if (em_fifo.count == 0 && !em_fifo.head) {
+        /* Arm the thread-exit flush the first time this thread quarantines a header. */
+        pthread_once(&em_fifo_once, fifo_key_create);
+        pthread_setspecific(em_fifo_key, (void *)1);
+    }
+    if (em_fifo.tail) em_fifo.tail->next_free = a;
+    else em_fifo.head = a;
+    em_fifo.tail = a;
+    em_fifo.count++;
 }
 
 af_err em_array_get(const char *fn, int pos, const void *handle, em_array **out) {

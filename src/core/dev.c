@@ -1,6 +1,7 @@
 #include "dev.h"
 
 #include "err.h"
+#include "tls.h"
 #include "mem.h"
 
 #include <pthread.h>
@@ -13,8 +14,8 @@ static char em_init_msg[512];
 static int em_ndev;
 static int em_default_dev;
 static em_dev_props em_props[EM_MAX_DEVICES];
-static _Thread_local int em_active = -1;
-static _Thread_local bool em_manual;
+static EM_TLS int em_active = -1;
+static EM_TLS bool em_manual;
 
 static void em_init_run(void) {
     int n = em_backend_self.dev_count();

@@ -1,7 +1,9 @@
 #include "jit.h"
 
 #include "err.h"
+#include "tls.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,9 +25,55 @@ const char *em_op_name(em_op op) {
     return em_op_names[op];
 }
 
+/* Nodes are the hottest allocation of the library (each lazy op makes one or more), so released
+ * nodes wait in a small per-thread cache instead of going back to malloc. A thread's cache is
+ * emptied when the thread exits. */
+#define EM_NODE_CACHE_MAX 512
+
+static EM_TLS em_node *em_node_cache;
+static EM_TLS int em_node_cached;
+static pthread_key_t em_node_cache_key;
+static pthread_once_t em_node_cache_once = PTHREAD_ONCE_INIT;
+
+static void node_cache_flush(void *unused) {
+    (void)unused;
+    while (em_node_cache) {
+        em_node *n = em_node_cache;
+        em_node_cache = n->child[0];
+        free(n);
+    }
+    em_node_cached = 0;
+}
+
+static void node_cache_key_create(void) {
+    pthread_key_create(&em_node_cache_key, node_cache_flush);
+}
+
+static void node_free(em_node *n) {
+    if (em_node_cached >= EM_NODE_CACHE_MAX) {
+        free(n);
+        return;
+    }
+    if (em_node_cached == 0) {
+        /* Arm the thread-exit flush the first time this thread caches a node. */
+        pthread_once(&em_node_cache_once, node_cache_key_create);
+        pthread_setspecific(em_node_cache_key, (void *)1);
+    }
+    n->child[0] = em_node_cache;
+    em_node_cache = n;
+    em_node_cached++;
+}
+
 em_node *em_node_new(em_op op, af_dtype type, const dim_t dims[4]) {
-    em_node *n = calloc(1, sizeof(*n));
-    if (!n) return NULL;
+    em_node *n = em_node_cache;
+    if (n) {
+        em_node_cache = n->child[0];
+        em_node_cached--;
+        memset(n, 0, sizeof(*n));
+    } else {
+        n = calloc(1, sizeof(*n));
+        if (!n) return NULL;
+    }
     atomic_init(&n->refs, 1);
     n->op = (uint16_t)op;
     n->type = (uint8_t)type;
@@ -87,7 +135,7 @@ void em_node_release(em_node *n) {
             else em_node_release(cur->child[i]);
         }
         if (cur->buf) em_buf_release(cur->buf);
-        free(cur);
+        node_free(cur);
     }
 }
 

@@ -91,13 +91,13 @@ typedef struct em_jit_prog {
 af_err em_jit_prog_build(em_node *const *roots, int n, em_jit_prog *out);
 void em_jit_prog_free(em_jit_prog *p);
 
-/* 64-bit FNV-1a step, the hash used for structural keys. */
+/* One step of the structural hash: a multiply-xorshift mix of a 64-bit word (word-wise, so a
+ * node costs a few instructions rather than a byte loop). Deterministic across runs and
+ * processes, which the on-disk kernel cache relies on. */
 static inline uint64_t em_hash_mix(uint64_t h, uint64_t v) {
-    for (int i = 0; i < 8; i++) {
-        h ^= (v >> (8 * i)) & 0xffu;
-        h *= 0x100000001b3ull;
-    }
-    return h;
+    h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+    h *= 0xff51afd7ed558ccdull;
+    return h ^ (h >> 32);
 }
 #define EM_HASH_SEED 0xcbf29ce484222325ull
 
