@@ -4,6 +4,7 @@
 #include "tls.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -147,11 +148,15 @@ bool em_node_needs_flush(const em_node *n, int dev) {
 /* Post-order walk that numbers each distinct node once. An open-addressing table maps node
  * pointers to instruction indices so shared subtrees (a*a) are computed once; the table and the
  * instruction list grow as needed. */
+#define EM_JIT_SEEN_INLINE (2 * EM_JIT_INLINE)
+
 typedef struct {
     em_jit_prog *p;
     const em_node **seen;
     int *idx;
     size_t mask, used, cap;
+    const em_node *seen_inline[EM_JIT_SEEN_INLINE];
+    int idx_inline[EM_JIT_SEEN_INLINE];
 } prog_builder;
 
 static size_t builder_slot(const prog_builder *b, const em_node *n) {
@@ -159,6 +164,14 @@ static size_t builder_slot(const prog_builder *b, const em_node *n) {
     while (b->seen[i] && b->seen[i] != n)
         i = (i + 1) & b->mask;
     return i;
+}
+
+/* Moves a buffer to a larger heap block; `inline_buf` says it was not malloc'ed. */
+static void *grow_buf(void *buf, bool inline_buf, size_t old_bytes, size_t new_bytes) {
+    if (!inline_buf) return realloc(buf, new_bytes);
+    void *n = malloc(new_bytes);
+    if (n) memcpy(n, buf, old_bytes);
+    return n;
 }
 
 static bool builder_grow(prog_builder *b) {
@@ -177,18 +190,24 @@ static bool builder_grow(prog_builder *b) {
         seen[s] = b->seen[i];
         idx[s] = b->idx[i];
     }
-    free(b->seen);
-    free(b->idx);
+    if (b->seen != b->seen_inline) {
+        free(b->seen);
+        free(b->idx);
+    }
     b->seen = seen;
     b->idx = idx;
     b->mask = tab - 1;
+    em_jit_prog *p = b->p;
     size_t cap = b->cap * 2;
-    em_jit_instr *instr = realloc(b->p->instr, cap * sizeof(*instr));
+    bool inl = p->instr == p->instr_inline;
+    em_jit_instr *instr =
+        grow_buf(p->instr, inl, b->cap * sizeof(*instr), cap * sizeof(*instr));
     if (!instr) return false;
-    b->p->instr = instr;
-    const em_node **leaves = realloc((void *)b->p->leaves, cap * sizeof(*leaves));
+    p->instr = instr;
+    const em_node **leaves = grow_buf((void *)p->leaves, inl, b->cap * sizeof(*leaves),
+                                      cap * sizeof(*leaves));
     if (!leaves) return false;
-    b->p->leaves = leaves;
+    p->leaves = leaves;
     b->cap = cap;
     return true;
 }
@@ -230,16 +249,21 @@ static bool leaf_is_linear(const em_node *n) {
 }
 
 af_err em_jit_prog_build(em_node *const *roots, int n, em_jit_prog *out) {
-    memset(out, 0, sizeof(*out));
+    /* Only the header is cleared: the inline arrays are written before they are read. */
+    memset(out, 0, offsetof(em_jit_prog, instr_inline));
     if (n < 1 || n > EM_JIT_MAX_OUTPUTS)
         return em_err(AF_ERR_ARG, __func__, "%d outputs, 1..%d allowed", n, EM_JIT_MAX_OUTPUTS);
-    prog_builder b = {.p = out, .mask = 63, .cap = 32};
-    b.seen = calloc(b.mask + 1, sizeof(*b.seen));
-    b.idx = calloc(b.mask + 1, sizeof(*b.idx));
-    out->instr = calloc(b.cap, sizeof(*out->instr));
-    out->leaves = calloc(b.cap, sizeof(*out->leaves));
+    prog_builder b;
+    b.p = out;
+    b.mask = EM_JIT_SEEN_INLINE - 1;
+    b.used = 0;
+    b.cap = EM_JIT_INLINE;
+    memset(b.seen_inline, 0, sizeof(b.seen_inline));
+    b.seen = b.seen_inline;
+    b.idx = b.idx_inline;
+    out->instr = out->instr_inline;
+    out->leaves = out->leaves_inline;
     af_err err = AF_SUCCESS;
-    if (!b.seen || !b.idx || !out->instr || !out->leaves) goto oom;
     memcpy(out->dims, roots[0]->dims, sizeof(out->dims));
     out->elements = out->dims[0] * out->dims[1] * out->dims[2] * out->dims[3];
     for (int i = 0; i < n; i++) {
@@ -265,15 +289,19 @@ af_err em_jit_prog_build(em_node *const *roots, int n, em_jit_prog *out) {
 oom:
     err = em_err(AF_ERR_NO_MEM, __func__, "out of host memory building a JIT program");
 done:
-    free(b.seen);
-    free(b.idx);
+    if (b.seen != b.seen_inline) {
+        free(b.seen);
+        free(b.idx);
+    }
     if (err != AF_SUCCESS) em_jit_prog_free(out);
     return err;
 }
 
 void em_jit_prog_free(em_jit_prog *p) {
-    free(p->instr);
-    free((void *)p->leaves);
+    if (p->instr != p->instr_inline) {
+        free(p->instr);
+        free((void *)p->leaves);
+    }
     p->instr = NULL;
     p->leaves = NULL;
 }

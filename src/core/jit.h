@@ -71,6 +71,7 @@ typedef struct {
 } em_jit_instr;
 
 #define EM_JIT_MAX_OUTPUTS 16
+#define EM_JIT_INLINE 64
 
 typedef struct em_jit_prog {
     int ninstr;
@@ -85,6 +86,10 @@ typedef struct em_jit_prog {
     bool linear;
     /* Structural key for kernel caches: equal keys mean the same generated code. */
     uint64_t key;
+    /* Small programs live here, so building one allocates nothing; larger ones move to the
+     * heap (instr and leaves then point elsewhere). */
+    em_jit_instr instr_inline[EM_JIT_INLINE];
+    const em_node *leaves_inline[EM_JIT_INLINE];
 } em_jit_prog;
 
 /* Builds the program for `n` roots of equal dims. Free with em_jit_prog_free. */
