@@ -15,6 +15,7 @@
 
 #ifdef EMBER_BENCH_CUDA
 #include <af/cuda.h>
+#include <af/dlpack.h>
 #include <cuda_runtime.h>
 /* bare_kernel.cu: a hand-written out = a + b, the baseline for launch overhead. */
 void bench_bare_add(float *out, const float *a, const float *b, int n, cudaStream_t s);
@@ -259,6 +260,15 @@ static void op_small_chain16(void *p) {
     CHECK(af_release_array(out));
 }
 
+/* The same chain built and released without evaluation: the host cost of the graph alone, so the
+ * chain row splits into building and evaluating. */
+static void op_small_chain16_build(void *p) {
+    small_ctx *c = p;
+    data3 d = {.a = c->a, .b = c->b, .n = 1024};
+    af_array out = build_chain16(&d);
+    CHECK(af_release_array(out));
+}
+
 static void op_bare(void *p) {
     small_ctx *c = p;
     bench_bare_add(c->pout, c->pa, c->pb, 1024, c->s);
@@ -292,6 +302,87 @@ static void op_wrap(void *p) {
     CHECK(af_device_array(&w, c->pa, 1, dims, f32));
     CHECK(af_lock_array(w));
     CHECK(af_release_array(w));
+}
+
+/* Wrapping a user pointer with no deleter: the array header and buffer record, nothing on the
+ * device. */
+static void op_borrow(void *p) {
+    small_ctx *c = p;
+    af_array w;
+    dim_t dims[1] = {1024};
+    CHECK(af_device_array_borrow(&w, c->pa, 1, dims, f32, NULL, NULL));
+    CHECK(af_release_array(w));
+}
+
+/* A DLPack round trip with no stream hand-off. Releasing the imported array runs the tensor's
+ * deleter, which Ember calls only once the device's queued work is done: the round includes one
+ * cudaStreamSynchronize of an idle stream. */
+static void op_dlpack_round(void *p) {
+    small_ctx *c = p;
+    DLManagedTensorVersioned *t;
+    af_array back;
+    CHECK(af_dlpack_export(&t, c->a, NULL));
+    CHECK(af_dlpack_import(&back, t, NULL, NULL));
+    CHECK(af_release_array(back));
+}
+
+typedef struct {
+    cudaStream_t user, ember;
+    cudaEvent_t ev;
+} handoff_ctx;
+
+/* One hand-off each way between Ember's stream and a user stream. */
+static void op_handoff(void *p) {
+    handoff_ctx *h = p;
+    CHECK(afcu_signal_stream(0, h->user));
+    CHECK(afcu_wait_stream(0, h->user));
+}
+
+/* The floor of one direction: a reused event, recorded on one stream and waited on by the other. */
+static void op_event_pair(void *p) {
+    handoff_ctx *h = p;
+    cudaEventRecord(h->ev, h->ember);
+    cudaStreamWaitEvent(h->user, h->ev, 0);
+}
+
+/* Ember's recipe in raw CUDA, both directions: a fresh event per hand-off, destroyed at once. */
+static void op_event_pairs_fresh(void *p) {
+    handoff_ctx *h = p;
+    cudaEvent_t ev;
+    cudaEventCreateWithFlags(&ev, cudaEventDisableTiming);
+    cudaEventRecord(ev, h->ember);
+    cudaStreamWaitEvent(h->user, ev, 0);
+    cudaEventDestroy(ev);
+    cudaEventCreateWithFlags(&ev, cudaEventDisableTiming);
+    cudaEventRecord(ev, h->user);
+    cudaStreamWaitEvent(h->ember, ev, 0);
+    cudaEventDestroy(ev);
+}
+
+static void interop_rows(small_ctx *c) {
+    char note[96];
+    row_us("borrow wrap (borrow+release)", "4 KiB", per_call_us(op_borrow, c, 20000), "");
+    row_us("DLPack export+import+release", "4 KiB", per_call_us(op_dlpack_round, c, 20000),
+           "no hand-off; release syncs once");
+
+    handoff_ctx h;
+    h.ember = c->s;
+    if (cudaStreamCreateWithFlags(&h.user, cudaStreamNonBlocking) != cudaSuccess ||
+        cudaEventCreateWithFlags(&h.ev, cudaEventDisableTiming) != cudaSuccess) {
+        printf("hand-off rows skipped: could not create a stream or an event\n");
+        return;
+    }
+    double handoff = per_call_us(op_handoff, &h, 20000);
+    double pair = per_call_us(op_event_pair, &h, 20000);
+    double fresh = per_call_us(op_event_pairs_fresh, &h, 20000);
+    snprintf(note, sizeof(note), "both directions; %.2fx two bare pairs, %.2fx raw recipe",
+             handoff / (2 * pair), handoff / fresh);
+    row_us("afcu_signal+wait_stream (hand-off)", "-", handoff, note);
+    row_us("bare EventRecord+StreamWaitEvent", "-", pair, "one direction, reused event");
+    row_us("raw recipe, both directions", "-", fresh, "EventCreate+Record+Wait+Destroy x2");
+    cudaStreamSynchronize(h.user);
+    cudaEventDestroy(h.ev);
+    cudaStreamDestroy(h.user);
 }
 
 /* Times the first evaluation of an expression whose kernel is not in memory; with a cache
@@ -331,10 +422,13 @@ static void cuda_rows(const char *self) {
     row_us("bare launch (hand-written add)", "1024", bare, "baseline");
     row_us("af_add + af_eval (1 launch)", "1024", add, add - bare <= 1.0 ? "<= bare + 1 us" : "OVER bare + 1 us");
     row_us("16-op lazy chain + af_eval", "1024", chain, chain - bare <= 3.0 ? "<= bare + 3 us" : "OVER bare + 3 us");
+    row_us("16-op chain, build+release only", "1024", per_call_us(op_small_chain16_build, &c, 20000),
+           "host cost of the graph, no launch");
     row_us("pool alloc+free (af_alloc_device_v2)", "1 MiB", per_call_us(op_pool_alloc, &c, 20000), "");
     row_us("cudaMalloc+cudaFree", "1 MiB", per_call_us(op_cuda_malloc, &c, 2000), "");
     row_us("cudaMallocAsync+cudaFreeAsync", "1 MiB", per_call_us(op_cuda_malloc_async, &c, 20000), "");
     row_us("wrap round (device_array+lock+release)", "4 KiB", per_call_us(op_wrap, &c, 20000), "");
+    interop_rows(&c);
     cudaFree(c.pa);
     cudaFree(c.pb);
     cudaFree(c.pout);

@@ -81,12 +81,16 @@ for stage in "${stages[@]}"; do
     examples)
         rc=0
         {
-            for ex in custom_kernel cuda_af_app; do
+            for ex in custom_kernel cuda_af_app user_stream cublas_on_ember nccl_allreduce; do
                 echo "== $ex"
-                timeout 120 "$build/examples/cuda/$ex"; r=$?
+                NCCL_NVLS_ENABLE=0 timeout 120 "$build/examples/cuda/$ex"; r=$?
                 echo "== $ex exit $r"
                 [ $r -eq 0 ] || rc=1
             done
+            echo "== dlpack_torch"
+            timeout 180 python3 examples/dlpack_torch.py "$build/libafcuda.so.3"; r=$?
+            echo "== dlpack_torch exit $r"
+            [ $r -eq 0 ] || rc=1
             # A second process finds the JIT kernels on disk instead of compiling them.
             echo "== kernel cache: $(ls "$AF_JIT_KERNEL_CACHE_DIRECTORY" | wc -l) files in $AF_JIT_KERNEL_CACHE_DIRECTORY"
             ls -la "$AF_JIT_KERNEL_CACHE_DIRECTORY" | head -20
@@ -103,19 +107,20 @@ for stage in "${stages[@]}"; do
             rm -rf "$empty"
             echo "examples exit $rc"
         } >"$out/examples.log" 2>&1
-        grep -E "^== |correct|FAILED" "$out/examples.log" >>"$summary"
+        grep -E "^== |correct|FAILED|PASS|FAIL" "$out/examples.log" >>"$summary"
         grep -q "^examples exit 0$" "$out/examples.log"
         result examples $?
         ;;
     memcheck)
         cs=$(sanitizer)
         if [ -z "$cs" ]; then note "SKIP memcheck: compute-sanitizer not found"; continue; fi
-        # One process for the whole CUDA suite (a sanitizer follows one process); the kernels
-        # come from the disk cache the tests stage filled. API errors are not reported: the suite
-        # provokes some on purpose (an allocation larger than the GPU) and checks Ember's answer.
-        timeout 500 "$cs" --tool memcheck --report-api-errors no --error-exitcode 3 \
-            --print-limit 50 \
-            "$build/tests/ember_tests" --no-fork --backend cuda >"$out/memcheck.log" 2>&1
+        # The CUDA suite with every forked case under the sanitizer (--target-processes all),
+        # several at once (-j 8). A case whose process reports a memcheck error exits with 3 and
+        # the runner counts it as failed. API errors are not reported: the suite provokes some on
+        # purpose (an allocation larger than the GPU) and checks Ember's answer.
+        timeout 500 "$cs" --tool memcheck --target-processes all --report-api-errors no \
+            --error-exitcode 3 --print-limit 50 \
+            "$build/tests/ember_tests" --backend cuda -j 8 >"$out/memcheck.log" 2>&1
         rc=$?
         tail -4 "$out/memcheck.log" >>"$summary"
         result memcheck $rc

@@ -146,6 +146,23 @@ AFAPI af_err af_device_array_borrow(af_array *arr, void *data, const unsigned nd
                                     const dim_t *const dims, const af_dtype type,
                                     void (*release)(void *ptr, void *ctx), void *ctx);
 
+/* Ember extension, not part of ArrayFire's ABI: an explicit copy between devices. An operation
+ * takes arrays of the calling thread's active device only (AF_ERR_DEVICE otherwise), so an array
+ * moves to another device through this call. Programs that must also build against ArrayFire can
+ * test for EMBER_COPY_ARRAY_TO_DEVICE. */
+#define EMBER_COPY_ARRAY_TO_DEVICE 1
+
+/** Ember extension: creates in *out a new array on `device` that holds in's values (same dtype and
+ * dims, dense). The caller owns *out and releases it with af_release_array. When `device` is in's
+ * own device this is a plain copy, as af_copy_array. Otherwise the copy goes peer to peer where the
+ * devices allow it (else through the host, by the driver), ordered after the work queued for `in`
+ * and before later work on `device`, without blocking the host. The active device does not change.
+ * The CPU backend has device 0 only. Errors: AF_ERR_ARG for a NULL out, a NULL handle or a device
+ * id out of range; AF_ERR_INVALID_ARRAY for a released handle; AF_ERR_NO_MEM when `device` is full;
+ * AF_ERR_NOT_SUPPORTED for another device while a custom memory manager (af/memory.h), which
+ * allocates on the active device only, is installed. */
+AFAPI af_err af_copy_array_to_device(af_array *out, const af_array in, const int device);
+
 #ifdef __cplusplus
 }
 #endif

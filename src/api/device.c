@@ -438,3 +438,77 @@ fail:
     free(snap);
     return err;
 }
+
+/* ---- copies between devices ---- */
+
+/* A dense block on a's device holding a's elements: a's own buffer (*tmp stays NULL) when a is
+ * evaluated and dense, else a gathered copy that the caller releases (*tmp). Evaluation and the
+ * gather run on a's device, whichever device is active. */
+static af_err dense_source(em_array *a, const void **src, em_buf **tmp) {
+    *tmp = NULL;
+    af_err err = em_array_eval(a);
+    if (err != AF_SUCCESS) return err;
+    size_t es = em_dtype_size(a->type);
+    if (em_array_is_dense(a)) {
+        *src = (const char *)a->buf->ptr + (size_t)a->offset * es;
+        return AF_SUCCESS;
+    }
+    em_array view = *a;
+    em_node *leaf = NULL;
+    err = em_array_node(a, a->dims, &leaf);
+    if (err != AF_SUCCESS) return err;
+    view.buf = NULL;
+    view.node = leaf;
+    err = em_array_eval(&view);
+    if (view.node) em_node_release(view.node);
+    if (err != AF_SUCCESS) return err;
+    *tmp = view.buf;
+    *src = view.buf->ptr;
+    return AF_SUCCESS;
+}
+
+af_err af_copy_array_to_device(af_array *out, const af_array in, const int device) {
+    af_err err = AF_SUCCESS;
+    em_array *a, *res = NULL;
+    em_buf *dst = NULL, *tmp = NULL;
+    const void *src = NULL;
+    EM_ARG_NULL(out, 0);
+    EM_GET(a, in, 1);
+    EM_TRY(em_init());
+    EM_TRY(dev_check(__func__, 2, device));
+    if (device == a->dev) {
+        /* The same device: a deep copy, exactly as af_copy_array makes it. */
+        EM_TRY(em_array_share(a, &res));
+        EM_TRY(em_array_make_unique(res));
+        *out = res;
+        return AF_SUCCESS;
+    }
+    if (!em_backend_self.copy_peer)
+        EM_FAIL(AF_ERR_NOT_SUPPORTED, "the %s backend cannot copy between devices",
+                em_backend_self.name);
+    /* A user's memory manager allocates on the active device only, so it cannot give the block
+     * on `device` that the copy needs. */
+    if (em_mem_get_custom() && device != em_dev_active())
+        EM_FAIL(AF_ERR_NOT_SUPPORTED,
+                "argument 2 (device) is %d: a custom memory manager allocates on the active "
+                "device (%d) only; make device %d active first",
+                device, em_dev_active(), device);
+    size_t bytes = (size_t)em_array_elements(a) * em_dtype_size(a->type);
+    EM_TRY(dense_source(a, &src, &tmp));
+    EM_TRY(em_buf_alloc(device, bytes, &dst));
+    if (bytes) EM_TRY(em_backend_self.copy_peer(device, dst->ptr, a->dev, src, bytes));
+    /* The copy made the source device's stream wait for it, so a gathered block may go back to
+     * the pool at once. */
+    em_buf_release(tmp);
+    tmp = NULL;
+    err = em_array_from_buf(dst, a->type, a->dims, NULL, 0, device, &res);
+    dst = NULL; /* taken over by the array, or released on failure */
+    if (err != AF_SUCCESS) EM_FAIL(err, "out of host memory for an array header");
+    *out = res;
+    return AF_SUCCESS;
+fail:
+    em_buf_release(tmp);
+    em_buf_release(dst);
+    em_array_free(res);
+    return err;
+}

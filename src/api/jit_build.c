@@ -1,5 +1,7 @@
 #include "jit_build.h"
 
+#include "../core/dev.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -58,9 +60,47 @@ em_node *em_jit_op3(em_op op, af_dtype type, em_node *a, em_node *b, em_node *c)
     return op_n(op, type, k, 3);
 }
 
+/* The device rule of element-wise operations. Every array operand must live on the calling
+ * thread's active device, and the result is made there: ArrayFire's rule up to 3.8 ("Input Array
+ * not created on current device", AF_ERR_DEVICE). ArrayFire 3.9 and later instead copy an operand
+ * that the active device cannot reach to it, silently, at every use. Ember keeps the error, so a
+ * transfer between devices is never hidden in an expression: af_copy_array_to_device moves an array
+ * explicitly. Queries, host reads, af_eval, af_get_device_ptr and releases take an array of any
+ * device, since they name the array's device themselves. `fn` names the public function; within
+ * em_jit_input it is that function's own name, which the caller's EM_TRY_FN re-attributes to the
+ * public function (em_err_attribute). */
+static af_err jit_device_check(const char *fn, int pos, const em_array *a) {
+    int active = em_dev_active();
+    if (a->dev == active) return AF_SUCCESS;
+    if (pos > 0)
+        return em_err(AF_ERR_DEVICE, fn,
+                      "argument %d lives on device %d but device %d is active; an operation "
+                      "takes arrays of the active device (move it with af_copy_array_to_device)",
+                      pos, a->dev, active);
+    return em_err(AF_ERR_DEVICE, fn,
+                  "an operand lives on device %d but device %d is active; an operation takes "
+                  "arrays of the active device (move it with af_copy_array_to_device)",
+                  a->dev, active);
+}
+
+/* Two operands of one operation on different devices, named by position. */
+static af_err jit_device_pair(const char *fn, int pos_a, const em_array *a, int pos_b,
+                              const em_array *b) {
+    if (a->dev != b->dev)
+        return em_err(AF_ERR_DEVICE, fn,
+                      "arguments %d and %d live on devices %d and %d; an operation takes arrays "
+                      "of one device, the active one (move one with af_copy_array_to_device)",
+                      pos_a, pos_b, a->dev, b->dev);
+    return jit_device_check(fn, pos_a, a);
+}
+
 af_err em_jit_input(const em_array *a, const dim_t dims[4], af_dtype type, em_node **out) {
     em_node *n = NULL;
-    af_err err = em_array_node(a, dims, &n);
+    /* Every array operand of every element-wise function passes here, so the rule holds even
+     * where the caller did not check positions itself. */
+    af_err err = jit_device_check(__func__, 0, a);
+    if (err != AF_SUCCESS) return err;
+    err = em_array_node(a, dims, &n);
     if (err != AF_SUCCESS) return err;
     n = em_jit_cast(n, type);
     if (!n) return em_err(AF_ERR_NO_MEM, __func__, "out of host memory for a JIT node");
@@ -176,7 +216,8 @@ af_err em_jit_finish(const char *fn, em_node *n, int dev, em_array **out) {
 af_err em_jit_unary(const char *fn, em_op op, const em_array *in, af_dtype operand, af_dtype result,
                     em_array **out) {
     em_node *a = NULL;
-    af_err err = em_jit_input(in, in->dims, operand, &a);
+    af_err err = jit_device_check(fn, 1, in);
+    if (err == AF_SUCCESS) err = em_jit_input(in, in->dims, operand, &a);
     if (err != AF_SUCCESS) return err;
     return em_jit_finish(fn, em_jit_op1(op, result, a), in->dev, out);
 }
@@ -185,7 +226,8 @@ af_err em_jit_binary(const char *fn, em_op op, const em_array *l, const em_array
                      af_dtype operand, af_dtype result, em_array **out) {
     dim_t d[4];
     em_node *a = NULL, *b = NULL;
-    af_err err = em_jit_bcast_dims(fn, 1, 2, l->dims, r->dims, batch, d);
+    af_err err = jit_device_pair(fn, 1, l, 2, r);
+    if (err == AF_SUCCESS) err = em_jit_bcast_dims(fn, 1, 2, l->dims, r->dims, batch, d);
     if (err != AF_SUCCESS) return err;
     err = em_jit_input(l, d, operand, &a);
     if (err != AF_SUCCESS) return err;

@@ -54,7 +54,9 @@ af_err em_jit_bcast_dims(const char *fn, int pos_a, int pos_b, const dim_t a[4],
 
 /* A new reference to a node computing array `a` viewed at `dims` (a dimension of 1 in `a` is
  * broadcast), converted to `type` with a CAST node when its dtype differs. A lazy array that
- * must be broadcast is evaluated first, since all nodes of a tree carry the output's dims. */
+ * must be broadcast is evaluated first, since all nodes of a tree carry the output's dims.
+ * AF_ERR_DEVICE when `a` does not live on the calling thread's active device (jit_build.c says
+ * why); em_jit_unary and em_jit_binary name the offending argument. */
 af_err em_jit_input(const em_array *a, const dim_t dims[4], af_dtype type, em_node **out);
 
 /* Consuming node builders (see above). */

@@ -47,6 +47,11 @@ typedef struct em_backend {
     af_err (*copy_h2d)(int dev, void *dst, const void *src, size_t bytes);
     af_err (*copy_d2h)(int dev, void *dst, const void *src, size_t bytes);
     af_err (*copy_d2d)(int dev, void *dst, const void *src, size_t bytes);
+    /* Copies between two devices without a host sync: after the work queued so far on
+     * src_dev's stream, and before later work on dst_dev's stream. src_dev's stream also waits
+     * for the copy, so that the pool may hand the source block out again at once. Peer to peer
+     * where the devices allow it. NULL on a backend with one device (the CPU). */
+    af_err (*copy_peer)(int dst_dev, void *dst, int src_dev, const void *src, size_t bytes);
 
     /* Evaluates a linearised JIT program, writing output k to outs[k] (contiguous, prog dims). */
     af_err (*jit_eval)(int dev, const struct em_jit_prog *prog, void *const *outs);

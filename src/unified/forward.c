@@ -1266,6 +1266,10 @@ EM_UNI_FORWARD(af_dlpack_import,
 EM_UNI_FORWARD(af_dlpack_import_legacy,
                (af_array *out, DLManagedTensor *tensor, void *stream, bool *copied),
                (out, tensor, stream, copied))
+/* device.h */
+EM_UNI_FORWARD(af_copy_array_to_device,
+               (af_array *out, const af_array in, const int device),
+               (out, in, device))
 /* clang-format on */
 
-/* 500 forwarders. */
+/* 501 forwarders. */

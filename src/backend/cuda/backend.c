@@ -283,6 +283,72 @@ static af_err em_cu_copy_d2d(int dev, void *dst, const void *src, size_t bytes) 
     return em_cu_copy(__func__, dev, dst, src, bytes, cudaMemcpyDefault, false);
 }
 
+/* Peer access, switched on once per ordered pair of devices: [dst][src] is 1 when dst reads
+ * src's memory directly, -1 when the devices cannot (the copy is then staged through the host by
+ * the runtime), 0 before the first copy between them. */
+static pthread_mutex_t em_cu_peer_lock = PTHREAD_MUTEX_INITIALIZER;
+static signed char em_cu_peer_state[EM_MAX_DEVICES][EM_MAX_DEVICES];
+
+/* Enables dst's access to src's memory when the hardware allows it. The caller has made dst
+ * current, since peer access is granted to the current device. A refusal is not an error:
+ * cudaMemcpyPeerAsync works without peer access, only slower. */
+static void em_cu_peer_enable(int dst, int src) {
+    pthread_mutex_lock(&em_cu_peer_lock);
+    if (em_cu_peer_state[dst][src] == 0) {
+        int can = 0;
+        signed char state = -1;
+        cudaError_t e =
+            cudaDeviceCanAccessPeer(&can, em_cu_devs[dst].desc.native, em_cu_devs[src].desc.native);
+        if (e == cudaSuccess && can) {
+            e = cudaDeviceEnablePeerAccess(em_cu_devs[src].desc.native, 0);
+            /* The user's own code may have enabled it already: that is the state we want. */
+            if (e == cudaSuccess || e == cudaErrorPeerAccessAlreadyEnabled) state = 1;
+        }
+        if (e != cudaSuccess) (void)cudaGetLastError();
+        em_cu_peer_state[dst][src] = state;
+    }
+    pthread_mutex_unlock(&em_cu_peer_lock);
+}
+
+/* A copy between devices, ordered through events and without a host sync: the destination's
+ * stream waits for the work queued so far on the source's stream, copies, and the source's stream
+ * then waits for the copy. The last wait matters to the memory manager: a source block released
+ * right after this call goes back to the source device's pool, whose next user is ordered on the
+ * source's stream only, so that stream must not run ahead of the copy that still reads it. The
+ * calling thread's current CUDA device is restored. */
+static af_err em_cu_copy_peer(int dst_dev, void *dst, int src_dev, const void *src, size_t bytes) {
+    af_err err = AF_SUCCESS;
+    cudaStream_t s_src, s_dst;
+    cudaEvent_t ready = NULL, done = NULL;
+    int orig = -1;
+    if (bytes == 0) return AF_SUCCESS;
+    if (dst_dev == src_dev) return em_cu_copy_d2d(dst_dev, dst, src, bytes);
+    EM_CU_TRY(cudaGetDevice(&orig), "cudaGetDevice");
+    /* An event is recorded on a stream of its own device, so each is created with it current. */
+    EM_TRY(em_cu_enter(__func__, src_dev, &s_src, NULL));
+    EM_CU_TRY(cudaEventCreateWithFlags(&ready, cudaEventDisableTiming), "cudaEventCreateWithFlags");
+    EM_CU_TRY(cudaEventRecord(ready, s_src), "cudaEventRecord on the source's stream");
+    EM_TRY(em_cu_enter(__func__, dst_dev, &s_dst, NULL));
+    em_cu_peer_enable(dst_dev, src_dev);
+    EM_CU_TRY(cudaStreamWaitEvent(s_dst, ready, 0), "cudaStreamWaitEvent on the destination");
+    EM_CU_TRY(cudaMemcpyPeerAsync(dst, em_cu_devs[dst_dev].desc.native, src,
+                                  em_cu_devs[src_dev].desc.native, bytes, s_dst),
+              "cudaMemcpyPeerAsync");
+    EM_CU_TRY(cudaEventCreateWithFlags(&done, cudaEventDisableTiming), "cudaEventCreateWithFlags");
+    EM_CU_TRY(cudaEventRecord(done, s_dst), "cudaEventRecord on the destination's stream");
+    /* A stream may wait for another device's event, whichever device is current. */
+    EM_CU_TRY(cudaStreamWaitEvent(s_src, done, 0), "cudaStreamWaitEvent on the source");
+fail:
+    /* Destroying an event that a queued wait still refers to is allowed: the wait keeps it. */
+    if (ready && cudaEventDestroy(ready) != cudaSuccess) (void)cudaGetLastError();
+    if (done && cudaEventDestroy(done) != cudaSuccess) (void)cudaGetLastError();
+    if (orig >= 0) {
+        int cur = -1;
+        if (cudaGetDevice(&cur) != cudaSuccess || cur != orig) em_cu_leave(orig);
+    }
+    return err;
+}
+
 const em_backend em_backend_self = {
     .id = AF_BACKEND_CUDA,
     .name = "CUDA",
@@ -299,6 +365,7 @@ const em_backend em_backend_self = {
     .copy_h2d = em_cu_copy_h2d,
     .copy_d2h = em_cu_copy_d2h,
     .copy_d2d = em_cu_copy_d2d,
+    .copy_peer = em_cu_copy_peer,
     .jit_eval = em_cu_jit_eval,
     .stream_wait = em_cu_stream_wait,
     .stream_signal = em_cu_stream_signal,
