@@ -308,10 +308,14 @@ typedef struct {
     size_t msg_len; /* af_get_last_error's length at start: a new thread has no message */
     int array_dev;  /* af_get_device_id of an array made here */
     af_array made;  /* handed to the other thread */
+    af_backend backend;
 } thread_state;
 
 static void *device_thread(void *arg) {
     thread_state *t = arg;
+    /* The unified library keeps the backend per thread, and a new thread starts on the default
+     * (CUDA where a GPU exists): select the backend under test first. */
+    af_set_backend(t->backend);
     char *msg = NULL;
     dim_t len = -1;
     af_get_last_error(&msg, &len);
@@ -338,7 +342,8 @@ TEST(multidev_active_device_per_thread) {
     pthread_barrier_t bar;
     CHECK(pthread_barrier_init(&bar, NULL, 2) == 0);
     thread_state a = {
-        .bar = &bar, .n = n, .want = 0, .got_first = -1, .got_after = -1, .array_dev = -1};
+        .bar = &bar, .n = n, .want = 0, .got_first = -1, .got_after = -1, .array_dev = -1,
+        .backend = em_test_backend()};
     thread_state b = a;
     b.want = n - 1; /* with one device both select 0 */
     pthread_t ta, tb;

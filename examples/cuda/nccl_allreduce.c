@@ -54,13 +54,14 @@ typedef struct {
 } rank_ctx;
 
 // Every rank calls this at the same points. True when all ranks are ready. The flag stays raised
-// once set, so the ranks that read it later make the same decision: it can only be raised after
-// the barrier by a rank that went on through the collective, which needs every rank to have read
-// it first.
+// once set, and the second barrier keeps a fast rank from raising it for the next agreement
+// before a slow one has read it for this one, so every rank decides the same way.
 static bool agree(rank_ctx *r, bool ready) {
     if (!ready) atomic_store(&r->shared->abort, 1);
     pthread_barrier_wait(&r->shared->bar);
-    return atomic_load(&r->shared->abort) == 0;
+    bool all = atomic_load(&r->shared->abort) == 0;
+    pthread_barrier_wait(&r->shared->bar);
+    return all;
 }
 
 static bool ok(rank_ctx *r, af_err e, const char *what) {

@@ -159,8 +159,9 @@ AFAPI af_err af_device_array_borrow(af_array *arr, void *data, const unsigned nd
  * and before later work on `device`, without blocking the host. The active device does not change.
  * The CPU backend has device 0 only. Errors: AF_ERR_ARG for a NULL out, a NULL handle or a device
  * id out of range; AF_ERR_INVALID_ARRAY for a released handle; AF_ERR_NO_MEM when `device` is full;
- * AF_ERR_NOT_SUPPORTED for another device while a custom memory manager (af/memory.h), which
- * allocates on the active device only, is installed. */
+ * AF_ERR_NOT_SUPPORTED when a custom memory manager (af/memory.h), which allocates on the active
+ * device only, is installed and the copy needs memory on another device: `device` must then be
+ * active and `in` evaluated and dense. */
 AFAPI af_err af_copy_array_to_device(af_array *out, const af_array in, const int device);
 
 #ifdef __cplusplus

@@ -486,13 +486,18 @@ af_err af_copy_array_to_device(af_array *out, const af_array in, const int devic
     if (!em_backend_self.copy_peer)
         EM_FAIL(AF_ERR_NOT_SUPPORTED, "the %s backend cannot copy between devices",
                 em_backend_self.name);
-    /* A user's memory manager allocates on the active device only, so it cannot give the block
-     * on `device` that the copy needs. */
+    /* A user's memory manager allocates on the active device only: it cannot give the block on
+     * `device` unless that device is active, nor evaluate or gather `in` on its own device. */
     if (em_mem_get_custom() && device != em_dev_active())
         EM_FAIL(AF_ERR_NOT_SUPPORTED,
                 "argument 2 (device) is %d: a custom memory manager allocates on the active "
                 "device (%d) only; make device %d active first",
                 device, em_dev_active(), device);
+    if (em_mem_get_custom() && (a->node || !em_array_is_dense(a)))
+        EM_FAIL(AF_ERR_NOT_SUPPORTED,
+                "argument 1 lives on device %d and is %s: with a custom memory manager, which "
+                "allocates on the active device only, evaluate it there first (af_eval)",
+                a->dev, a->node ? "lazy" : "a strided view");
     size_t bytes = (size_t)em_array_elements(a) * em_dtype_size(a->type);
     EM_TRY(dense_source(a, &src, &tmp));
     EM_TRY(em_buf_alloc(device, bytes, &dst));

@@ -214,11 +214,7 @@ af_err em_cpu_jit_eval(int dev, const em_jit_prog *prog, void *const *outs) {
     size_t off = 0;
     for (int k = 0; k < prog->ninstr; k++) {
         ctx.slot_off[k] = off;
-        /* Slots are padded by three cache lines so that consecutive slots (an op's input and
-         * output) do not sit a multiple of 4 KiB apart: same low 12 address bits make the CPU
-         * falsely suspect a store-to-load dependency (4K aliasing), which made a chain of 16
-         * multiplies twice as slow as a chain of subtractions. */
-        off += ((em_cpu_block_size((af_dtype)prog->instr[k].type) * EM_CPU_BLOCK + 63) & ~63u) + 192;
+        off += ((em_cpu_block_size((af_dtype)prog->instr[k].type) * EM_CPU_BLOCK + 63) & ~63u);
     }
     ctx.scratch_bytes = off;
     ctx.direct = malloc(sizeof(int) * (size_t)prog->ninstr);

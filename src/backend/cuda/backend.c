@@ -147,21 +147,34 @@ void em_cu_leave(int prev) {
 
 /* Makes `waiter` wait for the work enqueued so far on `signaller`, through an event, without
  * blocking the host. The event may be destroyed at once: the wait keeps what it needs. */
+/* One event per host thread and CUDA device, created on first use and reused: a wait captures
+ * the event's state when it is enqueued, so recording the same event again later cannot disturb
+ * an earlier wait, and creating and destroying an event per hand-off had doubled its cost
+ * (bench: 1.84 us for both directions against 0.43 us for one bare record+wait pair). The events
+ * live until the process ends. */
+#define EM_CU_MAX_NATIVE 64
+static _Thread_local cudaEvent_t em_cu_handoff_ev[EM_CU_MAX_NATIVE];
+
 af_err em_cu_stream_order(const char *fn, cudaStream_t signaller, cudaStream_t waiter) {
-    af_err err = AF_SUCCESS;
-    cudaEvent_t ev = NULL;
     if (signaller == waiter) return AF_SUCCESS;
-    cudaError_t e = cudaEventCreateWithFlags(&ev, cudaEventDisableTiming);
-    if (e != cudaSuccess) return em_cu_err(e, fn, "cudaEventCreateWithFlags");
-    e = cudaEventRecord(ev, signaller);
-    if (e != cudaSuccess) {
-        err = em_cu_err(e, fn, "cudaEventRecord");
-        goto done;
+    int cur = 0;
+    cudaError_t e = cudaGetDevice(&cur);
+    if (e != cudaSuccess) return em_cu_err(e, fn, "cudaGetDevice");
+    cudaEvent_t ev = cur >= 0 && cur < EM_CU_MAX_NATIVE ? em_cu_handoff_ev[cur] : NULL;
+    bool own = cur < 0 || cur >= EM_CU_MAX_NATIVE;
+    if (!ev) {
+        e = cudaEventCreateWithFlags(&ev, cudaEventDisableTiming);
+        if (e != cudaSuccess) return em_cu_err(e, fn, "cudaEventCreateWithFlags");
+        if (!own) em_cu_handoff_ev[cur] = ev;
     }
-    e = cudaStreamWaitEvent(waiter, ev, 0);
-    if (e != cudaSuccess) err = em_cu_err(e, fn, "cudaStreamWaitEvent");
-done:
-    if (cudaEventDestroy(ev) != cudaSuccess) (void)cudaGetLastError();
+    af_err err = AF_SUCCESS;
+    e = cudaEventRecord(ev, signaller);
+    if (e != cudaSuccess) err = em_cu_err(e, fn, "cudaEventRecord");
+    if (err == AF_SUCCESS) {
+        e = cudaStreamWaitEvent(waiter, ev, 0);
+        if (e != cudaSuccess) err = em_cu_err(e, fn, "cudaStreamWaitEvent");
+    }
+    if (own && cudaEventDestroy(ev) != cudaSuccess) (void)cudaGetLastError();
     return err;
 }
 
@@ -336,7 +349,9 @@ static af_err em_cu_copy_peer(int dst_dev, void *dst, int src_dev, const void *s
               "cudaMemcpyPeerAsync");
     EM_CU_TRY(cudaEventCreateWithFlags(&done, cudaEventDisableTiming), "cudaEventCreateWithFlags");
     EM_CU_TRY(cudaEventRecord(done, s_dst), "cudaEventRecord on the destination's stream");
-    /* A stream may wait for another device's event, whichever device is current. */
+    /* A stream may wait for another device's event; the wait is issued with the stream's own
+     * device current, as every other call on that stream is. */
+    EM_TRY(em_cu_enter(__func__, src_dev, NULL, NULL));
     EM_CU_TRY(cudaStreamWaitEvent(s_src, done, 0), "cudaStreamWaitEvent on the source");
 fail:
     /* Destroying an event that a queued wait still refers to is allowed: the wait keeps it. */
