@@ -45,11 +45,12 @@ uint32_t em_array_magic(void) {
 
 static em_array *header_new(void) {
     em_array *a = NULL;
-    if (em_fifo.count > EM_HANDLE_QUARANTINE) {
-        a = em_fifo.head;
-        em_fifo.head = a->next_free;
-        if (!em_fifo.head) em_fifo.tail = NULL;
-        em_fifo.count--;
+    handle_fifo *f = &em_fifo;
+    if (f->count > EM_HANDLE_QUARANTINE) {
+        a = f->head;
+        f->head = a->next_free;
+        if (!f->head) f->tail = NULL;
+        f->count--;
     }
     if (!a) a = malloc(sizeof(*a));
     if (a) memset(a, 0, sizeof(*a));
@@ -64,15 +65,16 @@ void em_array_free(em_array *a) {
     a->buf = NULL;
     a->magic = EM_ARRAY_MAGIC_DEAD;
     a->next_free = NULL;
-    if (em_fifo.count == 0 && !em_fifo.head) {
+    handle_fifo *f = &em_fifo;
+    if (f->count == 0 && !f->head) {
         /* Arm the thread-exit flush the first time this thread quarantines a header. */
         pthread_once(&em_fifo_once, fifo_key_create);
         pthread_setspecific(em_fifo_key, (void *)1);
     }
-    if (em_fifo.tail) em_fifo.tail->next_free = a;
-    else em_fifo.head = a;
-    em_fifo.tail = a;
-    em_fifo.count++;
+    if (f->tail) f->tail->next_free = a;
+    else f->head = a;
+    f->tail = a;
+    f->count++;
 }
 
 af_err em_array_get(const char *fn, int pos, const void *handle, em_array **out) {

@@ -31,19 +31,24 @@ const char *em_op_name(em_op op) {
  * emptied when the thread exits. */
 #define EM_NODE_CACHE_MAX 512
 
-static EM_TLS em_node *em_node_cache;
-static EM_TLS int em_node_cached;
+typedef struct {
+    em_node *head;
+    int count;
+} node_cache;
+/* One thread-local object, so each use costs one TLS lookup. */
+static EM_TLS node_cache em_nodes;
 static pthread_key_t em_node_cache_key;
 static pthread_once_t em_node_cache_once = PTHREAD_ONCE_INIT;
 
 static void node_cache_flush(void *unused) {
     (void)unused;
-    while (em_node_cache) {
-        em_node *n = em_node_cache;
-        em_node_cache = n->child[0];
+    node_cache *c = &em_nodes;
+    while (c->head) {
+        em_node *n = c->head;
+        c->head = n->child[0];
         free(n);
     }
-    em_node_cached = 0;
+    c->count = 0;
 }
 
 static void node_cache_key_create(void) {
@@ -51,25 +56,27 @@ static void node_cache_key_create(void) {
 }
 
 static void node_free(em_node *n) {
-    if (em_node_cached >= EM_NODE_CACHE_MAX) {
+    node_cache *c = &em_nodes;
+    if (c->count >= EM_NODE_CACHE_MAX) {
         free(n);
         return;
     }
-    if (em_node_cached == 0) {
+    if (c->count == 0) {
         /* Arm the thread-exit flush the first time this thread caches a node. */
         pthread_once(&em_node_cache_once, node_cache_key_create);
         pthread_setspecific(em_node_cache_key, (void *)1);
     }
-    n->child[0] = em_node_cache;
-    em_node_cache = n;
-    em_node_cached++;
+    n->child[0] = c->head;
+    c->head = n;
+    c->count++;
 }
 
 em_node *em_node_new(em_op op, af_dtype type, const dim_t dims[4]) {
-    em_node *n = em_node_cache;
+    node_cache *c = &em_nodes;
+    em_node *n = c->head;
     if (n) {
-        em_node_cache = n->child[0];
-        em_node_cached--;
+        c->head = n->child[0];
+        c->count--;
         memset(n, 0, sizeof(*n));
     } else {
         n = calloc(1, sizeof(*n));

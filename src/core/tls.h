@@ -1,11 +1,12 @@
-/* Thread-local storage for hot paths. The default model for a shared library calls
- * __tls_get_addr on every access (7% of a lazy op's instructions, measured with callgrind); the
- * initial-exec model is one load off the thread pointer. It takes static TLS space, of which
- * glibc keeps a small surplus for libraries loaded with dlopen (as libaf.so.3 loads the backends),
- * so only small variables use it: large buffers (the error message) keep the default model. */
+/* Thread-local storage for hot paths. Ember's backends are loaded with dlopen (by libaf.so.3, by
+ * Python's ctypes), so their thread-locals must use a dynamic TLS model: the initial-exec model
+ * needs static TLS space, and a process that already loaded PyTorch has none left ("cannot
+ * allocate memory in static TLS block", seen on the GPU machine). The build uses TLS descriptors
+ * instead (-mtls-dialect=gnu2, CMakeLists.txt), which keep a dynamic-model access to a few
+ * instructions where the default dialect calls __tls_get_addr. */
 #ifndef EM_CORE_TLS_H
 #define EM_CORE_TLS_H
 
-#define EM_TLS _Thread_local __attribute__((tls_model("initial-exec")))
+#define EM_TLS _Thread_local
 
 #endif
