@@ -30,7 +30,7 @@ void bench_bare_add(float *out, const float *a, const float *b, int n, cudaStrea
             char *m_ = NULL;                                                                       \
             dim_t l_ = 0;                                                                          \
             af_get_last_error(&m_, &l_);                                                           \
-            fprintf(stderr, "%s:%d: %s failed (%d): %s\n", __FILE__, __LINE__, #expr, (int)e_,    \
+            fprintf(stderr, "%s:%d: %s failed (%d): %s\n", __FILE__, __LINE__, #expr, (int)e_,     \
                     m_ ? m_ : "");                                                                 \
             exit(1);                                                                               \
         }                                                                                          \
@@ -115,7 +115,8 @@ static void row(const char *op, const char *size, double ms, double bytes) {
            copy_gbps > 0 ? gbps / copy_gbps : 1.0);
 }
 
-__attribute__((unused)) static void row_us(const char *op, const char *size, double us, const char *note) {
+__attribute__((unused)) static void row_us(const char *op, const char *size, double us,
+                                           const char *note) {
     printf("| %-34s | %-12s | %10.3f us | %s\n", op, size, us, note);
 }
 
@@ -178,14 +179,20 @@ static af_array build_chain16(const data3 *d) {
     CHECK(af_retain_array(&x, d->a));
     for (int i = 0; i < 16; i++) {
         switch (i % 4) {
-        case 0: CHECK(af_mul(&t, x, d->b, false)); break;
+        case 0:
+            CHECK(af_mul(&t, x, d->b, false));
+            break;
         case 1:
             CHECK(af_constant(&k, 0.5, 1, dims, f32));
             CHECK(af_add(&t, x, k, false));
             af_release_array(k);
             break;
-        case 2: CHECK(af_sub(&t, x, d->a, false)); break;
-        default: CHECK(af_abs(&t, x)); break;
+        case 2:
+            CHECK(af_sub(&t, x, d->a, false));
+            break;
+        default:
+            CHECK(af_abs(&t, x));
+            break;
         }
         af_release_array(x);
         x = t;
@@ -232,8 +239,9 @@ static void check_one_pass(const data3 *d) {
     CHECK(af_device_mem_info(&b0, &n0, &lb0, &ln0));
     CHECK(af_eval(out));
     CHECK(af_device_mem_info(&b1, &n1, &lb1, &ln1));
-    printf("chain16: buffers in use before eval %zu, after %zu (one output, no intermediates: %s)\n",
-           ln0, ln1, ln1 == ln0 + 1 ? "yes" : "NO");
+    printf(
+        "chain16: buffers in use before eval %zu, after %zu (one output, no intermediates: %s)\n",
+        ln0, ln1, ln1 == ln0 + 1 ? "yes" : "NO");
     CHECK(af_release_array(out));
 }
 
@@ -420,13 +428,17 @@ static void cuda_rows(const char *self) {
     double add = per_call_us(op_small_add, &c, 20000);
     double chain = per_call_us(op_small_chain16, &c, 5000);
     row_us("bare launch (hand-written add)", "1024", bare, "baseline");
-    row_us("af_add + af_eval (1 launch)", "1024", add, add - bare <= 1.0 ? "<= bare + 1 us" : "OVER bare + 1 us");
-    row_us("16-op lazy chain + af_eval", "1024", chain, chain - bare <= 3.0 ? "<= bare + 3 us" : "OVER bare + 3 us");
-    row_us("16-op chain, build+release only", "1024", per_call_us(op_small_chain16_build, &c, 20000),
-           "host cost of the graph, no launch");
-    row_us("pool alloc+free (af_alloc_device_v2)", "1 MiB", per_call_us(op_pool_alloc, &c, 20000), "");
+    row_us("af_add + af_eval (1 launch)", "1024", add,
+           add - bare <= 1.0 ? "<= bare + 1 us" : "OVER bare + 1 us");
+    row_us("16-op lazy chain + af_eval", "1024", chain,
+           chain - bare <= 3.0 ? "<= bare + 3 us" : "OVER bare + 3 us");
+    row_us("16-op chain, build+release only", "1024",
+           per_call_us(op_small_chain16_build, &c, 20000), "host cost of the graph, no launch");
+    row_us("pool alloc+free (af_alloc_device_v2)", "1 MiB", per_call_us(op_pool_alloc, &c, 20000),
+           "");
     row_us("cudaMalloc+cudaFree", "1 MiB", per_call_us(op_cuda_malloc, &c, 2000), "");
-    row_us("cudaMallocAsync+cudaFreeAsync", "1 MiB", per_call_us(op_cuda_malloc_async, &c, 20000), "");
+    row_us("cudaMallocAsync+cudaFreeAsync", "1 MiB", per_call_us(op_cuda_malloc_async, &c, 20000),
+           "");
     row_us("wrap round (device_array+lock+release)", "4 KiB", per_call_us(op_wrap, &c, 20000), "");
     interop_rows(&c);
     cudaFree(c.pa);
@@ -466,8 +478,8 @@ int main(int argc, char **argv) {
     make_data(&d, n);
     double bytes = (double)d.bytes;
 
-    printf("| %-34s | %-12s | %13s | %13s | %13s |\n", "operation", "size", "median",
-           "bandwidth", "fraction");
+    printf("| %-34s | %-12s | %13s | %13s | %13s |\n", "operation", "size", "median", "bandwidth",
+           "fraction");
     printf("|------------------------------------|--------------|---------------|---------------|"
            "---------------|\n");
     double copy_ms = time_ms(op_raw_copy, &d);

@@ -11,7 +11,6 @@
 #include <pthread.h>
 #include <string.h>
 
-
 /* Indexes parent with af_index. The index family is another file's: while it is not built, the
  * unified library answers AF_ERR_NOT_SUPPORTED and the case is skipped (after releasing parent,
  * so the leak checker stays quiet). */

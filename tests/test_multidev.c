@@ -341,9 +341,13 @@ TEST(multidev_active_device_per_thread) {
     CHECK_AF(af_set_device(n - 1));
     pthread_barrier_t bar;
     CHECK(pthread_barrier_init(&bar, NULL, 2) == 0);
-    thread_state a = {
-        .bar = &bar, .n = n, .want = 0, .got_first = -1, .got_after = -1, .array_dev = -1,
-        .backend = em_test_backend()};
+    thread_state a = {.bar = &bar,
+                      .n = n,
+                      .want = 0,
+                      .got_first = -1,
+                      .got_after = -1,
+                      .array_dev = -1,
+                      .backend = em_test_backend()};
     thread_state b = a;
     b.want = n - 1; /* with one device both select 0 */
     pthread_t ta, tb;

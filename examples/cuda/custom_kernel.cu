@@ -49,8 +49,7 @@ static void check_threes(af_array out, const char *variant) {
     if (!ok(af_get_data_ptr(host, out), "af_get_data_ptr")) return;
     for (int i = 0; i < N; i++) {
         if (host[i] != 3.0f) {
-            fprintf(stderr, "custom_kernel (%s): out[%d] = %g, expected 3\n", variant, i,
-                    host[i]);
+            fprintf(stderr, "custom_kernel (%s): out[%d] = %g, expected 3\n", variant, i, host[i]);
             failed = 1;
             return;
         }

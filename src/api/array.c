@@ -17,8 +17,10 @@ af_err af_create_handle(af_array *arr, const unsigned ndims, const dim_t *const 
     EM_TRY(em_init());
     /* ndims 0 is an empty array (0x1x1x1), as ArrayFire makes it: bindings create their empty
      * arrays this way (arrayfire-rust passes a Dim4's ndims, which is 0 when it is empty). */
-    if (ndims == 0) d[0] = 0, d[1] = d[2] = d[3] = 1;
-    else EM_TRY(em_dims_from_user(__func__, 1, ndims, dims, d));
+    if (ndims == 0)
+        d[0] = 0, d[1] = d[2] = d[3] = 1;
+    else
+        EM_TRY(em_dims_from_user(__func__, 1, ndims, dims, d));
     if (!em_dtype_valid(type)) EM_FAIL(AF_ERR_TYPE, "argument 3 (type): %d is not a dtype", type);
     EM_TRY(em_array_alloc(type, d, &a));
     *arr = a;
@@ -70,15 +72,16 @@ af_err af_write_array(af_array arr, const void *data, const size_t bytes, af_sou
     EM_ARG_NULL(data, 1);
     size_t have = (size_t)em_array_elements(a) * em_dtype_size(a->type);
     if (bytes > have)
-        EM_FAIL(AF_ERR_SIZE, "argument 2 (bytes): %zu bytes exceed the array's %zu", bytes,
-                have);
+        EM_FAIL(AF_ERR_SIZE, "argument 2 (bytes): %zu bytes exceed the array's %zu", bytes, have);
     if (src != afHost && src != afDevice)
         EM_FAIL(AF_ERR_ARG, "argument 3 (src): %d is not an af_source", (int)src);
     /* Copy on write: other handles sharing the buffer keep the old values. */
     EM_TRY(em_array_make_unique(a));
     if (bytes == 0) return AF_SUCCESS;
-    if (src == afHost) EM_TRY(em_backend_self.copy_h2d(a->dev, a->buf->ptr, data, bytes));
-    else EM_TRY(em_backend_self.copy_d2d(a->dev, a->buf->ptr, data, bytes));
+    if (src == afHost)
+        EM_TRY(em_backend_self.copy_h2d(a->dev, a->buf->ptr, data, bytes));
+    else
+        EM_TRY(em_backend_self.copy_d2d(a->dev, a->buf->ptr, data, bytes));
     return AF_SUCCESS;
 fail:
     return err;
@@ -242,8 +245,8 @@ EM_IS(af_is_scalar, em_dims_elements(d) == 1)
  * empty array) is neither. */
 EM_IS(af_is_row, d[0] == 1 && d[1] > 1 && d[2] == 1 && d[3] == 1)
 EM_IS(af_is_column, d[0] > 1 && d[1] == 1 && d[2] == 1 && d[3] == 1)
-EM_IS(af_is_vector, em_dims_elements(d) > 0 && ((d[0] != 1) + (d[1] != 1) + (d[2] != 1) +
-                                                    (d[3] != 1)) == 1)
+EM_IS(af_is_vector,
+      em_dims_elements(d) > 0 && ((d[0] != 1) + (d[1] != 1) + (d[2] != 1) + (d[3] != 1)) == 1)
 EM_IS(af_is_complex, em_dtype_is_complex(t))
 EM_IS(af_is_real, !em_dtype_is_complex(t))
 EM_IS(af_is_double, em_dtype_is_double(t))

@@ -61,16 +61,36 @@ static em_scalar scalar_of_double(af_dtype type, double v) {
     case f64:
     case f16:
     case c32:
-    case c64: s.f[0] = v; break;
-    case b8: s.i = v != 0; break; /* as any conversion to b8: non-zero (NaN too) is true */
-    case s8: s.i = sat_signed(v, INT8_MIN, INT8_MAX); break;
-    case s16: s.i = sat_signed(v, INT16_MIN, INT16_MAX); break;
-    case s32: s.i = sat_signed(v, INT32_MIN, INT32_MAX); break;
-    case s64: s.i = sat_signed(v, INT64_MIN, INT64_MAX); break;
-    case u8: s.u = sat_unsigned(v, UINT8_MAX); break;
-    case u16: s.u = sat_unsigned(v, UINT16_MAX); break;
-    case u32: s.u = sat_unsigned(v, UINT32_MAX); break;
-    case u64: s.u = sat_unsigned(v, UINT64_MAX); break;
+    case c64:
+        s.f[0] = v;
+        break;
+    case b8:
+        s.i = v != 0;
+        break; /* as any conversion to b8: non-zero (NaN too) is true */
+    case s8:
+        s.i = sat_signed(v, INT8_MIN, INT8_MAX);
+        break;
+    case s16:
+        s.i = sat_signed(v, INT16_MIN, INT16_MAX);
+        break;
+    case s32:
+        s.i = sat_signed(v, INT32_MIN, INT32_MAX);
+        break;
+    case s64:
+        s.i = sat_signed(v, INT64_MIN, INT64_MAX);
+        break;
+    case u8:
+        s.u = sat_unsigned(v, UINT8_MAX);
+        break;
+    case u16:
+        s.u = sat_unsigned(v, UINT16_MAX);
+        break;
+    case u32:
+        s.u = sat_unsigned(v, UINT32_MAX);
+        break;
+    case u64:
+        s.u = sat_unsigned(v, UINT64_MAX);
+        break;
     }
     return s;
 }

@@ -27,10 +27,10 @@ static DLDeviceType backend_dl_device(void) {
 
 static bool dl_of_dtype(af_dtype t, DLDataType *out) {
     static const DLDataType map[] = {
-        [f32] = {kDLFloat, 32, 1}, [c32] = {kDLComplex, 64, 1}, [f64] = {kDLFloat, 64, 1},
-        [c64] = {kDLComplex, 128, 1}, [b8] = {kDLBool, 8, 1},  [s32] = {kDLInt, 32, 1},
-        [u32] = {kDLUInt, 32, 1},     [u8] = {kDLUInt, 8, 1},  [s64] = {kDLInt, 64, 1},
-        [u64] = {kDLUInt, 64, 1},     [s16] = {kDLInt, 16, 1}, [u16] = {kDLUInt, 16, 1},
+        [f32] = {kDLFloat, 32, 1},    [c32] = {kDLComplex, 64, 1}, [f64] = {kDLFloat, 64, 1},
+        [c64] = {kDLComplex, 128, 1}, [b8] = {kDLBool, 8, 1},      [s32] = {kDLInt, 32, 1},
+        [u32] = {kDLUInt, 32, 1},     [u8] = {kDLUInt, 8, 1},      [s64] = {kDLInt, 64, 1},
+        [u64] = {kDLUInt, 64, 1},     [s16] = {kDLInt, 16, 1},     [u16] = {kDLUInt, 16, 1},
         [f16] = {kDLFloat, 16, 1},    [s8] = {kDLInt, 8, 1},
     };
     if (!em_dtype_valid(t)) return false;
@@ -183,8 +183,10 @@ static af_err import_tensor(const char *fn, af_array *out, const DLTensor *dl, u
     for (int i = 0; i < 4; i++) {
         if (dims[i] == 0) continue;
         dim_t reach = (dims[i] - 1) * strides[i];
-        if (reach < 0) lo += reach;
-        else hi += reach;
+        if (reach < 0)
+            lo += reach;
+        else
+            hi += reach;
     }
     char *base = (char *)dl->data + dl->byte_offset;
     size_t span = elements ? (size_t)(hi - lo + 1) * es : 0;
@@ -238,8 +240,7 @@ af_err af_dlpack_import(af_array *out, DLManagedTensorVersioned *tensor, void *s
                          tensor, stream, copied);
 }
 
-af_err af_dlpack_import_legacy(af_array *out, DLManagedTensor *tensor, void *stream,
-                               bool *copied) {
+af_err af_dlpack_import_legacy(af_array *out, DLManagedTensor *tensor, void *stream, bool *copied) {
     if (!tensor) return em_err(AF_ERR_ARG, __func__, "argument 1 (tensor) is NULL");
     return import_tensor(__func__, out, &tensor->dl_tensor, 0, release_legacy, tensor, stream,
                          copied);

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 
 #define EM_EVENT_MAGIC 0x454d4556u /* "EMEV" */
-#define EM_EVENT_DEAD 0xdeadeeeeu
+#define EM_EVENT_DEAD  0xdeadeeeeu
 
 typedef struct {
     uint32_t magic;

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 
 #define EM_MM_MAGIC 0x454d4d4du /* "EMMM" */
-#define EM_MM_DEAD 0xdeadd00du
+#define EM_MM_DEAD  0xdeadd00du
 
 struct em_mem_custom {
     uint32_t magic;
@@ -182,7 +182,7 @@ fail:
 #define EM_MM_SETTER(NAME, TYPE, FIELD)                                                            \
     af_err af_memory_manager_set_##NAME##_fn(af_memory_manager handle, TYPE fn) {                  \
         af_err err = AF_SUCCESS;                                                                   \
-        em_mem_custom *m = NULL;                                                                          \
+        em_mem_custom *m = NULL;                                                                   \
         EM_TRY(mm_get(__func__, 0, handle, &m));                                                   \
         m->FIELD = fn;                                                                             \
         return AF_SUCCESS;                                                                         \
@@ -204,8 +204,7 @@ EM_MM_SETTER(get_memory_pressure, af_memory_manager_get_memory_pressure_fn, get_
 EM_MM_SETTER(jit_tree_exceeds_memory_pressure,
              af_memory_manager_jit_tree_exceeds_memory_pressure_fn, tree_exceeds)
 EM_MM_SETTER(add_memory_management, af_memory_manager_add_memory_management_fn, add_device)
-EM_MM_SETTER(remove_memory_management, af_memory_manager_remove_memory_management_fn,
-             remove_device)
+EM_MM_SETTER(remove_memory_management, af_memory_manager_remove_memory_management_fn, remove_device)
 
 af_err af_memory_manager_get_active_device_id(af_memory_manager handle, int *id) {
     af_err err = AF_SUCCESS;
@@ -292,6 +291,8 @@ af_err em_pinned_alloc(size_t bytes, void **ptr) {
 
 void em_pinned_free(void *ptr) {
     em_mem_custom *m = em_pinned_custom;
-    if (m) em_mem_custom_unlock(m, ptr, 1);
-    else em_backend_self.pinned_free(ptr);
+    if (m)
+        em_mem_custom_unlock(m, ptr, 1);
+    else
+        em_backend_self.pinned_free(ptr);
 }

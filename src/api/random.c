@@ -75,8 +75,10 @@ static void rng_free(em_rng *e) {
     e->magic = EM_RNG_MAGIC_DEAD;
     e->next_free = NULL;
     pthread_mutex_lock(&em_rng_free_lock);
-    if (em_rng_free_tail) em_rng_free_tail->next_free = e;
-    else em_rng_free_head = e;
+    if (em_rng_free_tail)
+        em_rng_free_tail->next_free = e;
+    else
+        em_rng_free_head = e;
     em_rng_free_tail = e;
     em_rng_free_count++;
     pthread_mutex_unlock(&em_rng_free_lock);
@@ -123,7 +125,8 @@ static af_err rng_get(const char *fn, int pos, af_random_engine handle, em_rng *
 /* Philox is the engine Ember implements; the other two ArrayFire types are known but refused. */
 static af_err rng_check_type(const char *fn, int pos, af_random_engine_type type) {
     switch ((int)type) {
-    case AF_RANDOM_ENGINE_PHILOX_4X32_10: return AF_SUCCESS;
+    case AF_RANDOM_ENGINE_PHILOX_4X32_10:
+        return AF_SUCCESS;
     case AF_RANDOM_ENGINE_THREEFRY_2X32_16:
         return em_err(AF_ERR_NOT_SUPPORTED, fn,
                       "argument %d (rtype): Threefry 2x32-16 is not implemented by Ember; use "
@@ -207,8 +210,8 @@ static af_err rng_generate(const char *fn, em_rng *e, unsigned ndims, const dim_
                       (int)type);
     int kind = em_philox_kind((int)type, normal);
     if (kind == EM_PHILOX_NONE)
-        return em_err(AF_ERR_TYPE, fn, "argument %d (type): %s is not supported, only %s",
-                      type_pos, em_dtype_name(type),
+        return em_err(AF_ERR_TYPE, fn, "argument %d (type): %s is not supported, only %s", type_pos,
+                      em_dtype_name(type),
                       normal ? "f32, c32, f64, c64 and f16" : "real, complex, integer and b8");
     if (!em_backend_self.random)
         return em_err(AF_ERR_NOT_SUPPORTED, fn, "the %s backend has no random number generator",

@@ -71,8 +71,10 @@ void em_array_free(em_array *a) {
         pthread_once(&em_fifo_once, fifo_key_create);
         pthread_setspecific(em_fifo_key, (void *)1);
     }
-    if (f->tail) f->tail->next_free = a;
-    else f->head = a;
+    if (f->tail)
+        f->tail->next_free = a;
+    else
+        f->head = a;
     f->tail = a;
     f->count++;
 }
@@ -87,8 +89,7 @@ af_err em_array_get(const char *fn, int pos, const void *handle, em_array **out)
     }
     if ((magic & 0xffffff00u) == EM_ARRAY_MAGIC_BASE)
         return em_err(AF_ERR_ARR_BKND_MISMATCH, fn,
-                      "argument %d belongs to another backend than %s", pos,
-                      em_backend_self.name);
+                      "argument %d belongs to another backend than %s", pos, em_backend_self.name);
     return em_err(AF_ERR_INVALID_ARRAY, fn, "argument %d is not a live array (released?)", pos);
 }
 
@@ -105,8 +106,7 @@ void em_dims_dense_strides(const dim_t dims[4], dim_t strides[4]) {
         strides[i] = strides[i - 1] * dims[i - 1];
 }
 
-af_err em_dims_from_user(const char *fn, int pos, unsigned ndims, const dim_t *dims,
-                         dim_t out[4]) {
+af_err em_dims_from_user(const char *fn, int pos, unsigned ndims, const dim_t *dims, dim_t out[4]) {
     if (ndims < 1 || ndims > 4)
         return em_err(AF_ERR_ARG, fn, "argument %d: ndims is %u, must be 1..4", pos, ndims);
     if (!dims) return em_err(AF_ERR_ARG, fn, "argument %d: dims is NULL", pos + 1);
@@ -164,8 +164,10 @@ af_err em_array_from_buf(em_buf *buf, af_dtype type, const dim_t dims[4], const 
     a->type = type;
     a->dev = dev;
     memcpy(a->dims, dims, sizeof(a->dims));
-    if (strides) memcpy(a->strides, strides, sizeof(a->strides));
-    else em_dims_dense_strides(dims, a->strides);
+    if (strides)
+        memcpy(a->strides, strides, sizeof(a->strides));
+    else
+        em_dims_dense_strides(dims, a->strides);
     a->offset = offset;
     a->buf = buf;
     *out = a;
@@ -345,9 +347,8 @@ af_err em_array_read(em_array *a, void *host) {
     size_t bytes = (size_t)em_array_elements(a) * em_dtype_size(a->type);
     if (bytes == 0) return AF_SUCCESS;
     if (em_array_is_dense(a))
-        return em_backend_self.copy_d2h(a->dev, host,
-                                        (char *)a->buf->ptr + a->offset * em_dtype_size(a->type),
-                                        bytes);
+        return em_backend_self.copy_d2h(
+            a->dev, host, (char *)a->buf->ptr + a->offset * em_dtype_size(a->type), bytes);
     /* A strided view: gather it densely through the JIT, then copy. */
     em_array tmp = *a;
     em_node *leaf = NULL;

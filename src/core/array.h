@@ -53,8 +53,7 @@ static inline dim_t em_array_elements(const em_array *a) {
 unsigned em_dims_ndims(const dim_t d[4]);
 void em_dims_dense_strides(const dim_t dims[4], dim_t strides[4]);
 /* Checks user dims (ndims 1..4, each >= 0, product fits) and fills a 4-D dims array. */
-af_err em_dims_from_user(const char *fn, int pos, unsigned ndims, const dim_t *dims,
-                         dim_t out[4]);
+af_err em_dims_from_user(const char *fn, int pos, unsigned ndims, const dim_t *dims, dim_t out[4]);
 
 /* True when the array's elements are contiguous in column-major order (offset allowed). */
 bool em_array_is_dense(const em_array *a);

@@ -65,10 +65,11 @@ uint16_t em_float_to_half(float f) {
     uint16_t sign = (uint16_t)((x >> 16) & 0x8000u);
     uint32_t absx = x & 0x7fffffffu;
     if (absx >= 0x7f800000u) /* inf or NaN; keep NaN quiet and non-zero */
-        return (uint16_t)(sign | 0x7c00u | (absx > 0x7f800000u ? 0x200u | ((absx >> 13) & 0x3ffu) : 0));
+        return (uint16_t)(sign | 0x7c00u |
+                          (absx > 0x7f800000u ? 0x200u | ((absx >> 13) & 0x3ffu) : 0));
     if (absx >= 0x477ff000u) /* rounds to >= 65520: overflow to inf */
         return (uint16_t)(sign | 0x7c00u);
-    if (absx < 0x38800000u) { /* below the smallest normal half: subnormal or zero */
+    if (absx < 0x38800000u) {                /* below the smallest normal half: subnormal or zero */
         if (absx < 0x33000000u) return sign; /* under half of the smallest subnormal */
         uint32_t e = absx >> 23;
         uint32_t man = (absx & 0x7fffffu) | 0x800000u;

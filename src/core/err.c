@@ -17,8 +17,8 @@ static _Thread_local char em_err_msg[EM_ERR_MSG_MAX];
     X(AF_ERR_INVALID_ARRAY, "Invalid array")                                                       \
     X(AF_ERR_ARG, "Invalid input argument")                                                        \
     X(AF_ERR_SIZE, "Invalid input size")                                                           \
-    X(AF_ERR_TYPE, "Function does not support this data type")                                    \
-    X(AF_ERR_DIFF_TYPE, "Input types are not the same")                                           \
+    X(AF_ERR_TYPE, "Function does not support this data type")                                     \
+    X(AF_ERR_DIFF_TYPE, "Input types are not the same")                                            \
     X(AF_ERR_BATCH, "Invalid batch configuration")                                                 \
     X(AF_ERR_DEVICE, "Input does not belong to the current device.")                               \
     X(AF_ERR_NOT_SUPPORTED, "Function not supported")                                              \

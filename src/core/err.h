@@ -35,8 +35,7 @@ void em_err_attribute(const char *fn);
     } while (0)
 #define EM_ARG_NULL(ptr, pos)                                                                      \
     do {                                                                                           \
-        if ((ptr) == NULL)                                                                         \
-            EM_FAIL(AF_ERR_ARG, "argument %d (%s) is NULL", (pos), #ptr);                          \
+        if ((ptr) == NULL) EM_FAIL(AF_ERR_ARG, "argument %d (%s) is NULL", (pos), #ptr);           \
     } while (0)
 
 #endif

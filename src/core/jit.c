@@ -139,8 +139,10 @@ void em_node_release(em_node *n) {
         if (!cur) continue;
         if (atomic_fetch_sub_explicit(&cur->refs, 1, memory_order_acq_rel) != 1) continue;
         for (int i = 0; i < cur->nchild; i++) {
-            if (top < 64) stack[top++] = cur->child[i];
-            else em_node_release(cur->child[i]);
+            if (top < 64)
+                stack[top++] = cur->child[i];
+            else
+                em_node_release(cur->child[i]);
         }
         if (cur->buf) em_buf_release(cur->buf);
         node_free(cur);
@@ -207,12 +209,11 @@ static bool builder_grow(prog_builder *b) {
     em_jit_prog *p = b->p;
     size_t cap = b->cap * 2;
     bool inl = p->instr == p->instr_inline;
-    em_jit_instr *instr =
-        grow_buf(p->instr, inl, b->cap * sizeof(*instr), cap * sizeof(*instr));
+    em_jit_instr *instr = grow_buf(p->instr, inl, b->cap * sizeof(*instr), cap * sizeof(*instr));
     if (!instr) return false;
     p->instr = instr;
-    const em_node **leaves = grow_buf((void *)p->leaves, inl, b->cap * sizeof(*leaves),
-                                      cap * sizeof(*leaves));
+    const em_node **leaves =
+        grow_buf((void *)p->leaves, inl, b->cap * sizeof(*leaves), cap * sizeof(*leaves));
     if (!leaves) return false;
     p->leaves = leaves;
     b->cap = cap;
@@ -284,8 +285,8 @@ af_err em_jit_prog_build(em_node *const *roots, int n, em_jit_prog *out) {
     uint64_t key = em_hash_mix(EM_HASH_SEED, out->linear);
     for (int i = 0; i < out->ninstr; i++) {
         const em_jit_instr *in = &out->instr[i];
-        key = em_hash_mix(key, (uint64_t)in->op | (uint64_t)in->type << 16 |
-                                   (uint64_t)in->nargs << 24);
+        key = em_hash_mix(key,
+                          (uint64_t)in->op | (uint64_t)in->type << 16 | (uint64_t)in->nargs << 24);
         for (int a = 0; a < in->nargs; a++)
             key = em_hash_mix(key, (uint64_t)in->arg[a]);
     }

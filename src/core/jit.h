@@ -20,12 +20,12 @@ typedef union {
  * stride is 0 along a broadcast dimension. */
 typedef struct em_node {
     atomic_int refs;
-    uint16_t op;     /* em_op */
-    uint8_t type;    /* af_dtype of the node's value */
+    uint16_t op;  /* em_op */
+    uint8_t type; /* af_dtype of the node's value */
     uint8_t nchild;
-    uint16_t height; /* leaves are 0 */
-    uint32_t nleaf;  /* BUF and SCALAR leaves below, counting repeats: bounds parameter size */
-    uint64_t hash;   /* structural: ops, types and leaf kinds, never pointers or values */
+    uint16_t height;   /* leaves are 0 */
+    uint32_t nleaf;    /* BUF and SCALAR leaves below, counting repeats: bounds parameter size */
+    uint64_t hash;     /* structural: ops, types and leaf kinds, never pointers or values */
     size_t leaf_bytes; /* bytes of the buffers below, counting repeats: memory pressure */
     dim_t dims[4];
     struct em_node *child[3];
@@ -71,7 +71,7 @@ typedef struct {
 } em_jit_instr;
 
 #define EM_JIT_MAX_OUTPUTS 16
-#define EM_JIT_INLINE 64
+#define EM_JIT_INLINE      64
 
 typedef struct em_jit_prog {
     int ninstr;

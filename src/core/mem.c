@@ -36,8 +36,10 @@ static size_t pool_lower_bound(const em_pool *p, size_t bytes) {
     size_t lo = 0, hi = p->nfree;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (p->free[mid]->cap < bytes) lo = mid + 1;
-        else hi = mid;
+        if (p->free[mid]->cap < bytes)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return lo;
 }
@@ -215,12 +217,14 @@ void em_buf_release(em_buf *b) {
 }
 
 void em_buf_user_lock(em_buf *b) {
-    if (b->origin == EM_BUF_CUSTOM && !b->user_lock) em_mem_custom_user_lock(b->release_ctx, b->ptr);
+    if (b->origin == EM_BUF_CUSTOM && !b->user_lock)
+        em_mem_custom_user_lock(b->release_ctx, b->ptr);
     b->user_lock = true;
 }
 
 void em_buf_user_unlock(em_buf *b) {
-    if (b->origin == EM_BUF_CUSTOM && b->user_lock) em_mem_custom_user_unlock(b->release_ctx, b->ptr);
+    if (b->origin == EM_BUF_CUSTOM && b->user_lock)
+        em_mem_custom_user_unlock(b->release_ctx, b->ptr);
     b->user_lock = false;
 }
 

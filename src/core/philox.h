@@ -66,8 +66,8 @@ typedef unsigned long long uint64_t;
  * literals are not C++ before C++17 and nvcc compiles this header as C++. */
 #define EM_PHILOX_2M11F 0.00048828125f
 #define EM_PHILOX_2M24F 5.9604644775390625e-08f
-#define EM_PHILOX_2M32 2.3283064365386962890625e-10
-#define EM_PHILOX_2M53 1.1102230246251565404236316680908203125e-16
+#define EM_PHILOX_2M32  2.3283064365386962890625e-10
+#define EM_PHILOX_2M53  1.1102230246251565404236316680908203125e-16
 
 /* The Philox 4x32 bijection with 10 rounds: out = philox(key, ctr). */
 EM_PHILOX_FN void em_philox4x32_10(const uint32_t key[2], const uint32_t ctr[4], uint32_t out[4]) {
@@ -146,29 +146,42 @@ EM_PHILOX_FN int em_philox_kind(int dtype, int normal) {
     if (normal) {
         switch (dtype) {
         case f32_:
-        case c32_: return EM_PHILOX_NF32;
+        case c32_:
+            return EM_PHILOX_NF32;
         case f64_:
-        case c64_: return EM_PHILOX_NF64;
-        case f16_: return EM_PHILOX_NF16;
-        default: return EM_PHILOX_NONE;
+        case c64_:
+            return EM_PHILOX_NF64;
+        case f16_:
+            return EM_PHILOX_NF16;
+        default:
+            return EM_PHILOX_NONE;
         }
     }
     switch (dtype) {
     case f32_:
-    case c32_: return EM_PHILOX_UF32;
+    case c32_:
+        return EM_PHILOX_UF32;
     case f64_:
-    case c64_: return EM_PHILOX_UF64;
-    case f16_: return EM_PHILOX_UF16;
-    case b8_: return EM_PHILOX_BOOL;
+    case c64_:
+        return EM_PHILOX_UF64;
+    case f16_:
+        return EM_PHILOX_UF16;
+    case b8_:
+        return EM_PHILOX_BOOL;
     case u8_:
-    case s8_: return EM_PHILOX_RAW8;
+    case s8_:
+        return EM_PHILOX_RAW8;
     case u16_:
-    case s16_: return EM_PHILOX_RAW16;
+    case s16_:
+        return EM_PHILOX_RAW16;
     case u32_:
-    case s32_: return EM_PHILOX_RAW32;
+    case s32_:
+        return EM_PHILOX_RAW32;
     case u64_:
-    case s64_: return EM_PHILOX_RAW64;
-    default: return EM_PHILOX_NONE;
+    case s64_:
+        return EM_PHILOX_RAW64;
+    default:
+        return EM_PHILOX_NONE;
     }
 }
 
@@ -176,17 +189,22 @@ EM_PHILOX_FN int em_philox_kind(int dtype, int normal) {
 EM_PHILOX_FN unsigned em_philox_per_block(int kind) {
     switch (kind) {
     case EM_PHILOX_RAW8:
-    case EM_PHILOX_BOOL: return 16;
+    case EM_PHILOX_BOOL:
+        return 16;
     case EM_PHILOX_RAW16:
-    case EM_PHILOX_UF16: return 8;
+    case EM_PHILOX_UF16:
+        return 8;
     case EM_PHILOX_RAW32:
     case EM_PHILOX_UF32:
     case EM_PHILOX_NF16:
-    case EM_PHILOX_NF32: return 4;
+    case EM_PHILOX_NF32:
+        return 4;
     case EM_PHILOX_RAW64:
     case EM_PHILOX_UF64:
-    case EM_PHILOX_NF64: return 2;
-    default: return 0;
+    case EM_PHILOX_NF64:
+        return 2;
+    default:
+        return 0;
     }
 }
 
@@ -289,7 +307,8 @@ EM_PHILOX_FN void em_philox_fill_block(void *out, int kind, uint64_t nscalar, ui
             o[j] = z[j];
         break;
     }
-    default: break;
+    default:
+        break;
     }
 }
 

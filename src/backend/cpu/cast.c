@@ -11,9 +11,9 @@
 #define BLK_f64 double
 #define BLK_c32 em_cf32
 #define BLK_c64 em_cf64
-#define BLK_b8 uint8_t
-#define BLK_s8 int8_t
-#define BLK_u8 uint8_t
+#define BLK_b8  uint8_t
+#define BLK_s8  int8_t
+#define BLK_u8  uint8_t
 #define BLK_s16 int16_t
 #define BLK_u16 uint16_t
 #define BLK_s32 int32_t
@@ -27,9 +27,9 @@
 #define KIND_f64 R
 #define KIND_c32 C
 #define KIND_c64 C
-#define KIND_b8 B
-#define KIND_s8 I
-#define KIND_u8 I
+#define KIND_b8  B
+#define KIND_s8  I
+#define KIND_u8  I
 #define KIND_s16 I
 #define KIND_u16 I
 #define KIND_s32 I
@@ -75,10 +75,10 @@ DEF_FTOI(u64, 0.0, 18446744073709551616.0, 0, UINT64_MAX)
 
 #define CONV3(KS, KD, S, D, x) CONV_##KS##_##KD(S, D, x)
 #define CONV2(KS, KD, S, D, x) CONV3(KS, KD, S, D, x)
-#define CONV(S, D, x) CONV2(KIND_##S, KIND_##D, S, D, x)
+#define CONV(S, D, x)          CONV2(KIND_##S, KIND_##D, S, D, x)
 
 #define DEF_CAST(S, D)                                                                             \
-    static void cast_##S##_##D(void *out, const void *in, size_t n) {                             \
+    static void cast_##S##_##D(void *out, const void *in, size_t n) {                              \
         BLK_##D *o = out;                                                                          \
         const BLK_##S *a = in;                                                                     \
         for (size_t i = 0; i < n; i++)                                                             \
@@ -86,8 +86,9 @@ DEF_FTOI(u64, 0.0, 18446744073709551616.0, 0, UINT64_MAX)
     }
 
 #define ALL_TYPES(X, S)                                                                            \
-    X(S, f32) X(S, c32) X(S, f64) X(S, c64) X(S, b8) X(S, s32) X(S, u32) X(S, u8) X(S, s64)       \
-        X(S, u64) X(S, s16) X(S, u16) X(S, f16) X(S, s8)
+    X(S, f32)                                                                                      \
+    X(S, c32) X(S, f64) X(S, c64) X(S, b8) X(S, s32) X(S, u32) X(S, u8) X(S, s64) X(S, u64)        \
+        X(S, s16) X(S, u16) X(S, f16) X(S, s8)
 #define DEF_CASTS_FROM(S) ALL_TYPES(DEF_CAST, S)
 DEF_CASTS_FROM(f32)
 DEF_CASTS_FROM(c32)
@@ -105,8 +106,8 @@ DEF_CASTS_FROM(f16)
 DEF_CASTS_FROM(s8)
 
 #define CAST_ENTRY(S, D) [D] = cast_##S##_##D,
-#define CAST_ROW(S) [S] = {ALL_TYPES(CAST_ENTRY, S)},
+#define CAST_ROW(S)      [S] = {ALL_TYPES(CAST_ENTRY, S)},
 const em_cpu_cast_fn em_cpu_casts[EM_NUM_DTYPES][EM_NUM_DTYPES] = {
-    CAST_ROW(f32) CAST_ROW(c32) CAST_ROW(f64) CAST_ROW(c64) CAST_ROW(b8) CAST_ROW(s32)
-        CAST_ROW(u32) CAST_ROW(u8) CAST_ROW(s64) CAST_ROW(u64) CAST_ROW(s16) CAST_ROW(u16)
-            CAST_ROW(f16) CAST_ROW(s8)};
+    CAST_ROW(f32) CAST_ROW(c32) CAST_ROW(f64) CAST_ROW(c64) CAST_ROW(b8) CAST_ROW(s32) CAST_ROW(u32)
+        CAST_ROW(u8) CAST_ROW(s64) CAST_ROW(u64) CAST_ROW(s16) CAST_ROW(u16) CAST_ROW(f16)
+            CAST_ROW(s8)};

@@ -20,20 +20,48 @@ typedef struct {
 /* Writes the scalar into one element of block representation. */
 static void scalar_store(void *dst, af_dtype t, const em_scalar *v) {
     switch (t) {
-    case f32: *(float *)dst = (float)v->f[0]; break;
-    case f16: *(float *)dst = em_half_to_float(em_float_to_half((float)v->f[0])); break;
-    case f64: *(double *)dst = v->f[0]; break;
-    case c32: ((float *)dst)[0] = (float)v->f[0], ((float *)dst)[1] = (float)v->f[1]; break;
-    case c64: ((double *)dst)[0] = v->f[0], ((double *)dst)[1] = v->f[1]; break;
-    case b8: *(uint8_t *)dst = v->i != 0; break;
-    case s8: *(int8_t *)dst = (int8_t)v->i; break;
-    case u8: *(uint8_t *)dst = (uint8_t)v->u; break;
-    case s16: *(int16_t *)dst = (int16_t)v->i; break;
-    case u16: *(uint16_t *)dst = (uint16_t)v->u; break;
-    case s32: *(int32_t *)dst = (int32_t)v->i; break;
-    case u32: *(uint32_t *)dst = (uint32_t)v->u; break;
-    case s64: *(int64_t *)dst = v->i; break;
-    case u64: *(uint64_t *)dst = v->u; break;
+    case f32:
+        *(float *)dst = (float)v->f[0];
+        break;
+    case f16:
+        *(float *)dst = em_half_to_float(em_float_to_half((float)v->f[0]));
+        break;
+    case f64:
+        *(double *)dst = v->f[0];
+        break;
+    case c32:
+        ((float *)dst)[0] = (float)v->f[0], ((float *)dst)[1] = (float)v->f[1];
+        break;
+    case c64:
+        ((double *)dst)[0] = v->f[0], ((double *)dst)[1] = v->f[1];
+        break;
+    case b8:
+        *(uint8_t *)dst = v->i != 0;
+        break;
+    case s8:
+        *(int8_t *)dst = (int8_t)v->i;
+        break;
+    case u8:
+        *(uint8_t *)dst = (uint8_t)v->u;
+        break;
+    case s16:
+        *(int16_t *)dst = (int16_t)v->i;
+        break;
+    case u16:
+        *(uint16_t *)dst = (uint16_t)v->u;
+        break;
+    case s32:
+        *(int32_t *)dst = (int32_t)v->i;
+        break;
+    case u32:
+        *(uint32_t *)dst = (uint32_t)v->u;
+        break;
+    case s64:
+        *(int64_t *)dst = v->i;
+        break;
+    case u64:
+        *(uint64_t *)dst = v->u;
+        break;
     }
 }
 
@@ -76,8 +104,7 @@ static void load_elems(void *dst, const void *src, af_dtype t, size_t n) {
  * 1 are equal, in every batch of dims 2 and 3. The conversion is integer to integer, which wraps
  * modulo the type's range as ArrayFire's does (a u8 range of 300 runs 0..255, 0..43); floating
  * types get the nearest value (exact below 2^24 for f32, 2^11 for f16). */
-static void gen_block(const em_node *leaf, const dim_t dims[4], dim_t start, size_t n,
-                      void *dst) {
+static void gen_block(const em_node *leaf, const dim_t dims[4], dim_t start, size_t n, void *dst) {
     int64_t vals[EM_CPU_BLOCK];
     dim_t c[4];
     coords_of(dims, start, c);
@@ -244,8 +271,8 @@ af_err em_cpu_jit_eval(int dev, const em_jit_prog *prog, void *const *outs) {
     {
         char *scratch = aligned_alloc(64, ctx.scratch_bytes ? ctx.scratch_bytes : 64);
         if (scratch) fill_scalars(&ctx, scratch);
-        /* Every thread must reach the worksharing loop, so a failed allocation skips blocks
-         * instead of the loop. */
+            /* Every thread must reach the worksharing loop, so a failed allocation skips blocks
+             * instead of the loop. */
 #pragma omp for schedule(static)
         for (dim_t b = 0; b < nblocks; b++) {
             if (!scratch) {

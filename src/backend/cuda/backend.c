@@ -155,11 +155,11 @@ void em_cu_leave(int prev) {
 #define EM_CU_MAX_NATIVE 64
 static _Thread_local cudaEvent_t em_cu_handoff_ev[EM_CU_MAX_NATIVE];
 
-af_err em_cu_stream_order(const char *fn, cudaStream_t signaller, cudaStream_t waiter) {
+af_err em_cu_stream_order(const char *fn, int dev, cudaStream_t signaller, cudaStream_t waiter) {
     if (signaller == waiter) return AF_SUCCESS;
-    int cur = 0;
-    cudaError_t e = cudaGetDevice(&cur);
-    if (e != cudaSuccess) return em_cu_err(e, fn, "cudaGetDevice");
+    /* The caller entered dev (em_cu_enter), so its native ordinal is the current CUDA device. */
+    int cur = em_cu_devs[dev].desc.native;
+    cudaError_t e;
     cudaEvent_t ev = cur >= 0 && cur < EM_CU_MAX_NATIVE ? em_cu_handoff_ev[cur] : NULL;
     bool own = cur < 0 || cur >= EM_CU_MAX_NATIVE;
     if (!ev) {

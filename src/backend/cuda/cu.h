@@ -61,7 +61,7 @@ af_err em_cu_err(cudaError_t e, const char *fn, const char *what);
 
 /* Makes `waiter` wait for the work enqueued so far on `signaller`, through an event, without
  * blocking the host (nothing when they are the same stream). */
-af_err em_cu_stream_order(const char *fn, cudaStream_t signaller, cudaStream_t waiter);
+af_err em_cu_stream_order(const char *fn, int dev, cudaStream_t signaller, cudaStream_t waiter);
 
 /* The em_backend slots implemented in other files: stream hand-off (interop.c), events
  * (event.c), JIT (jit.c) and random numbers (random.c). */

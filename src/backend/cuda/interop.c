@@ -89,7 +89,7 @@ af_err afcu_set_stream(int id, cudaStream_t stream) {
     cudaStream_t next = stream ? stream : d->own_stream;
     /* Work already queued on the old stream (and buffers it still reads, which the pool may hand
      * out again) comes before anything Ember enqueues on the new one. */
-    EM_TRY(em_cu_stream_order(__func__, old, next));
+    EM_TRY(em_cu_stream_order(__func__, id, old, next));
     atomic_store_explicit(&d->stream, next, memory_order_release);
 fail:
     em_cu_leave(prev);
@@ -102,7 +102,7 @@ af_err afcu_wait_stream(int id, cudaStream_t stream) {
     int prev = -1;
     EM_TRY(check_id(__func__, 0, id));
     EM_TRY(em_cu_enter(__func__, id, &s, &prev));
-    EM_TRY(em_cu_stream_order(__func__, stream, s));
+    EM_TRY(em_cu_stream_order(__func__, id, stream, s));
 fail:
     em_cu_leave(prev);
     return err;
@@ -114,7 +114,7 @@ af_err afcu_signal_stream(int id, cudaStream_t stream) {
     int prev = -1;
     EM_TRY(check_id(__func__, 0, id));
     EM_TRY(em_cu_enter(__func__, id, &s, &prev));
-    EM_TRY(em_cu_stream_order(__func__, s, stream));
+    EM_TRY(em_cu_stream_order(__func__, id, s, stream));
 fail:
     em_cu_leave(prev);
     return err;
@@ -127,7 +127,7 @@ af_err em_cu_stream_wait(int dev, void *stream) {
     cudaStream_t s;
     int prev = -1;
     EM_TRY(em_cu_enter(__func__, dev, &s, &prev));
-    EM_TRY(em_cu_stream_order(__func__, (cudaStream_t)stream, s));
+    EM_TRY(em_cu_stream_order(__func__, dev, (cudaStream_t)stream, s));
 fail:
     em_cu_leave(prev);
     return err;
@@ -138,7 +138,7 @@ af_err em_cu_stream_signal(int dev, void *stream) {
     cudaStream_t s;
     int prev = -1;
     EM_TRY(em_cu_enter(__func__, dev, &s, &prev));
-    EM_TRY(em_cu_stream_order(__func__, s, (cudaStream_t)stream));
+    EM_TRY(em_cu_stream_order(__func__, dev, s, (cudaStream_t)stream));
 fail:
     em_cu_leave(prev);
     return err;

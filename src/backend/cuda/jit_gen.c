@@ -659,8 +659,8 @@ static bool gen_elem(sb_t *b, const em_jit_prog *p) {
                 break;
             case EM_OP_IOTA:
                 snprintf(g, sizeof(g),
-                         "(long long)em_iota<em_it>(c, p.g%d_0, p.g%d_1, p.g%d_2, p.g%d_3)", l, l, l,
-                         l);
+                         "(long long)em_iota<em_it>(c, p.g%d_0, p.g%d_1, p.g%d_2, p.g%d_3)", l, l,
+                         l, l);
                 break;
             case EM_OP_IDENTITY:
                 snprintf(g, sizeof(g), "(long long)(c.c0 == c.c1)");

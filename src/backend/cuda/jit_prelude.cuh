@@ -85,21 +85,39 @@ __device__ __forceinline__ float em_rh(float f) {
 
 // ---- real floating helpers (float and double overloads) ----
 
-__device__ __forceinline__ bool em_isnan(float x) { return x != x; }
-__device__ __forceinline__ bool em_isnan(double x) { return x != x; }
-__device__ __forceinline__ bool em_isinf(float x) { return fabsf(x) == __int_as_float(0x7f800000); }
+__device__ __forceinline__ bool em_isnan(float x) {
+    return x != x;
+}
+__device__ __forceinline__ bool em_isnan(double x) {
+    return x != x;
+}
+__device__ __forceinline__ bool em_isinf(float x) {
+    return fabsf(x) == __int_as_float(0x7f800000);
+}
 __device__ __forceinline__ bool em_isinf(double x) {
     return fabs(x) == __longlong_as_double(0x7ff0000000000000ll);
 }
-__device__ __forceinline__ bool em_signbit(float x) { return __float_as_int(x) < 0; }
-__device__ __forceinline__ bool em_signbit(double x) { return __double_as_longlong(x) < 0; }
+__device__ __forceinline__ bool em_signbit(float x) {
+    return __float_as_int(x) < 0;
+}
+__device__ __forceinline__ bool em_signbit(double x) {
+    return __double_as_longlong(x) < 0;
+}
 
 #define EM_M1(name, f32fn, f64fn)                                                                  \
-    __device__ __forceinline__ float em_##name(float x) { return f32fn(x); }                       \
-    __device__ __forceinline__ double em_##name(double x) { return f64fn(x); }
+    __device__ __forceinline__ float em_##name(float x) {                                          \
+        return f32fn(x);                                                                           \
+    }                                                                                              \
+    __device__ __forceinline__ double em_##name(double x) {                                        \
+        return f64fn(x);                                                                           \
+    }
 #define EM_M2(name, f32fn, f64fn)                                                                  \
-    __device__ __forceinline__ float em_##name(float x, float y) { return f32fn(x, y); }           \
-    __device__ __forceinline__ double em_##name(double x, double y) { return f64fn(x, y); }
+    __device__ __forceinline__ float em_##name(float x, float y) {                                 \
+        return f32fn(x, y);                                                                        \
+    }                                                                                              \
+    __device__ __forceinline__ double em_##name(double x, double y) {                              \
+        return f64fn(x, y);                                                                        \
+    }
 
 EM_M1(fabs, fabsf, fabs)
 EM_M1(sqrt, sqrtf, sqrt)
@@ -259,8 +277,8 @@ EM_FTOI(s16, short, -32768.0, 32767.0, -32768, 32767)
 EM_FTOI(u16, unsigned short, 0.0, 65535.0, 0, 65535)
 EM_FTOI(s32, int, -2147483648.0, 2147483647.0, (-2147483647 - 1), 2147483647)
 EM_FTOI(u32, unsigned int, 0.0, 4294967295.0, 0u, 4294967295u)
-EM_FTOI(s64, long long, -9223372036854775808.0, 9223372036854775808.0,
-        (-9223372036854775807ll - 1), 9223372036854775807ll)
+EM_FTOI(s64, long long, -9223372036854775808.0, 9223372036854775808.0, (-9223372036854775807ll - 1),
+        9223372036854775807ll)
 EM_FTOI(u64, unsigned long long, 0.0, 18446744073709551616.0, 0ull, 18446744073709551615ull)
 
 // ---- complex: the formulas of docs/JIT_OPS.md, each step rounded in the part type ----
@@ -269,8 +287,8 @@ template <class C> struct em_part;
 template <> struct em_part<em_c32> { typedef float t; };
 template <> struct em_part<em_c64> { typedef double t; };
 
-template <class C> __device__ __forceinline__ C em_cx(typename em_part<C>::t re,
-                                                      typename em_part<C>::t im) {
+template <class C>
+__device__ __forceinline__ C em_cx(typename em_part<C>::t re, typename em_part<C>::t im) {
     C z;
     z.re = re;
     z.im = im;
@@ -416,11 +434,8 @@ template <class C> __device__ __forceinline__ C em_catanh(C x) {
 
 // ---- coordinates of a linear index within the output's dims (column-major) ----
 
-template <class IT> struct em_coord {
-    IT c0, c1, c2, c3;
-};
-template <class IT>
-__device__ __forceinline__ em_coord<IT> em_coords(IT e, IT d0, IT d1, IT d2) {
+template <class IT> struct em_coord { IT c0, c1, c2, c3; };
+template <class IT> __device__ __forceinline__ em_coord<IT> em_coords(IT e, IT d0, IT d1, IT d2) {
     em_coord<IT> c;
     IT q = e / d0;
     c.c0 = e - q * d0;
