@@ -313,3 +313,50 @@ void em_jit_prog_free(em_jit_prog *p) {
     p->instr = NULL;
     p->leaves = NULL;
 }
+
+void em_scalar_store(void *dst, af_dtype t, const em_scalar *v) {
+    switch (t) {
+    case f32:
+        *(float *)dst = (float)v->f[0];
+        break;
+    case f16:
+        *(float *)dst = em_half_to_float(em_float_to_half((float)v->f[0]));
+        break;
+    case f64:
+        *(double *)dst = v->f[0];
+        break;
+    case c32:
+        ((float *)dst)[0] = (float)v->f[0], ((float *)dst)[1] = (float)v->f[1];
+        break;
+    case c64:
+        ((double *)dst)[0] = v->f[0], ((double *)dst)[1] = v->f[1];
+        break;
+    case b8:
+        *(uint8_t *)dst = v->i != 0;
+        break;
+    case s8:
+        *(int8_t *)dst = (int8_t)v->i;
+        break;
+    case u8:
+        *(uint8_t *)dst = (uint8_t)v->u;
+        break;
+    case s16:
+        *(int16_t *)dst = (int16_t)v->i;
+        break;
+    case u16:
+        *(uint16_t *)dst = (uint16_t)v->u;
+        break;
+    case s32:
+        *(int32_t *)dst = (int32_t)v->i;
+        break;
+    case u32:
+        *(uint32_t *)dst = (uint32_t)v->u;
+        break;
+    case s64:
+        *(int64_t *)dst = v->i;
+        break;
+    case u64:
+        *(uint64_t *)dst = v->u;
+        break;
+    }
+}

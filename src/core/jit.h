@@ -54,6 +54,9 @@ em_node *em_node_op(em_op op, af_dtype type, const dim_t dims[4], em_node *const
 em_node *em_node_buf(em_buf *buf, af_dtype type, const dim_t dims[4], const dim_t strides[4],
                      dim_t offset);
 em_node *em_node_scalar(af_dtype type, const dim_t dims[4], em_scalar val);
+/* Writes a scalar as one element of `t` in compute representation (f16 as a float rounded to
+ * binary16, b8 as 0/1), the form both backends' kernels read (docs/JIT_OPS.md, SCALAR). */
+void em_scalar_store(void *dst, af_dtype t, const em_scalar *v);
 static inline void em_node_retain(em_node *n) {
     atomic_fetch_add_explicit(&n->refs, 1, memory_order_relaxed);
 }

@@ -17,54 +17,6 @@ typedef struct {
     int *direct;
 } eval_ctx;
 
-/* Writes the scalar into one element of block representation. */
-static void scalar_store(void *dst, af_dtype t, const em_scalar *v) {
-    switch (t) {
-    case f32:
-        *(float *)dst = (float)v->f[0];
-        break;
-    case f16:
-        *(float *)dst = em_half_to_float(em_float_to_half((float)v->f[0]));
-        break;
-    case f64:
-        *(double *)dst = v->f[0];
-        break;
-    case c32:
-        ((float *)dst)[0] = (float)v->f[0], ((float *)dst)[1] = (float)v->f[1];
-        break;
-    case c64:
-        ((double *)dst)[0] = v->f[0], ((double *)dst)[1] = v->f[1];
-        break;
-    case b8:
-        *(uint8_t *)dst = v->i != 0;
-        break;
-    case s8:
-        *(int8_t *)dst = (int8_t)v->i;
-        break;
-    case u8:
-        *(uint8_t *)dst = (uint8_t)v->u;
-        break;
-    case s16:
-        *(int16_t *)dst = (int16_t)v->i;
-        break;
-    case u16:
-        *(uint16_t *)dst = (uint16_t)v->u;
-        break;
-    case s32:
-        *(int32_t *)dst = (int32_t)v->i;
-        break;
-    case u32:
-        *(uint32_t *)dst = (uint32_t)v->u;
-        break;
-    case s64:
-        *(int64_t *)dst = v->i;
-        break;
-    case u64:
-        *(uint64_t *)dst = v->u;
-        break;
-    }
-}
-
 /* Coordinates of linear output index e. */
 static void coords_of(const dim_t dims[4], dim_t e, dim_t c[4]) {
     c[0] = e % dims[0];
@@ -224,7 +176,7 @@ static void fill_scalars(const eval_ctx *ctx, char *scratch) {
         af_dtype t = (af_dtype)in->type;
         char *slot = scratch + ctx->slot_off[k];
         size_t total = em_cpu_block_size(t) * EM_CPU_BLOCK, done = em_cpu_block_size(t);
-        scalar_store(slot, t, &p->leaves[in->leaf]->val);
+        em_scalar_store(slot, t, &p->leaves[in->leaf]->val);
         while (done < total) {
             size_t c = done < total - done ? done : total - done;
             memcpy(slot + done, slot, c);

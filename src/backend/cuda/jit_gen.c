@@ -483,55 +483,6 @@ static void declare(walker *w, const char *ctype, size_t size, const char *fmt, 
               __VA_ARGS__);                                                                        \
     } while (0)
 
-/* The SCALAR leaf's value in its compute type (docs/JIT_OPS.md, SCALAR). */
-static void scalar_value(const em_node *n, unsigned char *v) {
-    const em_scalar *s = &n->val;
-    switch ((af_dtype)n->type) {
-    case f32:
-        *(float *)v = (float)s->f[0];
-        break;
-    case f16:
-        *(float *)v = em_half_to_float(em_float_to_half((float)s->f[0]));
-        break;
-    case f64:
-        *(double *)v = s->f[0];
-        break;
-    case c32:
-        ((float *)v)[0] = (float)s->f[0], ((float *)v)[1] = (float)s->f[1];
-        break;
-    case c64:
-        ((double *)v)[0] = s->f[0], ((double *)v)[1] = s->f[1];
-        break;
-    case b8:
-        *(uint8_t *)v = s->i != 0;
-        break;
-    case s8:
-        *(int8_t *)v = (int8_t)s->i;
-        break;
-    case u8:
-        *(uint8_t *)v = (uint8_t)s->u;
-        break;
-    case s16:
-        *(int16_t *)v = (int16_t)s->i;
-        break;
-    case u16:
-        *(uint16_t *)v = (uint16_t)s->u;
-        break;
-    case s32:
-        *(int32_t *)v = (int32_t)s->i;
-        break;
-    case u32:
-        *(uint32_t *)v = (uint32_t)s->u;
-        break;
-    case s64:
-        *(int64_t *)v = s->i;
-        break;
-    case u64:
-        *(uint64_t *)v = s->u;
-        break;
-    }
-}
-
 static inline __attribute__((always_inline)) void walk(walker *w, const em_jit_prog *p,
                                                        const em_cu_jit_shape *s, void *const *outs,
                                                        bool vec, const bool pack) {
@@ -566,7 +517,7 @@ static inline __attribute__((always_inline)) void walk(walker *w, const em_jit_p
         }
         case EM_OP_SCALAR: {
             _Alignas(16) unsigned char v[16];
-            if (pack) scalar_value(n, v);
+            if (pack) em_scalar_store(v, (af_dtype)n->type, &n->val);
             FIELD(w, ct_name[t], ct_size(t), v, "v%d", l);
             break;
         }
