@@ -268,21 +268,25 @@ fail:
     return err;
 }
 
-/* arg: the phase of complex elements; for a real array ArrayFire returns zeros of its dtype
- * (even for negative values), and so does Ember. */
-af_err af_arg(af_array *out, const af_array in) {
+/* arg and imag: a part of complex elements, computed lazily; a real array has none, and
+ * ArrayFire returns zeros of its dtype (for arg even at negative values), as Ember does. */
+static af_err complex_part_or_zero(const char *fn, af_array *out, const af_array in, em_op op) {
     af_err err = AF_SUCCESS;
     em_array *a, *res = NULL;
-    EM_ARG_NULL(out, 0);
-    EM_GET(a, in, 1);
+    if (!out) return em_err(AF_ERR_ARG, fn, "argument 0 (out) is NULL");
+    EM_TRY(em_array_get(fn, 1, in, &a));
     if (em_dtype_is_complex(a->type))
-        EM_TRY(em_jit_unary(__func__, EM_OP_ARG, a, a->type, em_dtype_real_of(a->type), &res));
+        EM_TRY(em_jit_unary(fn, op, a, a->type, em_dtype_real_of(a->type), &res));
     else
-        EM_TRY(em_jit_finish(__func__, em_jit_const(a->type, a->dims, 0, 0), a->dev, &res));
+        EM_TRY(em_jit_finish(fn, em_jit_const(a->type, a->dims, 0, 0), a->dev, &res));
     *out = res;
     return AF_SUCCESS;
 fail:
     return err;
+}
+
+af_err af_arg(af_array *out, const af_array in) {
+    return complex_part_or_zero(__func__, out, in, EM_OP_ARG);
 }
 
 /* not: in == 0, for every dtype (ArrayFire's definition), result b8. */
@@ -380,18 +384,7 @@ fail:
 }
 
 af_err af_imag(af_array *out, const af_array in) {
-    af_err err = AF_SUCCESS;
-    em_array *a, *res = NULL;
-    EM_ARG_NULL(out, 0);
-    EM_GET(a, in, 1);
-    if (em_dtype_is_complex(a->type))
-        EM_TRY(em_jit_unary(__func__, EM_OP_IMAG, a, a->type, em_dtype_real_of(a->type), &res));
-    else
-        EM_TRY(em_jit_finish(__func__, em_jit_const(a->type, a->dims, 0, 0), a->dev, &res));
-    *out = res;
-    return AF_SUCCESS;
-fail:
-    return err;
+    return complex_part_or_zero(__func__, out, in, EM_OP_IMAG);
 }
 
 af_err af_conjg(af_array *out, const af_array in) {
