@@ -34,6 +34,8 @@ struct em_mem_custom {
 };
 
 static em_mem_custom *em_pinned_custom;
+/* The JIT's pressure threshold before a manager was installed, restored when it is unset. */
+static float em_default_threshold;
 
 static af_err mm_get(const char *fn, int pos, af_memory_manager handle, em_mem_custom **out) {
     em_mem_custom *m = handle;
@@ -120,6 +122,8 @@ af_err af_set_memory_manager(af_memory_manager handle) {
     /* Cached blocks of the built-in pool are of no use to the new manager. */
     for (int d = 0; d < em_dev_count(); d++)
         em_mem_gc(d);
+    em_default_threshold = em_mem_get_pressure_threshold();
+    em_mem_set_pressure_threshold(m->threshold);
     em_mem_set_custom(m);
     return AF_SUCCESS;
 fail:
@@ -130,6 +134,7 @@ af_err af_unset_memory_manager(void) {
     em_mem_custom *m = em_mem_get_custom();
     if (!m) return AF_SUCCESS;
     em_mem_set_custom(NULL);
+    em_mem_set_pressure_threshold(em_default_threshold);
     if (m->remove_device)
         for (int d = 0; d < em_dev_count(); d++)
             m->remove_device(m, d);
