@@ -10,20 +10,8 @@ static const af_dtype all_types[] = {f32, c32, f64, c64, b8,  s32, u32,
                                      u8,  s64, u64, s16, u16, f16, s8};
 #define NTYPES (sizeof(all_types) / sizeof(all_types[0]))
 
-static size_t type_size(af_dtype t) {
-    static const size_t sz[] = {4, 8, 8, 16, 1, 4, 4, 1, 8, 8, 2, 2, 2, 1};
-    return sz[t];
-}
-
 static bool is_cplx(af_dtype t) {
     return t == c32 || t == c64;
-}
-
-/* binary16 bits to double, written out from the format rather than through any library code. */
-static double half_bits_to_double(uint16_t h) {
-    int e = (h >> 10) & 31, m = h & 1023;
-    double v = e == 0 ? ldexp(m, -24) : e == 31 ? (m ? NAN : INFINITY) : ldexp(m + 1024, e - 25);
-    return (h & 0x8000) ? -v : v;
 }
 
 /* The binary16 value nearest to x (ties to even), as a double. */
@@ -35,60 +23,6 @@ static double round_to_half(double x) {
     frexp(a, &e);                        /* a = f * 2^e, f in [0.5, 1) */
     int q = e - 11 < -24 ? -24 : e - 11; /* quantum exponent: 11 significant bits, or subnormal */
     return copysign(nearbyint(ldexp(a, -q)) * ldexp(1, q), x);
-}
-
-/* Every element of an array as doubles, complex as (re, im) pairs, integers of 64 bits exactly
- * where they fit in a double. The caller frees the result. */
-static double *read_all(af_array a, dim_t *n) {
-    af_dtype t;
-    CHECK_AF(af_get_type(&t, a));
-    CHECK_AF(af_get_elements(n, a));
-    size_t cnt = (size_t)*n * (is_cplx(t) ? 2 : 1);
-    unsigned char *raw = malloc(type_size(t) * (size_t)*n + 16);
-    double *d = malloc(sizeof(double) * cnt + 16);
-    CHECK_AF(af_get_data_ptr(raw, a));
-    for (size_t i = 0; i < cnt; i++) {
-        switch (t) {
-        case f32:
-        case c32:
-            d[i] = ((float *)raw)[i];
-            break;
-        case f64:
-        case c64:
-            d[i] = ((double *)raw)[i];
-            break;
-        case b8:
-        case u8:
-            d[i] = ((uint8_t *)raw)[i];
-            break;
-        case s8:
-            d[i] = ((int8_t *)raw)[i];
-            break;
-        case s16:
-            d[i] = ((int16_t *)raw)[i];
-            break;
-        case u16:
-            d[i] = ((uint16_t *)raw)[i];
-            break;
-        case s32:
-            d[i] = ((int32_t *)raw)[i];
-            break;
-        case u32:
-            d[i] = ((uint32_t *)raw)[i];
-            break;
-        case s64:
-            d[i] = (double)((int64_t *)raw)[i];
-            break;
-        case u64:
-            d[i] = (double)((uint64_t *)raw)[i];
-            break;
-        case f16:
-            d[i] = half_bits_to_double(((uint16_t *)raw)[i]);
-            break;
-        }
-    }
-    free(raw);
-    return d;
 }
 
 static void check_shape(af_array a, af_dtype type, const dim_t expect[4]) {
@@ -163,7 +97,7 @@ TEST(data_constant_every_dtype) {
                 if (!a) continue;
                 check_shape(a, t, shapes[si]);
                 dim_t n;
-                double *got = read_all(a, &n);
+                double *got = em_test_read(a, &n);
                 size_t cnt = (size_t)n * (is_cplx(t) ? 2 : 1);
                 double *ref = malloc(sizeof(double) * cnt + 8);
                 for (size_t i = 0; i < cnt; i++)
@@ -258,7 +192,7 @@ TEST(data_constant_complex) {
             CHECK_AF(af_constant_complex(&a, pairs[p][0], pairs[p][1], 2, dims, t));
             check_shape(a, t, (const dim_t[4]){3, 3, 1, 1});
             dim_t n;
-            double *got = read_all(a, &n);
+            double *got = em_test_read(a, &n);
             double ref[18];
             for (int i = 0; i < 9; i++) {
                 ref[2 * i] = t == c32 ? to_float_ref(pairs[p][0]) : pairs[p][0];
@@ -382,7 +316,7 @@ TEST(data_range) {
                 if (!a) continue;
                 check_shape(a, t, shapes[si]);
                 dim_t n;
-                double *got = read_all(a, &n);
+                double *got = em_test_read(a, &n);
                 double *ref = malloc(sizeof(double) * (size_t)n);
                 for (dim_t i = 0; i < n; i++) {
                     dim_t c[4];
@@ -406,9 +340,9 @@ TEST(data_range_f16_rounds) {
     CHECK_AF(af_range(&a, 1, dims, 0, f16));
     uint16_t h[2100];
     CHECK_AF(af_get_data_ptr(h, a));
-    CHECK(half_bits_to_double(h[2049]) == 2048);
-    CHECK(half_bits_to_double(h[2051]) == 2052);
-    CHECK(half_bits_to_double(h[2047]) == 2047);
+    CHECK(em_test_half_to_double(h[2049]) == 2048);
+    CHECK(em_test_half_to_double(h[2051]) == 2052);
+    CHECK(em_test_half_to_double(h[2047]) == 2047);
     af_release_array(a);
 }
 
@@ -457,7 +391,7 @@ TEST(data_iota) {
                 od[k] = cases[ci].d[k] * cases[ci].t[k];
             check_shape(a, t, od);
             dim_t n;
-            double *got = read_all(a, &n);
+            double *got = em_test_read(a, &n);
             double *ref = malloc(sizeof(double) * (size_t)n);
             const dim_t *u = cases[ci].d;
             for (dim_t i = 0; i < n; i++) {
@@ -516,7 +450,7 @@ TEST(data_identity) {
             if (!a) continue;
             check_shape(a, t, shapes[si]);
             dim_t n;
-            double *got = read_all(a, &n);
+            double *got = em_test_read(a, &n);
             size_t cnt = (size_t)n * (is_cplx(t) ? 2 : 1);
             double *ref = malloc(sizeof(double) * cnt);
             for (dim_t i = 0; i < n; i++) {

@@ -17,17 +17,6 @@ static const af_dtype uniform_types[] = {f32, c32, f64, c64, b8,  s32, u32,
 static const af_dtype normal_types[] = {f32, c32, f64, c64, f16};
 #define NNORMAL (sizeof(normal_types) / sizeof(normal_types[0]))
 
-static size_t type_size(af_dtype t) {
-    static const size_t sz[] = {4, 8, 8, 16, 1, 4, 4, 1, 8, 8, 2, 2, 2, 1};
-    return sz[t];
-}
-
-static double half_bits_to_double(uint16_t h) {
-    int e = (h >> 10) & 31, m = h & 1023;
-    double v = e == 0 ? ldexp(m, -24) : e == 31 ? (m ? NAN : INFINITY) : ldexp(m + 1024, e - 25);
-    return (h & 0x8000) ? -v : v;
-}
-
 /* The nearest binary16 value to x, ties to even. */
 static double round_to_half(double x) {
     if (isnan(x) || isinf(x) || x == 0) return x;
@@ -80,7 +69,7 @@ TEST(random_half_conversion) {
         uint32_t b = (uint32_t)bits;
         float f;
         memcpy(&f, &b, 4);
-        double got = half_bits_to_double(em_philox_f32_to_f16(f));
+        double got = em_test_half_to_double(em_philox_f32_to_f16(f));
         double ref = round_to_half(f);
         if (!(got == ref || (isnan(got) && isnan(ref))) || signbit(got) != signbit(ref)) {
             em_test_fail(__FILE__, __LINE__, "%a: got %a, expected %a", f, got, ref);
@@ -161,57 +150,6 @@ static double ref_normal(uint64_t seed, af_dtype t, uint64_t j) {
     return z;
 }
 
-/* Reads n scalars (complex as pairs) of an array as doubles; 64-bit integers go through double
- * exactly as the reference does. */
-static double *read_scalars(af_array a, af_dtype t, size_t n) {
-    unsigned char *raw = malloc(n * type_size(t) + 16);
-    double *d = malloc(sizeof(double) * n * 2 + 16);
-    CHECK_AF(af_get_data_ptr(raw, a));
-    size_t cnt = (t == c32 || t == c64) ? 2 * n : n;
-    for (size_t i = 0; i < cnt; i++) {
-        switch (t) {
-        case f32:
-        case c32:
-            d[i] = ((float *)raw)[i];
-            break;
-        case f64:
-        case c64:
-            d[i] = ((double *)raw)[i];
-            break;
-        case b8:
-        case u8:
-            d[i] = raw[i];
-            break;
-        case s8:
-            d[i] = ((int8_t *)raw)[i];
-            break;
-        case s16:
-            d[i] = ((int16_t *)raw)[i];
-            break;
-        case u16:
-            d[i] = ((uint16_t *)raw)[i];
-            break;
-        case s32:
-            d[i] = ((int32_t *)raw)[i];
-            break;
-        case u32:
-            d[i] = ((uint32_t *)raw)[i];
-            break;
-        case s64:
-            d[i] = (double)((int64_t *)raw)[i];
-            break;
-        case u64:
-            d[i] = (double)((uint64_t *)raw)[i];
-            break;
-        case f16:
-            d[i] = half_bits_to_double(((uint16_t *)raw)[i]);
-            break;
-        }
-    }
-    free(raw);
-    return d;
-}
-
 TEST(random_uniform_layout_every_dtype) {
     /* Bit-exact: uniforms use only exact integer-to-float conversions and powers of two. */
     const uint64_t seed = 0x0123456789abcdefull;
@@ -227,7 +165,7 @@ TEST(random_uniform_layout_every_dtype) {
         CHECK_AF(af_get_type(&got_t, a));
         CHECK(got_t == t);
         size_t cnt = 45 * ((t == c32 || t == c64) ? 2 : 1);
-        double *got = read_scalars(a, t, 45);
+        double *got = em_test_read(a, NULL);
         double ref[90];
         for (size_t j = 0; j < cnt; j++)
             ref[j] = ref_uniform(seed, t, j);
@@ -250,7 +188,7 @@ TEST(random_normal_layout_every_dtype) {
         CHECK_AF(af_random_normal(&a, 2, dims, t, e));
         if (!a) continue;
         size_t cnt = 35 * ((t == c32 || t == c64) ? 2 : 1);
-        double *got = read_scalars(a, t, 35);
+        double *got = em_test_read(a, NULL);
         double ref[70];
         for (size_t j = 0; j < cnt; j++)
             ref[j] = ref_normal(seed, t, j);
@@ -417,9 +355,9 @@ TEST(random_f16_normal_is_f32_rounded) {
     CHECK_AF(af_get_data_ptr(hv, h));
     CHECK_AF(af_get_data_ptr(fv, f));
     for (int i = 0; i < 257; i++)
-        if (half_bits_to_double(hv[i]) != round_to_half(fv[i])) {
-            em_test_fail(__FILE__, __LINE__, "element %d: %g vs %g", i, half_bits_to_double(hv[i]),
-                         (double)fv[i]);
+        if (em_test_half_to_double(hv[i]) != round_to_half(fv[i])) {
+            em_test_fail(__FILE__, __LINE__, "element %d: %g vs %g", i,
+                         em_test_half_to_double(hv[i]), (double)fv[i]);
             break;
         }
     af_release_array(h);
@@ -436,7 +374,7 @@ static double *draw_stat(af_dtype t, bool normal, unsigned long long seed) {
     const dim_t dims[2] = {1000, 1000};
     CHECK_AF(af_set_seed(seed));
     CHECK_AF(normal ? af_randn(&a, 2, dims, t) : af_randu(&a, 2, dims, t));
-    double *x = read_scalars(a, t, NSTAT);
+    double *x = em_test_read(a, NULL);
     af_release_array(a);
     return x;
 }
@@ -536,7 +474,7 @@ TEST(random_integer_statistics) {
     const double range[] = {128, 32768, 2147483648.0, 9223372036854775808.0};
     for (int k = 0; k < 4; k++) {
         CHECK_AF(af_randu(&a, 1, dims, signed_types[k]));
-        double *x = read_scalars(a, signed_types[k], 1000000);
+        double *x = em_test_read(a, NULL);
         double mean, var, lo, hi;
         moments(x, 1000000, &mean, &var, &lo, &hi);
         /* Uniform on the integers of [-R, R): mean -1/2 with standard error R / sqrt(3e6). */

@@ -302,7 +302,7 @@ double em_test_half_to_double(uint16_t h) {
     int exp = (h >> 10) & 0x1f;
     int man = h & 0x3ff;
     if (exp == 0) return sign * ldexp(man, -24);
-    if (exp == 31) return man ? NAN : sign * INFINITY;
+    if (exp == 31) return man ? copysign(NAN, sign) : sign * INFINITY; /* NaN keeps its sign */
     return sign * ldexp(man + 1024, exp - 25);
 }
 
