@@ -4,6 +4,8 @@
 #include "cpu.h"
 
 #include <omp.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,7 +99,7 @@ static void eval_block(const eval_ctx *ctx, char *scratch, dim_t start, size_t n
     for (int k = 0; k < p->ninstr; k++) {
         const em_jit_instr *in = &p->instr[k];
         af_dtype t = (af_dtype)in->type;
-        char *slot = scratch + ctx->slot_off[k];
+        char *slot = ctx->slot_off[k] == SIZE_MAX ? NULL : scratch + ctx->slot_off[k];
         if (in->leaf >= 0) {
             const em_node *leaf = p->leaves[in->leaf];
             if (leaf->op == EM_OP_SCALAR) {
@@ -185,20 +187,91 @@ static void fill_scalars(const eval_ctx *ctx, char *scratch) {
     }
 }
 
+/* True when instruction k reads its leaf in place, so it needs no scratch slot. */
+static bool reads_in_place(const em_jit_prog *p, const em_jit_instr *in) {
+    return p->linear && in->leaf >= 0 && p->leaves[in->leaf]->op == EM_OP_BUF && in->type != f16;
+}
+
+/* Gives each instruction that needs one a scratch slot, reusing a slot once its value is dead, so
+ * a block's working set is the live values rather than the whole program: a chain of 16 ops
+ * keeps three blocks live instead of sixteen. A slot is
+ * taken before the operands' slots are let go, so an op never writes over its own input (the op
+ * loops use restrict). Outputs read from scratch keep their slot to the end of the block, when
+ * they are copied out. Instructions
+ * without a slot get SIZE_MAX. Returns false when out of host memory. */
+static bool assign_slots(const em_jit_prog *p, const int *direct, size_t *slot_off,
+                         size_t *scratch_bytes) {
+    int n = p->ninstr;
+    int *last = malloc(sizeof(int) * (size_t)n);
+    size_t *free_off = malloc(sizeof(size_t) * (size_t)n);
+    size_t *free_bytes = malloc(sizeof(size_t) * (size_t)n);
+    size_t total = 0;
+    int nfree = 0;
+    bool ok = last && free_off && free_bytes;
+    if (!ok) goto done;
+    for (int k = 0; k < n; k++)
+        last[k] = -1;
+    for (int k = 0; k < n; k++)
+        for (int a = 0; a < p->instr[k].nargs; a++)
+            last[p->instr[k].arg[a]] = k;
+    for (int o = 0; o < p->nout; o++)
+        last[p->out[o]] = n;
+    /* Scalar slots are filled before the first block, so none may have held an earlier value of
+     * the program: they come first and are never freed. */
+    for (int k = 0; k < n; k++) {
+        const em_jit_instr *in = &p->instr[k];
+        slot_off[k] = SIZE_MAX;
+        if (in->leaf < 0 || p->leaves[in->leaf]->op != EM_OP_SCALAR) continue;
+        last[k] = n;
+        slot_off[k] = total;
+        total += (em_cpu_block_size((af_dtype)in->type) * EM_CPU_BLOCK + 63) & ~(size_t)63;
+    }
+    for (int k = 0; k < n; k++) {
+        const em_jit_instr *in = &p->instr[k];
+        if (slot_off[k] == SIZE_MAX && !reads_in_place(p, in) && direct[k] < 0) {
+            size_t bytes =
+                (em_cpu_block_size((af_dtype)in->type) * EM_CPU_BLOCK + 63) & ~(size_t)63;
+            for (int f = 0; f < nfree && slot_off[k] == SIZE_MAX; f++) {
+                if (free_bytes[f] != bytes) continue;
+                slot_off[k] = free_off[f];
+                free_off[f] = free_off[nfree - 1];
+                free_bytes[f] = free_bytes[--nfree];
+            }
+            if (slot_off[k] == SIZE_MAX) {
+                slot_off[k] = total;
+                total += bytes;
+            }
+            if (last[k] < 0) last[k] = k; /* never read: free at once */
+        }
+        /* Operands whose last reader is k, and k itself if nothing reads it, free their slots. */
+        for (int a = 0; a <= in->nargs; a++) {
+            int v = a < in->nargs ? in->arg[a] : k;
+            if (last[v] != k || slot_off[v] == SIZE_MAX) continue;
+            bool listed = false; /* an operand used twice by k is freed once */
+            for (int f = 0; f < nfree; f++)
+                listed = listed || free_off[f] == slot_off[v];
+            if (listed) continue;
+            free_off[nfree] = slot_off[v];
+            free_bytes[nfree++] =
+                (em_cpu_block_size((af_dtype)p->instr[v].type) * EM_CPU_BLOCK + 63) & ~(size_t)63;
+        }
+    }
+    *scratch_bytes = total;
+done:
+    free(last);
+    free(free_off);
+    free(free_bytes);
+    return ok;
+}
+
 af_err em_cpu_jit_eval(int dev, const em_jit_prog *prog, void *const *outs) {
     (void)dev;
     eval_ctx ctx = {.p = prog, .outs = outs};
     ctx.slot_off = malloc(sizeof(size_t) * (size_t)prog->ninstr);
-    if (!ctx.slot_off) return AF_ERR_NO_MEM;
-    size_t off = 0;
-    for (int k = 0; k < prog->ninstr; k++) {
-        ctx.slot_off[k] = off;
-        off += ((em_cpu_block_size((af_dtype)prog->instr[k].type) * EM_CPU_BLOCK + 63) & ~63u);
-    }
-    ctx.scratch_bytes = off;
     ctx.direct = malloc(sizeof(int) * (size_t)prog->ninstr);
-    if (!ctx.direct) {
+    if (!ctx.slot_off || !ctx.direct) {
         free(ctx.slot_off);
+        free(ctx.direct);
         return AF_ERR_NO_MEM;
     }
     for (int k = 0; k < prog->ninstr; k++)
@@ -214,6 +287,11 @@ af_err em_cpu_jit_eval(int dev, const em_jit_prog *prog, void *const *outs) {
         const em_jit_instr *in = &prog->instr[prog->out[o]];
         if (in->leaf < 0 && in->type != f16 && ctx.direct[prog->out[o]] < 0)
             ctx.direct[prog->out[o]] = o;
+    }
+    if (!assign_slots(prog, ctx.direct, ctx.slot_off, &ctx.scratch_bytes)) {
+        free(ctx.slot_off);
+        free(ctx.direct);
+        return AF_ERR_NO_MEM;
     }
     dim_t total = prog->elements;
     dim_t nblocks = (total + EM_CPU_BLOCK - 1) / EM_CPU_BLOCK;
