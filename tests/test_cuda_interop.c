@@ -13,6 +13,7 @@
 #include "../src/backend/cuda/dev_order.h"
 
 #include <string.h>
+#include <time.h>
 
 /* ---- the device order, on synthetic lists ---- */
 
@@ -304,6 +305,58 @@ TEST(cuda_borrowed_pointer_deleter_once) {
     CHECK(device_block_alive(p));
     CHECK(cudaFree(p) == cudaSuccess);
     CHECK(log.calls == 1);
+}
+
+/* Holds Ember's stream from the host side: a host function that sleeps 50 ms. */
+static void CUDART_CB hold_stream(void *unused) {
+    (void)unused;
+    struct timespec ts = {0, 50 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+}
+
+typedef struct {
+    int calls;
+    cudaStream_t stream;
+    cudaError_t state; /* cudaStreamQuery of Ember's stream when the deleter ran */
+} busy_log;
+
+static void release_check_idle(void *ptr, void *ctx) {
+    (void)ptr;
+    busy_log *log = ctx;
+    log->calls++;
+    log->state = cudaStreamQuery(log->stream);
+}
+
+/* The deleter runs only after Ember's queued work on the buffer is done, even when the release
+ * comes while that work is still held up; and a release with nothing queued still calls it once. */
+TEST(cuda_deleter_waits_for_queued_work) {
+    cuda_only();
+    const int n = 1024;
+    dim_t dims[1] = {n};
+    float *p = user_block(n, 2.0f);
+    busy_log log = {0};
+    CHECK_AF(afcu_get_stream(&log.stream, 0));
+    CHECK_AF(af_sync(-1));
+    af_array a = NULL, b = NULL;
+    CHECK_AF(af_device_array_borrow(&a, p, 1, dims, f32, release_check_idle, &log));
+    CHECK(cudaLaunchHostFunc(log.stream, hold_stream, NULL) == cudaSuccess);
+    CHECK_AF(af_mul(&b, a, a, false));
+    CHECK_AF(af_eval(b)); /* queued behind the sleeping host function */
+    CHECK_AF(af_release_array(a));
+    CHECK(log.calls == 1);
+    CHECK(log.state == cudaSuccess); /* the stream had drained before the deleter ran */
+    CHECK(all_equal(b, n, 4.0f));
+    CHECK_AF(af_release_array(b));
+
+    /* Nothing queued since the last sync: the deleter still runs exactly once. */
+    af_array c = NULL;
+    busy_log idle = {0};
+    idle.stream = log.stream;
+    CHECK_AF(af_device_array_borrow(&c, p, 1, dims, f32, release_check_idle, &idle));
+    CHECK_AF(af_release_array(c));
+    CHECK(idle.calls == 1);
+    CHECK(idle.state == cudaSuccess);
+    CHECK(cudaFree(p) == cudaSuccess);
 }
 
 TEST(cuda_device_ptr_of_shared_buffer_copies) {

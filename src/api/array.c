@@ -127,7 +127,10 @@ af_err af_get_data_ref_count(int *use_count, const af_array in) {
     em_array *a;
     EM_ARG_NULL(use_count, 0);
     EM_GET(a, in, 1);
-    *use_count = a->buf ? em_buf_refs(a->buf) : atomic_load(&a->node->refs);
+    /* The cached leaf (em_array.leaf) is the array's own, not another user of the buffer. */
+    *use_count = a->buf
+                     ? em_buf_refs(a->buf) - (__atomic_load_n(&a->leaf, __ATOMIC_ACQUIRE) != NULL)
+                     : atomic_load(&a->node->refs);
     return AF_SUCCESS;
 fail:
     return err;

@@ -454,6 +454,7 @@ static af_err dense_source(em_array *a, const void **src, em_buf **tmp) {
         return AF_SUCCESS;
     }
     em_array view = *a;
+    view.leaf = NULL;
     em_node *leaf = NULL;
     err = em_array_node(a, a->dims, &leaf);
     if (err != AF_SUCCESS) return err;

@@ -63,6 +63,7 @@ af_err af_dlpack_export(DLManagedTensorVersioned **out, const af_array in, void 
     EM_ARG_NULL(out, 0);
     EM_GET(a, in, 1);
     EM_TRY(em_array_eval(a));
+    em_array_drop_leaf(a); /* its buffer reference would read as another sharer below */
     EM_TRY(em_array_share(a, &hold));
     ctx = calloc(1, sizeof(*ctx));
     if (!ctx) EM_FAIL(AF_ERR_NO_MEM, "out of host memory for a DLPack tensor");

@@ -29,20 +29,17 @@ af_err em_jit_bcast_dims(const char *fn, int pos_a, int pos_b, const dim_t a[4],
 
 em_node *em_jit_cast(em_node *n, af_dtype type) {
     if (!n || n->type == type) return n;
-    em_node *c = em_node_op(EM_OP_CAST, type, n->dims, &n);
-    em_node_release(n);
-    return c;
+    return em_node_op(EM_OP_CAST, type, n->dims, &n);
 }
 
 static em_node *op_n(em_op op, af_dtype type, em_node **kids, int k) {
-    em_node *n = NULL;
     bool ok = true;
     for (int i = 0; i < k; i++)
         ok = ok && kids[i];
-    if (ok) n = em_node_op(op, type, kids[0]->dims, kids);
+    if (ok) return em_node_op(op, type, kids[0]->dims, kids);
     for (int i = 0; i < k; i++)
         if (kids[i]) em_node_release(kids[i]);
-    return n;
+    return NULL;
 }
 
 em_node *em_jit_op1(em_op op, af_dtype type, em_node *a) {
@@ -213,25 +210,40 @@ af_err em_jit_finish(const char *fn, em_node *n, int dev, em_array **out) {
     return em_array_from_op(n, dev, out);
 }
 
-af_err em_jit_unary(const char *fn, em_op op, const em_array *in, af_dtype operand, af_dtype result,
-                    em_array **out) {
+/* An operand whose device the caller has checked: the array's node, cast to the operand dtype. */
+static af_err operand(const em_array *a, const dim_t dims[4], af_dtype type, em_node **out) {
+    em_node *n = NULL;
+    af_err err = em_array_node(a, dims, &n);
+    if (err != AF_SUCCESS) return err;
+    n = em_jit_cast(n, type);
+    if (!n) return em_err(AF_ERR_NO_MEM, __func__, "out of host memory for a JIT node");
+    *out = n;
+    return AF_SUCCESS;
+}
+
+af_err em_jit_unary(const char *fn, em_op op, const em_array *in, af_dtype operand_type,
+                    af_dtype result, em_array **out) {
     em_node *a = NULL;
     af_err err = jit_device_check(fn, 1, in);
-    if (err == AF_SUCCESS) err = em_jit_input(in, in->dims, operand, &a);
+    if (err == AF_SUCCESS) err = operand(in, in->dims, operand_type, &a);
     if (err != AF_SUCCESS) return err;
     return em_jit_finish(fn, em_jit_op1(op, result, a), in->dev, out);
 }
 
 af_err em_jit_binary(const char *fn, em_op op, const em_array *l, const em_array *r, bool batch,
-                     af_dtype operand, af_dtype result, em_array **out) {
+                     af_dtype operand_type, af_dtype result, em_array **out) {
     dim_t d[4];
     em_node *a = NULL, *b = NULL;
     af_err err = jit_device_pair(fn, 1, l, 2, r);
-    if (err == AF_SUCCESS) err = em_jit_bcast_dims(fn, 1, 2, l->dims, r->dims, batch, d);
     if (err != AF_SUCCESS) return err;
-    err = em_jit_input(l, d, operand, &a);
+    /* Equal dims, the common case, need no broadcast check. */
+    if (memcmp(l->dims, r->dims, sizeof(d)) == 0)
+        memcpy(d, l->dims, sizeof(d));
+    else if ((err = em_jit_bcast_dims(fn, 1, 2, l->dims, r->dims, batch, d)) != AF_SUCCESS)
+        return err;
+    err = operand(l, d, operand_type, &a);
     if (err != AF_SUCCESS) return err;
-    err = em_jit_input(r, d, operand, &b);
+    err = operand(r, d, operand_type, &b);
     if (err != AF_SUCCESS) {
         em_node_release(a);
         return err;

@@ -33,6 +33,10 @@ typedef struct em_backend {
     af_err (*dev_props)(int dev, em_dev_props *out);
     af_err (*dev_activate)(int dev); /* bind the calling host thread to dev */
     af_err (*dev_sync)(int dev);     /* wait for all work queued for dev */
+    /* Optional: true when no work of this library can still be queued for dev since its last
+     * finished dev_sync, so a wait would return at once (the release of a wrapped buffer skips
+     * its sync then). NULL: always sync. */
+    bool (*dev_idle)(int dev);
 
     /* Raw device memory, used by the memory manager only. */
     af_err (*mem_alloc)(int dev, size_t bytes, void **ptr);

@@ -53,12 +53,25 @@ static em_array *header_new(void) {
         f->count--;
     }
     if (!a) a = malloc(sizeof(*a));
-    if (a) memset(a, 0, sizeof(*a));
+    if (!a) return NULL;
+    /* Field by field: gcc turns a memset (or a zero compound literal) of this size into
+     * `rep stos`, whose start-up cost was a visible part of a lazy op. */
+    a->magic = 0;
+    a->type = f32;
+    a->dev = 0;
+    for (int d = 0; d < 4; d++)
+        a->dims[d] = a->strides[d] = 0;
+    a->offset = 0;
+    a->buf = NULL;
+    a->node = NULL;
+    a->leaf = NULL;
+    a->next_free = NULL;
     return a;
 }
 
 void em_array_free(em_array *a) {
     if (!a) return;
+    em_array_drop_leaf(a);
     if (a->node) em_node_release(a->node);
     if (a->buf) em_buf_release(a->buf);
     a->node = NULL;
@@ -137,20 +150,26 @@ bool em_array_is_dense(const em_array *a) {
     return true;
 }
 
-af_err em_array_from_node(em_node *node, em_array **out) {
+/* A lazy array over `node` on `dev`. */
+static af_err array_from_node_on(em_node *node, int dev, em_array **out) {
     em_array *a = header_new();
     if (!a) {
         em_node_release(node);
-        return em_err(AF_ERR_NO_MEM, __func__, "out of host memory for an array header");
+        return em_err(AF_ERR_NO_MEM, "em_array_from_node",
+                      "out of host memory for an array header");
     }
     a->magic = em_array_magic();
     a->type = (af_dtype)node->type;
-    a->dev = em_dev_active();
+    a->dev = dev;
     memcpy(a->dims, node->dims, sizeof(a->dims));
     em_dims_dense_strides(a->dims, a->strides);
     a->node = node;
     *out = a;
     return AF_SUCCESS;
+}
+
+af_err em_array_from_node(em_node *node, em_array **out) {
+    return array_from_node_on(node, em_dev_active(), out);
 }
 
 af_err em_array_from_buf(em_buf *buf, af_dtype type, const dim_t dims[4], const dim_t *strides,
@@ -186,6 +205,7 @@ af_err em_array_share(const em_array *a, em_array **out) {
     em_array *b = header_new();
     if (!b) return em_err(AF_ERR_NO_MEM, __func__, "out of host memory for an array header");
     *b = *a;
+    b->leaf = NULL;
     b->next_free = NULL;
     if (b->buf) em_buf_retain(b->buf);
     if (b->node) em_node_retain(b->node);
@@ -220,9 +240,13 @@ af_err em_array_eval_many(em_array **arrays, int n) {
                 roots[m] = x->node;
                 members[m++] = x;
             }
-            em_buf *bufs[EM_JIT_MAX_OUTPUTS] = {0};
+            /* Only the m entries in use are cleared (a whole-array initialiser compiles to a slow
+             * `rep stos`). */
+            em_buf *bufs[EM_JIT_MAX_OUTPUTS];
             void *ptrs[EM_JIT_MAX_OUTPUTS];
             em_jit_prog prog;
+            for (int k = 0; k < m; k++)
+                bufs[k] = NULL;
             for (int k = 0; k < m; k++) {
                 size_t bytes =
                     (size_t)em_array_elements(members[k]) * em_dtype_size(members[k]->type);
@@ -263,6 +287,7 @@ af_err em_array_eval(em_array *a) {
 af_err em_array_make_unique(em_array *a) {
     af_err err = em_array_eval(a);
     if (err != AF_SUCCESS) return err;
+    em_array_drop_leaf(a);
     if (em_buf_refs(a->buf) == 1 && a->offset == 0 && em_array_is_dense(a) && !a->buf->read_only)
         return AF_SUCCESS;
     if (em_array_is_dense(a)) {
@@ -285,9 +310,9 @@ af_err em_array_make_unique(em_array *a) {
         em_dims_dense_strides(a->dims, a->strides);
         return AF_SUCCESS;
     }
-    em_node *leaf = NULL;
-    err = em_array_node(a, a->dims, &leaf);
-    if (err != AF_SUCCESS) return err;
+    /* A node of its own, not the cached leaf: the array's buffer is about to change. */
+    em_node *leaf = em_node_buf(a->buf, a->type, a->dims, a->strides, a->offset);
+    if (!leaf) return em_err(AF_ERR_NO_MEM, __func__, "out of host memory for a JIT node");
     em_buf *old = a->buf;
     a->buf = NULL;
     a->node = leaf;
@@ -303,11 +328,33 @@ af_err em_array_make_unique(em_array *a) {
     return AF_SUCCESS;
 }
 
+void em_array_drop_leaf(em_array *a) {
+    em_node *leaf = __atomic_exchange_n(&a->leaf, NULL, __ATOMIC_ACQ_REL);
+    if (leaf) em_node_release(leaf);
+}
+
 af_err em_array_node(const em_array *a, const dim_t dims[4], em_node **out) {
     bool same = memcmp(a->dims, dims, sizeof(a->dims)) == 0;
     if (a->node && same) {
         em_node_retain(a->node);
         *out = a->node;
+        return AF_SUCCESS;
+    }
+    if (!a->node && same) {
+        em_node *leaf = __atomic_load_n(&a->leaf, __ATOMIC_ACQUIRE);
+        if (!leaf) {
+            leaf = em_node_buf(a->buf, a->type, a->dims, a->strides, a->offset);
+            if (!leaf) return em_err(AF_ERR_NO_MEM, __func__, "out of host memory for a JIT node");
+            em_node *none = NULL;
+            /* The array's reference; a thread that lost the race uses the winner's leaf. */
+            if (!__atomic_compare_exchange_n(&((em_array *)a)->leaf, &none, leaf, false,
+                                             __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+                em_node_release(leaf);
+                leaf = none;
+            }
+        }
+        em_node_retain(leaf);
+        *out = leaf;
         return AF_SUCCESS;
     }
     if (a->node) {
@@ -327,9 +374,8 @@ af_err em_array_node(const em_array *a, const dim_t dims[4], em_node **out) {
 
 af_err em_array_from_op(em_node *node, int dev, em_array **out) {
     em_array *a = NULL;
-    af_err err = em_array_from_node(node, &a);
+    af_err err = array_from_node_on(node, dev, &a);
     if (err != AF_SUCCESS) return err;
-    a->dev = dev;
     if (!em_manual_eval() && em_node_needs_flush(a->node, dev)) {
         err = em_array_eval(a);
         if (err != AF_SUCCESS) {

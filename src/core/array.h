@@ -23,6 +23,14 @@ typedef struct em_array {
     dim_t offset;
     em_buf *buf;
     em_node *node;
+    /* Evaluated arrays only: a BUF leaf over the whole array, made at its first use as an operand
+     * and handed to every later use with the array's own dims. One node per array instead of one
+     * per use saves a node per operand, and the program builder then sees one leaf (one kernel
+     * parameter) however often the array appears. The leaf holds a buffer reference, so it is
+     * dropped (em_array_drop_leaf) before anything changes buf, dims, strides or offset, and
+     * before a buffer's reference count is judged. Installed with an atomic compare-and-swap, as
+     * two threads may read one array at once. */
+    em_node *leaf;
     struct em_array *next_free;
 } em_array;
 
@@ -70,6 +78,9 @@ af_err em_array_make_unique(em_array *a);
 /* A new reference to a node that computes the array's value (a BUF leaf for evaluated arrays),
  * viewed with `dims`: dims of 1 in the array may be broadcast to larger dims. */
 af_err em_array_node(const em_array *a, const dim_t dims[4], em_node **out);
+
+/* Releases the array's cached leaf (see em_array.leaf). */
+void em_array_drop_leaf(em_array *a);
 
 /* Wraps a fresh node into an output array, evaluating at once if a flush rule says so. */
 af_err em_array_from_op(em_node *node, int dev, em_array **out);

@@ -81,29 +81,37 @@ em_node *em_node_new(em_op op, af_dtype type, const dim_t dims[4]) {
         n = malloc(sizeof(*n));
         if (!n) return NULL;
     }
-    /* Cleared up to and including `buf`, plus offset and iparam: the fields every node's readers
-     * look at. strides, val and gparam belong to one kind of leaf each and are written by that
-     * leaf's constructor (em_node_buf, em_node_scalar, af_iota). Clearing all of the node cost
-     * a tenth of a lazy op. */
-    memset(n, 0, offsetof(em_node, strides));
-    n->offset = 0;
-    n->iparam = 0;
+    /* Only the fields every node's readers look at are written. strides, val and gparam belong
+     * to one kind of leaf each and are written by that leaf's constructor (em_node_buf,
+     * em_node_scalar, af_iota). Clearing all of the node cost a tenth of a lazy op, and a memset
+     * of even the shared part compiles to `rep stos`, slow to start for this size. */
     atomic_init(&n->refs, 1);
     n->op = (uint16_t)op;
     n->type = (uint8_t)type;
+    n->nchild = 0;
+    n->height = 0;
+    n->nleaf = 0;
+    n->leaf_bytes = 0;
     memcpy(n->dims, dims, sizeof(n->dims));
+    n->child[0] = n->child[1] = n->child[2] = NULL;
+    n->buf = NULL;
+    n->offset = 0;
+    n->iparam = 0;
     n->hash = em_hash_mix(em_hash_mix(EM_HASH_SEED, (uint64_t)op), (uint64_t)type);
     return n;
 }
 
 em_node *em_node_op(em_op op, af_dtype type, const dim_t dims[4], em_node *const *child) {
     em_node *n = em_node_new(op, type, dims);
-    if (!n) return NULL;
+    if (!n) {
+        for (int i = 0; i < em_op_arity(op); i++)
+            em_node_release(child[i]);
+        return NULL;
+    }
     n->nchild = (uint8_t)em_op_arity(op);
     uint16_t h = 0;
     for (int i = 0; i < n->nchild; i++) {
         em_node *c = child[i];
-        em_node_retain(c);
         n->child[i] = c;
         if (c->height > h) h = c->height;
         n->nleaf += c->nleaf;
@@ -136,6 +144,9 @@ em_node *em_node_scalar(af_dtype type, const dim_t dims[4], em_scalar val) {
 }
 
 void em_node_release(em_node *n) {
+    /* Most releases drop one of several references: nothing more to do. */
+    if (!n || atomic_fetch_sub_explicit(&n->refs, 1, memory_order_acq_rel) != 1) return;
+    atomic_store_explicit(&n->refs, 1, memory_order_relaxed); /* the loop below drops it again */
     /* Iterative over a small explicit stack so a long chain cannot overflow the C stack. */
     em_node *stack[64];
     int top = 0;
@@ -157,7 +168,7 @@ void em_node_release(em_node *n) {
 
 bool em_node_needs_flush(const em_node *n, int dev) {
     if (n->height >= EM_JIT_MAX_HEIGHT || n->nleaf >= EM_JIT_MAX_LEAVES) return true;
-    return n->leaf_bytes > 0 && em_mem_pressure(dev) > em_mem_get_pressure_threshold();
+    return n->leaf_bytes > 0 && em_mem_over_pressure(dev);
 }
 
 /* Post-order walk that numbers each distinct node once. An open-addressing table maps node
@@ -227,8 +238,16 @@ static bool builder_grow(prog_builder *b) {
 }
 
 static int builder_visit(prog_builder *b, const em_node *n) {
-    size_t slot = builder_slot(b, n);
-    if (b->seen[slot]) return b->idx[slot];
+    /* A node with one reference has one parent (or is one root), so the walk meets it once and
+     * it needs no entry in the table: the common case of a chain skips both probes. The count
+     * cannot read 1 for a node that two parents of this tree hold, since the tree is immutable
+     * while it is walked. */
+    bool shared = atomic_load_explicit(&n->refs, memory_order_relaxed) > 1;
+    size_t slot = 0;
+    if (shared) {
+        slot = builder_slot(b, n);
+        if (b->seen[slot]) return b->idx[slot];
+    }
     em_jit_instr ins = {.op = n->op, .type = n->type, .nargs = n->nchild, .leaf = -1};
     for (int i = 0; i < n->nchild; i++) {
         ins.arg[i] = builder_visit(b, n->child[i]);
@@ -245,10 +264,12 @@ static int builder_visit(prog_builder *b, const em_node *n) {
     }
     int me = p->ninstr++;
     p->instr[me] = ins;
-    slot = builder_slot(b, n);
-    b->seen[slot] = n;
-    b->idx[slot] = me;
-    b->used++;
+    if (shared) {
+        slot = builder_slot(b, n);
+        b->seen[slot] = n;
+        b->idx[slot] = me;
+        b->used++;
+    }
     return me;
 }
 

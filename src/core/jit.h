@@ -49,7 +49,8 @@ typedef struct em_node {
 #define EM_JIT_MAX_LEAVES 48
 
 em_node *em_node_new(em_op op, af_dtype type, const dim_t dims[4]);
-/* A node over children (arity from the op table); takes a new reference to each child. */
+/* A node over children (arity from the op table). It takes over the caller's reference to each
+ * child, also on failure (NULL), so building a node costs no reference-count traffic. */
 em_node *em_node_op(em_op op, af_dtype type, const dim_t dims[4], em_node *const *child);
 em_node *em_node_buf(em_buf *buf, af_dtype type, const dim_t dims[4], const dim_t strides[4],
                      dim_t offset);

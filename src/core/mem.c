@@ -172,13 +172,19 @@ af_err em_buf_wrap(int dev, void *ptr, size_t bytes, em_buf_origin origin,
     return AF_SUCCESS;
 }
 
+/* Waits until no queued work can touch a wrapped buffer, unless none can be queued at all. */
+static void wait_for_users(const em_buf *b) {
+    if (!em_backend_self.dev_idle || !em_backend_self.dev_idle(b->dev))
+        em_backend_self.dev_sync(b->dev);
+}
+
 /* The last reference is gone: decide the block's fate. */
 static void buf_retire(em_buf *b) {
     if (b->origin != EM_BUF_POOL) {
         if (b->origin == EM_BUF_ADOPTED && !b->user_lock) {
             /* A user-locked adopted pointer stays the user's: Ember forgets it without freeing.
              * Otherwise wait for queued work that may still read the block before freeing it. */
-            em_backend_self.dev_sync(b->dev);
+            wait_for_users(b);
             em_backend_self.adopted_free(b->dev, b->ptr);
         } else if (b->origin == EM_BUF_CUSTOM) {
             /* The manager learns the array let go; a user lock is the manager's to track. */
@@ -187,7 +193,7 @@ static void buf_retire(em_buf *b) {
             /* The deleter is the owner's own code and its contract is "called exactly once":
              * a user lock keeps Ember from freeing, but the owner is still told that Ember is
              * done, or the memory behind a locked deleter buffer would leak. */
-            em_backend_self.dev_sync(b->dev);
+            wait_for_users(b);
             b->release(b->ptr, b->release_ctx);
         }
         free(b);
@@ -336,9 +342,18 @@ static void threshold_from_env(void) {
 }
 
 float em_mem_get_pressure_threshold(void) {
+    /* The flag spares the flush check (once per lazy op) the pthread_once call. */
+    static atomic_bool loaded;
     static pthread_once_t once = PTHREAD_ONCE_INIT;
-    pthread_once(&once, threshold_from_env);
+    if (!atomic_load_explicit(&loaded, memory_order_acquire)) {
+        pthread_once(&once, threshold_from_env);
+        atomic_store_explicit(&loaded, true, memory_order_release);
+    }
     return em_mem_threshold;
+}
+
+bool em_mem_over_pressure(int dev) {
+    return em_mem_pressure(dev) > em_mem_get_pressure_threshold();
 }
 
 void em_mem_shutdown(void) {

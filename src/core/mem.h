@@ -74,6 +74,8 @@ size_t em_mem_get_step(void);
 /* Fraction of the device's memory the manager holds, for the JIT's memory-pressure flush. */
 float em_mem_pressure(int dev);
 void em_mem_set_pressure_threshold(float value);
+/* True when the manager holds more than the threshold: the JIT's memory-pressure flush rule. */
+bool em_mem_over_pressure(int dev);
 float em_mem_get_pressure_threshold(void);
 /* A user's memory manager (af/memory.h). While one is installed, every pool allocation, release,
  * user lock and unlock, cleanup and pressure query goes through its functions instead of the

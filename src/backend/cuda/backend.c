@@ -85,6 +85,8 @@ static void em_cu_discover_run(void) {
         memcpy(dev->name, names[native], sizeof(dev->name));
         atomic_init(&dev->stream, (cudaStream_t)0);
         atomic_init(&dev->stream_ready, 0);
+        atomic_init(&dev->entered, 0);
+        atomic_init(&dev->synced, 0);
         pthread_mutex_init(&dev->stream_lock, NULL);
     }
     em_cu_ndev = count;
@@ -122,6 +124,7 @@ af_err em_cu_enter(const char *fn, int dev, cudaStream_t *stream, int *prev) {
         return em_err(AF_ERR_DEVICE, fn, "device %d does not exist (%d available)", dev,
                       em_cu_ndev);
     em_cu_dev *d = &em_cu_devs[dev];
+    atomic_fetch_add_explicit(&d->entered, 1, memory_order_acq_rel);
     int cur = -1;
     cudaError_t e = cudaGetDevice(&cur);
     if (e != cudaSuccess) return em_cu_err(e, fn, "cudaGetDevice");
@@ -210,10 +213,20 @@ static af_err em_cu_dev_sync(int dev) {
     cudaStream_t s;
     int prev = -1;
     EM_TRY(em_cu_enter(__func__, dev, &s, &prev));
+    /* Read after this call's own entry, so only later entries make the device busy again. A
+     * slower thread storing an older count only causes an extra sync later, never a skipped one. */
+    unsigned long long from = atomic_load_explicit(&em_cu_devs[dev].entered, memory_order_acquire);
     EM_CU_TRY(cudaStreamSynchronize(s), "cudaStreamSynchronize");
+    atomic_store_explicit(&em_cu_devs[dev].synced, from, memory_order_release);
 fail:
     em_cu_leave(prev);
     return err;
+}
+
+static bool em_cu_dev_idle(int dev) {
+    const em_cu_dev *d = &em_cu_devs[dev];
+    return atomic_load_explicit(&d->synced, memory_order_acquire) ==
+           atomic_load_explicit(&d->entered, memory_order_acquire);
 }
 
 static af_err em_cu_mem_alloc(int dev, size_t bytes, void **ptr) {
@@ -371,6 +384,7 @@ const em_backend em_backend_self = {
     .dev_props = em_cu_dev_props,
     .dev_activate = em_cu_dev_activate,
     .dev_sync = em_cu_dev_sync,
+    .dev_idle = em_cu_dev_idle,
     .mem_alloc = em_cu_mem_alloc,
     .mem_free = em_cu_mem_free,
     .mem_free_bytes = em_cu_mem_free_bytes,

@@ -28,6 +28,10 @@ typedef struct {
     atomic_int stream_ready;
     pthread_mutex_t stream_lock;
     int math_mode; /* afcu_cublasSetMathMode, kept for the cuBLAS handles */
+    /* Every entry to the device (em_cu_enter, which any enqueue goes through) counts in
+     * `entered`; a finished synchronisation stores the count it started from in `synced`. Equal
+     * counts mean no Ember work can still be queued: see the dev_idle slot. */
+    atomic_ullong entered, synced;
 } em_cu_dev;
 
 #define EM_CU_BLOCK 256
