@@ -107,6 +107,27 @@ __attribute__((unused)) static double per_call_us(bench_fn fn, void *ctx, int n)
     return best;
 }
 
+/* Host time alone: rounds of 200 calls timed without waiting for the device (200 launches stay
+ * well inside the launch queue, so the host never blocks on it), the device drained between
+ * rounds outside the timing. The median round, in microseconds per call. per_call_us instead
+ * times calls and device together, so a loop of tiny kernels reads the device's launch rate. */
+__attribute__((unused)) static double per_call_host_us(bench_fn fn, void *ctx) {
+    enum { calls = 200, rounds = 41 };
+    double t[rounds];
+    for (int i = 0; i < calls; i++)
+        fn(ctx);
+    CHECK(af_sync(-1));
+    for (int r = 0; r < rounds; r++) {
+        double t0 = now_s();
+        for (int i = 0; i < calls; i++)
+            fn(ctx);
+        t[r] = (now_s() - t0) / calls * 1e6;
+        CHECK(af_sync(-1));
+    }
+    qsort(t, rounds, sizeof(t[0]), cmp_double);
+    return t[rounds / 2];
+}
+
 static double copy_gbps; /* bytes read + written per second of the plain copy */
 
 static void row(const char *op, const char *size, double ms, double bytes) {
@@ -446,13 +467,25 @@ static void cuda_rows(const char *self) {
     double bare = per_call_us(op_bare, &c, 20000);
     double add = per_call_us(op_small_add, &c, 20000);
     double chain = per_call_us(op_small_chain16, &c, 5000);
-    row_us("bare launch (hand-written add)", "1024", bare, "baseline");
+    row_us("bare launch (hand-written add)", "1024", bare, "baseline; host and device together");
     row_us("af_add + af_eval (1 launch)", "1024", add,
            add - bare <= 1.0 ? "<= bare + 1 us" : "OVER bare + 1 us");
     row_us("16-op lazy chain + af_eval", "1024", chain,
            chain - bare <= 3.0 ? "<= bare + 3 us" : "OVER bare + 3 us");
     row_us("16-op chain, build+release only", "1024",
            per_call_us(op_small_chain16_build, &c, 20000), "host cost of the graph, no launch");
+    /* The same three on the host's clock alone, interleaved so that drift hits all alike. */
+    double hb = 1e30, ha = 1e30, hc = 1e30;
+    for (int r = 0; r < 3; r++) {
+        hb = fmin(hb, per_call_host_us(op_bare, &c));
+        ha = fmin(ha, per_call_host_us(op_small_add, &c));
+        hc = fmin(hc, per_call_host_us(op_small_chain16, &c));
+    }
+    row_us("host only: bare launch", "1024", hb, "baseline");
+    row_us("host only: af_add + af_eval", "1024", ha,
+           ha - hb <= 1.0 ? "<= bare + 1 us" : "OVER bare + 1 us");
+    row_us("host only: 16-op chain + af_eval", "1024", hc,
+           hc - hb <= 3.0 ? "<= bare + 3 us" : "OVER bare + 3 us");
     row_us("pool alloc+free (af_alloc_device_v2)", "1 MiB", per_call_us(op_pool_alloc, &c, 20000),
            "");
     row_us("cudaMalloc+cudaFree", "1 MiB", per_call_us(op_cuda_malloc, &c, 2000), "");

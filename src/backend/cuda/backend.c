@@ -158,6 +158,18 @@ void em_cu_leave(int prev) {
 #define EM_CU_MAX_NATIVE 64
 static _Thread_local cudaEvent_t em_cu_handoff_ev[EM_CU_MAX_NATIVE];
 
+bool em_cu_handoff_ready(int dev, cudaStream_t *stream) {
+    em_cu_dev *d = &em_cu_devs[dev];
+    int native = d->desc.native;
+    if (native < 0 || native >= EM_CU_MAX_NATIVE || !em_cu_handoff_ev[native] ||
+        !atomic_load_explicit(&d->stream_ready, memory_order_acquire))
+        return false;
+    /* Counted as an entry: the wait or record it leads to is queued work (see em_cu_dev). */
+    atomic_fetch_add_explicit(&d->entered, 1, memory_order_acq_rel);
+    *stream = atomic_load_explicit(&d->stream, memory_order_acquire);
+    return true;
+}
+
 af_err em_cu_stream_order(const char *fn, int dev, cudaStream_t signaller, cudaStream_t waiter) {
     if (signaller == waiter) return AF_SUCCESS;
     /* The caller entered dev (em_cu_enter), so its native ordinal is the current CUDA device. */

@@ -66,6 +66,11 @@ af_err em_cu_err(cudaError_t e, const char *fn, const char *what);
 /* Makes `waiter` wait for the work enqueued so far on `signaller`, through an event, without
  * blocking the host (nothing when they are the same stream). */
 af_err em_cu_stream_order(const char *fn, int dev, cudaStream_t signaller, cudaStream_t waiter);
+/* True when this thread can order streams of `dev` without entering it: the library stream exists
+ * and the thread's hand-off event for the device was made. Recording an event and waiting on it
+ * name their streams and need no current device, so the hand-off then skips em_cu_enter's
+ * cudaGetDevice (and cudaSetDevice). Sets *stream to the device's stream. */
+bool em_cu_handoff_ready(int dev, cudaStream_t *stream);
 
 /* The em_backend slots implemented in other files: stream hand-off (interop.c), events
  * (event.c), JIT (jit.c) and random numbers (random.c). */

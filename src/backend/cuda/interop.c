@@ -96,50 +96,37 @@ fail:
     return err;
 }
 
-af_err afcu_wait_stream(int id, cudaStream_t stream) {
+/* One hand-off between device dev's stream and `user`: Ember's stream waits for the user's work
+ * (ember_waits) or the user's stream waits for Ember's. */
+static af_err hand_off(const char *fn, int dev, cudaStream_t user, bool ember_waits) {
     af_err err = AF_SUCCESS;
     cudaStream_t s;
     int prev = -1;
-    EM_TRY(check_id(__func__, 0, id));
-    EM_TRY(em_cu_enter(__func__, id, &s, &prev));
-    EM_TRY(em_cu_stream_order(__func__, id, stream, s));
+    if (em_cu_handoff_ready(dev, &s))
+        return em_cu_stream_order(fn, dev, ember_waits ? user : s, ember_waits ? s : user);
+    EM_TRY(em_cu_enter(fn, dev, &s, &prev));
+    EM_TRY(em_cu_stream_order(fn, dev, ember_waits ? user : s, ember_waits ? s : user));
 fail:
     em_cu_leave(prev);
     return err;
 }
 
+af_err afcu_wait_stream(int id, cudaStream_t stream) {
+    af_err err = check_id(__func__, 0, id);
+    return err == AF_SUCCESS ? hand_off(__func__, id, stream, true) : err;
+}
+
 af_err afcu_signal_stream(int id, cudaStream_t stream) {
-    af_err err = AF_SUCCESS;
-    cudaStream_t s;
-    int prev = -1;
-    EM_TRY(check_id(__func__, 0, id));
-    EM_TRY(em_cu_enter(__func__, id, &s, &prev));
-    EM_TRY(em_cu_stream_order(__func__, id, s, stream));
-fail:
-    em_cu_leave(prev);
-    return err;
+    af_err err = check_id(__func__, 0, id);
+    return err == AF_SUCCESS ? hand_off(__func__, id, stream, false) : err;
 }
 
 /* The backend's stream hand-off slots (DLPack's stream exchange), the same ordering as
  * afcu_wait_stream and afcu_signal_stream. */
 af_err em_cu_stream_wait(int dev, void *stream) {
-    af_err err = AF_SUCCESS;
-    cudaStream_t s;
-    int prev = -1;
-    EM_TRY(em_cu_enter(__func__, dev, &s, &prev));
-    EM_TRY(em_cu_stream_order(__func__, dev, (cudaStream_t)stream, s));
-fail:
-    em_cu_leave(prev);
-    return err;
+    return hand_off(__func__, dev, (cudaStream_t)stream, true);
 }
 
 af_err em_cu_stream_signal(int dev, void *stream) {
-    af_err err = AF_SUCCESS;
-    cudaStream_t s;
-    int prev = -1;
-    EM_TRY(em_cu_enter(__func__, dev, &s, &prev));
-    EM_TRY(em_cu_stream_order(__func__, dev, s, (cudaStream_t)stream));
-fail:
-    em_cu_leave(prev);
-    return err;
+    return hand_off(__func__, dev, (cudaStream_t)stream, false);
 }
