@@ -5,6 +5,7 @@
 #include "../../core/err.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 em_cu_dev em_cu_devs[EM_MAX_DEVICES];
@@ -233,6 +234,40 @@ static af_err em_cu_dev_sync(int dev) {
 fail:
     em_cu_leave(prev);
     return err;
+}
+
+typedef CUresult (*em_cu_launch_fn)(CUfunction f, unsigned gx, unsigned gy, unsigned gz,
+                                    unsigned bx, unsigned by, unsigned bz, unsigned shared,
+                                    CUstream stream, void **params, void **extra);
+static em_cu_launch_fn em_cu_driver_launch;
+static pthread_once_t em_cu_launch_once = PTHREAD_ONCE_INIT;
+
+static void em_cu_launch_resolve(void) {
+    void *fp = NULL;
+    enum cudaDriverEntryPointQueryResult found;
+    /* EMBER_CU_RUNTIME_LAUNCH=1 keeps the runtime's launch, to compare the two. */
+    const char *env = getenv("EMBER_CU_RUNTIME_LAUNCH");
+    if (env && env[0] == '1') return;
+    if (cudaGetDriverEntryPointByVersion("cuLaunchKernel", &fp, 12000, cudaEnableDefault, &found) ==
+            cudaSuccess &&
+        found == cudaDriverEntryPointSuccess)
+        em_cu_driver_launch = (em_cu_launch_fn)fp;
+    else
+        (void)cudaGetLastError();
+}
+
+af_err em_cu_launch(const char *fn, const char *what, cudaKernel_t kern, dim3 grid, dim3 block,
+                    void **args, cudaStream_t stream) {
+    pthread_once(&em_cu_launch_once, em_cu_launch_resolve);
+    if (!em_cu_driver_launch) {
+        cudaError_t e = cudaLaunchKernel((const void *)kern, grid, block, args, 0, stream);
+        return e == cudaSuccess ? AF_SUCCESS : em_cu_err(e, fn, what);
+    }
+    CUresult r = em_cu_driver_launch((CUfunction)(void *)kern, grid.x, grid.y, grid.z, block.x,
+                                     block.y, block.z, 0, (CUstream)stream, args, NULL);
+    if (r == CUDA_SUCCESS) return AF_SUCCESS;
+    return em_err(r == CUDA_ERROR_OUT_OF_MEMORY ? AF_ERR_NO_MEM : AF_ERR_INTERNAL, fn,
+                  "%s: cuLaunchKernel failed with CUresult %d", what, (int)r);
 }
 
 static bool em_cu_dev_idle(int dev) {

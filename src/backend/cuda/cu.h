@@ -11,6 +11,7 @@
 #include "../backend.h"
 #include "dev_order.h"
 
+#include <cuda.h>
 #include <cuda_runtime.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -54,6 +55,12 @@ void em_cu_leave(int prev);
  * the runtime's last-error state so that a user's later cudaGetLastError does not see Ember's
  * error. */
 af_err em_cu_err(cudaError_t e, const char *fn, const char *what);
+/* Launches a kernel of a loaded library on `stream` (the caller entered the device). Through the
+ * driver's cuLaunchKernel, found with cudaGetDriverEntryPointByVersion, when the driver offers
+ * it: a CUkernel stands in for a CUfunction there, and the runtime's cudaLaunchKernel adds its
+ * own bookkeeping to every launch. Falls back to cudaLaunchKernel otherwise. */
+af_err em_cu_launch(const char *fn, const char *what, cudaKernel_t kern, dim3 grid, dim3 block,
+                    void **args, cudaStream_t stream);
 #define EM_CU_TRY(call, what)                                                                      \
     do {                                                                                           \
         cudaError_t em_cu_e_ = (call);                                                             \

@@ -49,8 +49,7 @@ af_err em_cu_jit_eval(int dev, const em_jit_prog *prog, void *const *outs) {
     if (blocks < 1) blocks = 1;
     dim3 grid = {(unsigned)blocks, 1, 1}, block = {EM_CU_BLOCK, 1, 1};
     void *args[1] = {params};
-    EM_CU_TRY(cudaLaunchKernel((const void *)kern, grid, block, args, 0, stream),
-              "launching a JIT kernel");
+    EM_TRY(em_cu_launch(__func__, "launching a JIT kernel", kern, grid, block, args, stream));
 fail:
     em_cu_leave(prev);
     return err;

@@ -63,8 +63,7 @@ af_err em_cu_random(int dev, void *out, af_dtype type, dim_t n, int dist, uint64
     dim3 grid = {(unsigned)blocks, 1, 1}, block = {EM_CU_BLOCK, 1, 1};
     unsigned long long s = seed, c = counter;
     void *args[] = {&out, &kind, &nscalar, &nblocks, &s, &c};
-    EM_CU_TRY(cudaLaunchKernel((const void *)kern, grid, block, args, 0, stream),
-              "launching the random kernel");
+    EM_TRY(em_cu_launch(__func__, "launching the random kernel", kern, grid, block, args, stream));
 fail:
     em_cu_leave(prev);
     return err;
