@@ -39,13 +39,9 @@ static void fifo_key_create(void) {
     pthread_key_create(&em_fifo_key, fifo_flush);
 }
 
-uint32_t em_array_magic(void) {
-    return EM_ARRAY_MAGIC_BASE | (uint32_t)em_backend_self.id;
-}
-
 static em_array *header_new(void) {
     em_array *a = NULL;
-    handle_fifo *f = &em_fifo;
+    handle_fifo *f = EM_TLS_PTR(em_fifo);
     if (f->count > EM_HANDLE_QUARANTINE) {
         a = f->head;
         f->head = a->next_free;
@@ -78,7 +74,7 @@ void em_array_free(em_array *a) {
     a->buf = NULL;
     a->magic = EM_ARRAY_MAGIC_DEAD;
     a->next_free = NULL;
-    handle_fifo *f = &em_fifo;
+    handle_fifo *f = EM_TLS_PTR(em_fifo);
     if (f->count == 0 && !f->head) {
         /* Arm the thread-exit flush the first time this thread quarantines a header. */
         pthread_once(&em_fifo_once, fifo_key_create);
@@ -92,14 +88,10 @@ void em_array_free(em_array *a) {
     f->count++;
 }
 
-af_err em_array_get(const char *fn, int pos, const void *handle, em_array **out) {
+af_err em_array_get_slow(const char *fn, int pos, const void *handle) {
     const em_array *a = handle;
     if (!a) return em_err(AF_ERR_ARG, fn, "argument %d is a NULL array handle", pos);
     uint32_t magic = a->magic;
-    if (magic == em_array_magic()) {
-        *out = (em_array *)a;
-        return AF_SUCCESS;
-    }
     if ((magic & 0xffffff00u) == EM_ARRAY_MAGIC_BASE)
         return em_err(AF_ERR_ARR_BKND_MISMATCH, fn,
                       "argument %d belongs to another backend than %s", pos, em_backend_self.name);

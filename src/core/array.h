@@ -6,6 +6,8 @@
 #include "jit.h"
 #include "mem.h"
 
+#include "../backend/backend.h"
+
 /* The tag is per backend, so a handle from another backend library is told apart from a released
  * or foreign pointer (AF_ERR_ARR_BKND_MISMATCH versus AF_ERR_INVALID_ARRAY). */
 #define EM_ARRAY_MAGIC_BASE 0x454d4200u /* "EMB" then the backend id */
@@ -34,11 +36,24 @@ typedef struct em_array {
     struct em_array *next_free;
 } em_array;
 
-uint32_t em_array_magic(void);
+static inline uint32_t em_array_magic(void) {
+    return EM_ARRAY_MAGIC_BASE | (uint32_t)em_backend_self.id;
+}
+
+/* The error half of em_array_get. */
+af_err em_array_get_slow(const char *fn, int pos, const void *handle);
 
 /* Looks up a handle passed as argument `pos` of `fn`. Errors: AF_ERR_ARG for NULL,
- * AF_ERR_ARR_BKND_MISMATCH for another backend's array, AF_ERR_INVALID_ARRAY otherwise. */
-af_err em_array_get(const char *fn, int pos, const void *handle, em_array **out);
+ * AF_ERR_ARR_BKND_MISMATCH for another backend's array, AF_ERR_INVALID_ARRAY otherwise. Inline,
+ * since every public function with an array argument starts here. */
+static inline af_err em_array_get(const char *fn, int pos, const void *handle, em_array **out) {
+    if (handle && ((const em_array *)handle)->magic == em_array_magic()) {
+        *out = (em_array *)handle;
+        return AF_SUCCESS;
+    }
+    *out = NULL; /* never read on failure; written so the compiler can see that */
+    return em_array_get_slow(fn, pos, handle);
+}
 #define EM_GET(var, handle, pos) EM_TRY(em_array_get(__func__, (pos), (handle), &(var)))
 
 /* A new array that takes over the caller's reference to `node` (lazy). */

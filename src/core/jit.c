@@ -42,7 +42,7 @@ static pthread_once_t em_node_cache_once = PTHREAD_ONCE_INIT;
 
 static void node_cache_flush(void *unused) {
     (void)unused;
-    node_cache *c = &em_nodes;
+    node_cache *c = EM_TLS_PTR(em_nodes);
     while (c->head) {
         em_node *n = c->head;
         c->head = n->child[0];
@@ -55,8 +55,7 @@ static void node_cache_key_create(void) {
     pthread_key_create(&em_node_cache_key, node_cache_flush);
 }
 
-static void node_free(em_node *n) {
-    node_cache *c = &em_nodes;
+static void node_free(node_cache *c, em_node *n) {
     if (c->count >= EM_NODE_CACHE_MAX) {
         free(n);
         return;
@@ -72,7 +71,7 @@ static void node_free(em_node *n) {
 }
 
 em_node *em_node_new(em_op op, af_dtype type, const dim_t dims[4]) {
-    node_cache *c = &em_nodes;
+    node_cache *c = EM_TLS_PTR(em_nodes);
     em_node *n = c->head;
     if (n) {
         c->head = n->child[0];
@@ -149,6 +148,7 @@ void em_node_release(em_node *n) {
     atomic_store_explicit(&n->refs, 1, memory_order_relaxed); /* the loop below drops it again */
     /* Iterative over a small explicit stack so a long chain cannot overflow the C stack. */
     em_node *stack[64];
+    node_cache *cache = EM_TLS_PTR(em_nodes);
     int top = 0;
     stack[top++] = n;
     while (top > 0) {
@@ -162,7 +162,7 @@ void em_node_release(em_node *n) {
                 em_node_release(cur->child[i]);
         }
         if (cur->buf) em_buf_release(cur->buf);
-        node_free(cur);
+        node_free(cache, cur);
     }
 }
 

@@ -353,7 +353,12 @@ float em_mem_get_pressure_threshold(void) {
 }
 
 bool em_mem_over_pressure(int dev) {
-    return em_mem_pressure(dev) > em_mem_get_pressure_threshold();
+    /* Once per lazy op: the built-in manager's answer is a load and a compare, without the
+     * division em_mem_pressure does. */
+    const em_pool *p = &em_pools[dev];
+    if (atomic_load_explicit(&em_custom, memory_order_relaxed) || p->dev_bytes == 0)
+        return em_mem_pressure(dev) > em_mem_get_pressure_threshold();
+    return (double)p->lock_bytes > (double)em_mem_get_pressure_threshold() * (double)p->dev_bytes;
 }
 
 void em_mem_shutdown(void) {
