@@ -8,6 +8,7 @@
 
 #include "../core/array.h"
 #include "../core/err.h"
+#include "../core/sbuf.h"
 
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -23,59 +24,19 @@
 /* Decimals above this are refused: they only pad with zeros, and the text grows with them. */
 #define EM_PRINT_MAX_PRECISION 100
 
-/* A growing malloc'ed string. After an allocation failure `oom` is set and appends are dropped. */
-typedef struct {
-    char *s;
-    size_t len, cap;
-    bool oom;
-} em_sbuf;
-
-static void sb_printf(em_sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void sb_printf(em_sbuf *b, const char *fmt, ...) {
-    if (b->oom) return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        b->oom = true;
-        return;
-    }
-    if (b->s && (size_t)n < b->cap - b->len) {
-        b->len += (size_t)n;
-        return;
-    }
-    size_t need = b->len + (size_t)n + 1;
-    size_t ncap = b->cap ? b->cap : 256;
-    while (ncap < need)
-        ncap *= 2;
-    char *ns = realloc(b->s, ncap);
-    if (!ns) {
-        b->oom = true;
-        return;
-    }
-    b->s = ns;
-    b->cap = ncap;
-    va_start(ap, fmt);
-    vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-}
-
 /* Appends element i of host data (storage type `type`) in a field of `width` characters. */
 static void print_value(em_sbuf *b, const void *data, af_dtype type, dim_t i, int width,
                         int precision) {
     switch (type) {
     case f32:
-        sb_printf(b, "%*.*f ", width, precision, (double)((const float *)data)[i]);
+        em_sbuf_printf(b, "%*.*f ", width, precision, (double)((const float *)data)[i]);
         break;
     case f64:
-        sb_printf(b, "%*.*f ", width, precision, ((const double *)data)[i]);
+        em_sbuf_printf(b, "%*.*f ", width, precision, ((const double *)data)[i]);
         break;
     case f16:
-        sb_printf(b, "%*.*f ", width, precision,
-                  (double)em_half_to_float(((const uint16_t *)data)[i]));
+        em_sbuf_printf(b, "%*.*f ", width, precision,
+                       (double)em_half_to_float(((const uint16_t *)data)[i]));
         break;
     case c32:
     case c64: {
@@ -96,34 +57,34 @@ static void print_value(em_sbuf *b, const void *data, af_dtype type, dim_t i, in
             return;
         }
         snprintf(tmp, (size_t)n + 1, "(%.*f,%.*f)", precision, re, precision, im);
-        sb_printf(b, "%*s ", width, tmp);
+        em_sbuf_printf(b, "%*s ", width, tmp);
         if (tmp != small) free(tmp);
         break;
     }
     case b8:
     case u8:
-        sb_printf(b, "%*u ", width, (unsigned)((const uint8_t *)data)[i]);
+        em_sbuf_printf(b, "%*u ", width, (unsigned)((const uint8_t *)data)[i]);
         break;
     case s8:
-        sb_printf(b, "%*d ", width, (int)((const int8_t *)data)[i]);
+        em_sbuf_printf(b, "%*d ", width, (int)((const int8_t *)data)[i]);
         break;
     case s16:
-        sb_printf(b, "%*d ", width, (int)((const int16_t *)data)[i]);
+        em_sbuf_printf(b, "%*d ", width, (int)((const int16_t *)data)[i]);
         break;
     case u16:
-        sb_printf(b, "%*u ", width, (unsigned)((const uint16_t *)data)[i]);
+        em_sbuf_printf(b, "%*u ", width, (unsigned)((const uint16_t *)data)[i]);
         break;
     case s32:
-        sb_printf(b, "%*d ", width, ((const int32_t *)data)[i]);
+        em_sbuf_printf(b, "%*d ", width, ((const int32_t *)data)[i]);
         break;
     case u32:
-        sb_printf(b, "%*u ", width, ((const uint32_t *)data)[i]);
+        em_sbuf_printf(b, "%*u ", width, ((const uint32_t *)data)[i]);
         break;
     case s64:
-        sb_printf(b, "%*lld ", width, (long long)((const int64_t *)data)[i]);
+        em_sbuf_printf(b, "%*lld ", width, (long long)((const int64_t *)data)[i]);
         break;
     case u64:
-        sb_printf(b, "%*llu ", width, (unsigned long long)((const uint64_t *)data)[i]);
+        em_sbuf_printf(b, "%*llu ", width, (unsigned long long)((const uint64_t *)data)[i]);
         break;
     }
 }
@@ -143,23 +104,23 @@ static void print_block(const em_printer *p, int dim, dim_t base) {
     if (dim == 0) {
         for (dim_t i = 0; i < p->pd[0]; i++)
             print_value(p->b, p->data, p->type, base + i * p->stride[0], p->width, p->precision);
-        sb_printf(p->b, "\n");
+        em_sbuf_printf(p->b, "\n");
         return;
     }
     for (dim_t i = 0; i < p->pd[dim]; i++)
         print_block(p, dim - 1, base + i * p->stride[dim]);
-    sb_printf(p->b, "\n");
+    em_sbuf_printf(p->b, "\n");
 }
 
 /* Appends the text of array a. Reading evaluates a lazy array, as any host read does. */
 static af_err array_format(const char *fn, em_sbuf *b, const char *exp, em_array *a, int precision,
                            bool transpose) {
-    sb_printf(b, "%s\n", exp ? exp : "No Name Array");
-    sb_printf(b, "[%lld %lld %lld %lld]\n", (long long)a->dims[0], (long long)a->dims[1],
-              (long long)a->dims[2], (long long)a->dims[3]);
+    em_sbuf_printf(b, "%s\n", exp ? exp : "No Name Array");
+    em_sbuf_printf(b, "[%lld %lld %lld %lld]\n", (long long)a->dims[0], (long long)a->dims[1],
+                   (long long)a->dims[2], (long long)a->dims[3]);
     dim_t n = em_array_elements(a);
     if (n == 0) {
-        sb_printf(b, "<empty>\n");
+        em_sbuf_printf(b, "<empty>\n");
         return AF_SUCCESS;
     }
     void *data = malloc((size_t)n * em_dtype_size(a->type));

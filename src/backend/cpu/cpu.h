@@ -26,6 +26,24 @@ static inline size_t em_cpu_block_size(af_dtype t) {
 }
 
 af_err em_cpu_jit_eval(int dev, const em_jit_prog *prog, void *const *outs);
+
+/* The fused path (jit_cc.c, docs/CPU_FUSION.md): programs whose ops all have an exact C form are
+ * compiled to one loop with the system compiler. em_cpu_fuse_eval evaluates p into outs and
+ * returns true, or returns false (having written nothing) when the interpreter must run it:
+ * fusion off, too few elements, an ineligible program, an output overlapping an input, or a
+ * kernel that could not be built. em_cpu_fuse_eligible is the structural test alone. */
+bool em_cpu_fuse_eval(const em_jit_prog *p, void *const *outs);
+bool em_cpu_fuse_eligible(const em_jit_prog *p);
+
+/* Test hooks, exported from libafcpu.so.3 but not part of the API (tests/test_cpu_fuse.c finds
+ * them with dlsym). em_cpu_fuse_configure sets the switch (EMBER_CPU_FUSE) and the element
+ * threshold (EMBER_CPU_FUSE_MIN); a negative argument keeps the current value.
+ * em_cpu_fuse_counters reads, since the process started: programs run fused, kernels compiled,
+ * kernels loaded from the disk cache, and kernels that failed to build. */
+__attribute__((visibility("default"))) void em_cpu_fuse_configure(int enabled,
+                                                                  long long min_elements);
+__attribute__((visibility("default"))) void em_cpu_fuse_counters(long long out[4]);
+
 af_err em_cpu_random(int dev, void *out, af_dtype type, dim_t n, int dist, uint64_t seed,
                      uint64_t counter);
 

@@ -266,6 +266,9 @@ done:
 
 af_err em_cpu_jit_eval(int dev, const em_jit_prog *prog, void *const *outs) {
     (void)dev;
+    /* Long element-wise chains cost the interpreter more than their memory traffic; the fused path
+     * runs eligible programs as one compiled loop and declines everything else. */
+    if (em_cpu_fuse_eval(prog, outs)) return AF_SUCCESS;
     eval_ctx ctx = {.p = prog, .outs = outs};
     ctx.slot_off = malloc(sizeof(size_t) * (size_t)prog->ninstr);
     ctx.direct = malloc(sizeof(int) * (size_t)prog->ninstr);

@@ -3,6 +3,7 @@
 #include "jit_gen.h"
 
 #include "../../core/dtype.h"
+#include "../../core/sbuf.h"
 
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -12,42 +13,6 @@
 #include <string.h>
 
 /* ---- a growable string, used only on a cache miss ---- */
-
-typedef struct {
-    char *s;
-    size_t len, cap;
-    bool bad; /* an allocation failed: the result is dropped */
-} sb_t;
-
-static void sb_add(sb_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_add(sb_t *b, const char *fmt, ...) {
-    if (b->bad) return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        size_t room = b->cap - b->len;
-        int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? room : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->bad = true;
-            return;
-        }
-        if (b->s && (size_t)n < room) {
-            b->len += (size_t)n;
-            return;
-        }
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + (size_t)n + 1)
-            cap *= 2;
-        char *s = realloc(b->s, cap);
-        if (!s) {
-            b->bad = true;
-            return;
-        }
-        b->s = s;
-        b->cap = cap;
-    }
-}
 
 /* ---- dtypes in kernel code ---- */
 
@@ -395,8 +360,8 @@ uint64_t em_cu_jit_key(const em_jit_prog *p, const em_cu_jit_shape *s) {
 /* ---- the parameter struct: one walk declares it (generation) or fills it (launch) ---- */
 
 typedef struct {
-    sb_t *decl;         /* generation: field declarations */
-    sb_t *asserts;      /* generation: offset checks */
+    em_sbuf *decl;      /* generation: field declarations */
+    em_sbuf *asserts;   /* generation: offset checks */
     unsigned char *buf; /* launch: the packed values */
     size_t cap;
     size_t off, align;
@@ -455,12 +420,14 @@ static void declare(walker *w, const char *ctype, size_t size, const char *fmt, 
     va_start(ap, fmt);
     vsnprintf(name, sizeof(name), fmt, ap);
     va_end(ap);
-    if (at > before) sb_add(w->decl, "    unsigned char pad%zu[%zu];\n", before, at - before);
-    sb_add(w->decl, "    %s %s; // offset %zu\n", ctype, name, at);
-    sb_add(w->asserts,
-           "static_assert(sizeof(em_params::%s) == %zu && alignof(decltype(em_params::%s)) == "
-           "%zu, \"layout\");\n",
-           name, size, name, size);
+    if (at > before)
+        em_sbuf_printf(w->decl, "    unsigned char pad%zu[%zu];\n", before, at - before);
+    em_sbuf_printf(w->decl, "    %s %s; // offset %zu\n", ctype, name, at);
+    em_sbuf_printf(
+        w->asserts,
+        "static_assert(sizeof(em_params::%s) == %zu && alignof(decltype(em_params::%s)) == "
+        "%zu, \"layout\");\n",
+        name, size, name, size);
 }
 
 /* `pack` is a constant at each of walk's two call sites, so each inlined copy keeps one branch. */
@@ -579,14 +546,15 @@ static bool has_generators(const em_jit_prog *p) {
 }
 
 /* The per-element function: leaves in, outputs out, every instruction once. */
-static bool gen_elem(sb_t *b, const em_jit_prog *p) {
-    sb_add(b, "__device__ __forceinline__ void em_elem(const em_params &p, "
-              "const em_coord<em_it> &c");
+static bool gen_elem(em_sbuf *b, const em_jit_prog *p) {
+    em_sbuf_printf(b, "__device__ __forceinline__ void em_elem(const em_params &p, "
+                      "const em_coord<em_it> &c");
     for (int l = 0; l < p->nleaf; l++)
-        if (p->leaves[l]->op == EM_OP_BUF) sb_add(b, ", %s l%d", ct_name[p->leaves[l]->type], l);
+        if (p->leaves[l]->op == EM_OP_BUF)
+            em_sbuf_printf(b, ", %s l%d", ct_name[p->leaves[l]->type], l);
     for (int o = 0; o < p->nout; o++)
-        sb_add(b, ", %s &r%d", st_name((af_dtype)p->instr[p->out[o]].type), o);
-    sb_add(b, ") {\n    (void)p;\n    (void)c;\n");
+        em_sbuf_printf(b, ", %s &r%d", st_name((af_dtype)p->instr[p->out[o]].type), o);
+    em_sbuf_printf(b, ") {\n    (void)p;\n    (void)c;\n");
     for (int k = 0; k < p->ninstr; k++) {
         const em_jit_instr *in = &p->instr[k];
         af_dtype t = (af_dtype)in->type;
@@ -634,118 +602,123 @@ static bool gen_elem(sb_t *b, const em_jit_prog *p) {
                          in->nargs > 2 ? a[2] : "", expr, sizeof(expr)))
                 return false;
         }
-        sb_add(b, "    %s t%d = %s;\n", ct_name[t], k, expr);
+        em_sbuf_printf(b, "    %s t%d = %s;\n", ct_name[t], k, expr);
         /* f16 is rounded to binary16 after every op, before the next op reads it. */
-        if (round) sb_add(b, "    t%d = em_rh(t%d);\n", k, k);
+        if (round) em_sbuf_printf(b, "    t%d = em_rh(t%d);\n", k, k);
     }
     for (int o = 0; o < p->nout; o++) {
         int k = p->out[o];
         if (p->instr[k].type == f16)
-            sb_add(b, "    r%d = em_f2h(t%d);\n", o, k);
+            em_sbuf_printf(b, "    r%d = em_f2h(t%d);\n", o, k);
         else
-            sb_add(b, "    r%d = t%d;\n", o, k);
+            em_sbuf_printf(b, "    r%d = t%d;\n", o, k);
     }
-    sb_add(b, "}\n\n");
+    em_sbuf_printf(b, "}\n\n");
     return true;
 }
 
 /* Arguments of an em_elem call: coordinates, leaf values from `load` (a format taking the leaf
  * index three times: type, leaf, leaf), outputs from `outfmt` (taking the output index). */
-static void gen_call(sb_t *b, const em_jit_prog *p, const char *indent, const char *leaf_fmt,
+static void gen_call(em_sbuf *b, const em_jit_prog *p, const char *indent, const char *leaf_fmt,
                      const char *out_fmt) {
-    sb_add(b, "%sem_elem(p, c", indent);
+    em_sbuf_printf(b, "%sem_elem(p, c", indent);
     for (int l = 0; l < p->nleaf; l++) {
         if (p->leaves[l]->op != EM_OP_BUF) continue;
         char v[256], conv[300];
         snprintf(v, sizeof(v), leaf_fmt, l, l, l, l, l, l, l, l, l, l);
         load_conv((af_dtype)p->leaves[l]->type, v, conv, sizeof(conv));
-        sb_add(b, ", %s", conv);
+        em_sbuf_printf(b, ", %s", conv);
     }
     for (int o = 0; o < p->nout; o++) {
-        sb_add(b, ", ");
-        sb_add(b, out_fmt, o);
+        em_sbuf_printf(b, ", ");
+        em_sbuf_printf(b, out_fmt, o);
     }
-    sb_add(b, ");\n");
+    em_sbuf_printf(b, ");\n");
 }
 
 char *em_cu_jit_source(const em_jit_prog *p, const em_cu_jit_shape *s) {
-    sb_t b = {0}, decl = {0}, asserts = {0};
+    em_sbuf b = {0}, decl = {0}, asserts = {0};
     bool gens = has_generators(p);
     int V = s->vec;
-    sb_add(&b, "// Ember JIT kernel, codegen version %d\n%s\n", EM_CU_JIT_VERSION,
-           em_cu_src_prelude);
-    sb_add(&b, "typedef %s em_it;\ntypedef %s em_sit;\n\n",
-           s->idx64 ? "unsigned long long" : "unsigned int", s->idx64 ? "long long" : "int");
+    em_sbuf_printf(&b, "// Ember JIT kernel, codegen version %d\n%s\n", EM_CU_JIT_VERSION,
+                   em_cu_src_prelude);
+    em_sbuf_printf(&b, "typedef %s em_it;\ntypedef %s em_sit;\n\n",
+                   s->idx64 ? "unsigned long long" : "unsigned int",
+                   s->idx64 ? "long long" : "int");
     walker w = {.decl = &decl, .asserts = &asserts, .align = 1};
     walk(&w, p, s, NULL, false, false);
     size_t size = (w.off + w.align - 1) & ~(w.align - 1);
-    sb_add(&b,
-           "struct em_params {\n%s};\n%sstatic_assert(sizeof(em_params) == %zu, \"layout\");\n\n",
-           decl.s ? decl.s : "", asserts.s ? asserts.s : "", size);
-    if (decl.bad || asserts.bad || !gen_elem(&b, p)) b.bad = true;
+    em_sbuf_printf(
+        &b, "struct em_params {\n%s};\n%sstatic_assert(sizeof(em_params) == %zu, \"layout\");\n\n",
+        decl.s ? decl.s : "", asserts.s ? asserts.s : "", size);
+    if (decl.oom || asserts.oom || !gen_elem(&b, p)) b.oom = true;
 
     const char *coords_i = gens ? "em_coords<em_it>(i, p.d0, p.d1, p.d2)" : "em_coord<em_it>()";
-    sb_add(&b, "extern \"C\" __global__ void __launch_bounds__(256) " EM_CU_JIT_KERNEL
-               "(const em_params p) {\n"
-               "    const em_it tid = (em_it)blockIdx.x * (em_it)blockDim.x + (em_it)threadIdx.x;\n"
-               "    const em_it stride = (em_it)gridDim.x * (em_it)blockDim.x;\n");
+    em_sbuf_printf(
+        &b, "extern \"C\" __global__ void __launch_bounds__(256) " EM_CU_JIT_KERNEL
+            "(const em_params p) {\n"
+            "    const em_it tid = (em_it)blockIdx.x * (em_it)blockDim.x + (em_it)threadIdx.x;\n"
+            "    const em_it stride = (em_it)gridDim.x * (em_it)blockDim.x;\n");
     if (p->linear) {
-        sb_add(&b, "    em_it start = 0;\n");
+        em_sbuf_printf(&b, "    em_it start = 0;\n");
         if (V > 1) {
             /* The vector path: V consecutive elements per thread, each buffer read and written
              * with one 16-byte (or V * element size) access. */
-            sb_add(&b,
-                   "    if (p.vec) {\n        const em_it nv = p.n / %d;\n"
-                   "        for (em_it v = tid; v < nv; v += stride) {\n"
-                   "            const em_it i0 = v * %d;\n",
-                   V, V);
+            em_sbuf_printf(&b,
+                           "    if (p.vec) {\n        const em_it nv = p.n / %d;\n"
+                           "        for (em_it v = tid; v < nv; v += stride) {\n"
+                           "            const em_it i0 = v * %d;\n",
+                           V, V);
             for (int l = 0; l < p->nleaf; l++) {
                 const em_node *n = p->leaves[l];
                 if (n->op != EM_OP_BUF) continue;
                 const char *st = st_name((af_dtype)n->type);
-                sb_add(&b, "            %s a%d[%d];\n            em_ld<%d, %s>(a%d, p.p%d + i0);\n",
-                       st, l, V, V, st, l, l);
+                em_sbuf_printf(
+                    &b, "            %s a%d[%d];\n            em_ld<%d, %s>(a%d, p.p%d + i0);\n",
+                    st, l, V, V, st, l, l);
             }
             for (int o = 0; o < p->nout; o++)
-                sb_add(&b, "            %s r%d[%d];\n", st_name((af_dtype)p->instr[p->out[o]].type),
-                       o, V);
-            sb_add(&b, "#pragma unroll\n            for (int k = 0; k < %d; k++) {\n", V);
-            sb_add(&b,
-                   "                const em_it i = i0 + (em_it)k;\n                (void)i;\n"
-                   "                const em_coord<em_it> c = %s;\n",
-                   coords_i);
+                em_sbuf_printf(&b, "            %s r%d[%d];\n",
+                               st_name((af_dtype)p->instr[p->out[o]].type), o, V);
+            em_sbuf_printf(&b, "#pragma unroll\n            for (int k = 0; k < %d; k++) {\n", V);
+            em_sbuf_printf(
+                &b,
+                "                const em_it i = i0 + (em_it)k;\n                (void)i;\n"
+                "                const em_coord<em_it> c = %s;\n",
+                coords_i);
             gen_call(&b, p, "                ", "a%d[k]", "r%d[k]");
-            sb_add(&b, "            }\n");
+            em_sbuf_printf(&b, "            }\n");
             for (int o = 0; o < p->nout; o++) {
                 const char *st = st_name((af_dtype)p->instr[p->out[o]].type);
-                sb_add(&b, "            em_st<%d, %s>(p.o%d + i0, r%d);\n", V, st, o, o);
+                em_sbuf_printf(&b, "            em_st<%d, %s>(p.o%d + i0, r%d);\n", V, st, o, o);
             }
-            sb_add(&b, "        }\n        start = nv * %d;\n    }\n", V);
+            em_sbuf_printf(&b, "        }\n        start = nv * %d;\n    }\n", V);
         }
-        sb_add(&b,
-               "    for (em_it i = start + tid; i < p.n; i += stride) {\n"
-               "        const em_coord<em_it> c = %s;\n",
-               coords_i);
+        em_sbuf_printf(&b,
+                       "    for (em_it i = start + tid; i < p.n; i += stride) {\n"
+                       "        const em_coord<em_it> c = %s;\n",
+                       coords_i);
         for (int o = 0; o < p->nout; o++)
-            sb_add(&b, "        %s r%d;\n", st_name((af_dtype)p->instr[p->out[o]].type), o);
+            em_sbuf_printf(&b, "        %s r%d;\n", st_name((af_dtype)p->instr[p->out[o]].type), o);
         gen_call(&b, p, "        ", "em_ld1(p.p%d + i)", "r%d");
     } else {
         /* Strided leaves: coordinates once per element, then each leaf's own offset. */
-        sb_add(&b, "    for (em_it i = tid; i < p.n; i += stride) {\n"
-                   "        const em_coord<em_it> c = em_coords<em_it>(i, p.d0, p.d1, p.d2);\n");
+        em_sbuf_printf(
+            &b, "    for (em_it i = tid; i < p.n; i += stride) {\n"
+                "        const em_coord<em_it> c = em_coords<em_it>(i, p.d0, p.d1, p.d2);\n");
         for (int o = 0; o < p->nout; o++)
-            sb_add(&b, "        %s r%d;\n", st_name((af_dtype)p->instr[p->out[o]].type), o);
+            em_sbuf_printf(&b, "        %s r%d;\n", st_name((af_dtype)p->instr[p->out[o]].type), o);
         gen_call(&b, p, "        ",
                  "em_ld1(p.p%d + ((em_sit)c.c0 * p.s%d_0 + (em_sit)c.c1 * p.s%d_1 + "
                  "(em_sit)c.c2 * p.s%d_2 + (em_sit)c.c3 * p.s%d_3))",
                  "r%d");
     }
     for (int o = 0; o < p->nout; o++)
-        sb_add(&b, "        p.o%d[i] = r%d;\n", o, o);
-    sb_add(&b, "    }\n}\n");
+        em_sbuf_printf(&b, "        p.o%d[i] = r%d;\n", o, o);
+    em_sbuf_printf(&b, "    }\n}\n");
     free(decl.s);
     free(asserts.s);
-    if (b.bad) {
+    if (b.oom) {
         free(b.s);
         return NULL;
     }
