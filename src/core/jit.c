@@ -248,22 +248,29 @@ static int builder_visit(prog_builder *b, const em_node *n) {
         slot = builder_slot(b, n);
         if (b->seen[slot]) return b->idx[slot];
     }
-    em_jit_instr ins = {.op = n->op, .type = n->type, .nargs = n->nchild, .leaf = -1};
+    int32_t args[3] = {0, 0, 0};
     for (int i = 0; i < n->nchild; i++) {
-        ins.arg[i] = builder_visit(b, n->child[i]);
-        if (ins.arg[i] < 0) return -1;
+        args[i] = builder_visit(b, n->child[i]);
+        if (args[i] < 0) return -1;
     }
-    if ((b->used + 1) * 2 > b->mask + 1 || (size_t)b->p->ninstr + 1 > b->cap)
-        if (!builder_grow(b)) return -1;
     em_jit_prog *p = b->p;
+    if ((size_t)p->ninstr == b->cap || (shared && (b->used + 1) * 2 > b->mask + 1))
+        if (!builder_grow(b)) return -1;
+    int me = p->ninstr++;
+    em_jit_instr *ins = &p->instr[me];
+    ins->op = n->op;
+    ins->type = n->type;
+    ins->nargs = n->nchild;
+    ins->arg[0] = args[0];
+    ins->arg[1] = args[1];
+    ins->arg[2] = args[2];
     /* Every node without children is a parameter of the program: buffers, scalars and the
      * generators, whose settings (range dim, iota dims) are read from the leaf. */
+    ins->leaf = -1;
     if (n->nchild == 0) {
-        ins.leaf = p->nleaf;
+        ins->leaf = p->nleaf;
         p->leaves[p->nleaf++] = n;
     }
-    int me = p->ninstr++;
-    p->instr[me] = ins;
     if (shared) {
         slot = builder_slot(b, n);
         b->seen[slot] = n;
