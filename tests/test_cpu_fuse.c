@@ -612,6 +612,9 @@ typedef struct {
 
 static void *eval_thread(void *arg) {
     const thread_job *j = arg;
+    /* Through libaf.so.3 the backend is chosen per thread, and a new thread starts on the
+     * default one (CUDA where a device exists): take the case's backend. */
+    CHECK_AF(af_set_backend(em_test_backend()));
     dim_t dims[1] = {j->n};
     af_array a = em_test_make(j->ha, 1, dims, f64), b = em_test_make(j->hb, 1, dims, f64), out;
     af_array s = bin(af_add, a, b, false, false);
