@@ -50,13 +50,10 @@ static em_array *header_new(void) {
     }
     if (!a) a = malloc(sizeof(*a));
     if (!a) return NULL;
-    /* Field by field: gcc turns a memset (or a zero compound literal) of this size into
-     * `rep stos`, whose start-up cost was a visible part of a lazy op. */
+    /* Only the links and the offset: every caller writes the tag, type, device, dims and
+     * strides itself. (A memset, or a zero compound literal, of this size compiles to
+     * `rep stos`, whose start-up cost was a visible part of a lazy op.) */
     a->magic = 0;
-    a->type = f32;
-    a->dev = 0;
-    for (int d = 0; d < 4; d++)
-        a->dims[d] = a->strides[d] = 0;
     a->offset = 0;
     a->buf = NULL;
     a->node = NULL;

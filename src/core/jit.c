@@ -166,11 +166,6 @@ void em_node_release(em_node *n) {
     }
 }
 
-bool em_node_needs_flush(const em_node *n, int dev) {
-    if (n->height >= EM_JIT_MAX_HEIGHT || n->nleaf >= EM_JIT_MAX_LEAVES) return true;
-    return n->leaf_bytes > 0 && em_mem_over_pressure(dev);
-}
-
 /* Post-order walk that numbers each distinct node once. An open-addressing table maps node
  * pointers to instruction indices so shared subtrees (a*a) are computed once; the table and the
  * instruction list grow as needed. */

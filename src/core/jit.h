@@ -62,8 +62,12 @@ static inline void em_node_retain(em_node *n) {
     atomic_fetch_add_explicit(&n->refs, 1, memory_order_relaxed);
 }
 void em_node_release(em_node *n);
-/* True when a tree rooted at n must be evaluated now (the flush rules above). */
-bool em_node_needs_flush(const em_node *n, int dev);
+/* True when a tree rooted at n must be evaluated now (the flush rules above). Inline: every lazy
+ * op asks. */
+static inline bool em_node_needs_flush(const em_node *n, int dev) {
+    if (n->height >= EM_JIT_MAX_HEIGHT || n->nleaf >= EM_JIT_MAX_LEAVES) return true;
+    return n->leaf_bytes > 0 && em_mem_over_pressure(dev);
+}
 
 /* A program: the tree(s) in post-order, each distinct node once. */
 typedef struct {

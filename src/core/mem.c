@@ -17,6 +17,9 @@ typedef struct {
     size_t alloc_bytes, alloc_buffers;
     size_t lock_bytes, lock_buffers;
     size_t dev_bytes; /* total device memory, for pressure */
+    /* lock_bytes above which the JIT flushes: threshold x dev_bytes, 0 until first computed and
+     * again after the threshold changes. */
+    atomic_size_t pressure_limit;
 } em_pool;
 
 static em_pool em_pools[EM_MAX_DEVICES];
@@ -332,6 +335,8 @@ float em_mem_pressure(int dev) {
 
 void em_mem_set_pressure_threshold(float value) {
     em_mem_threshold = value;
+    for (int d = 0; d < EM_MAX_DEVICES; d++)
+        atomic_store_explicit(&em_pools[d].pressure_limit, 0, memory_order_relaxed);
 }
 
 /* EMBER_MEM_PRESSURE_THRESHOLD (a fraction) overrides the default; read at the first flush check,
@@ -353,12 +358,19 @@ float em_mem_get_pressure_threshold(void) {
 }
 
 bool em_mem_over_pressure(int dev) {
-    /* Once per lazy op: the built-in manager's answer is a load and a compare, without the
-     * division em_mem_pressure does. */
-    const em_pool *p = &em_pools[dev];
-    if (atomic_load_explicit(&em_custom, memory_order_relaxed) || p->dev_bytes == 0)
-        return em_mem_pressure(dev) > em_mem_get_pressure_threshold();
-    return (double)p->lock_bytes > (double)em_mem_get_pressure_threshold() * (double)p->dev_bytes;
+    /* Once per lazy op: with the built-in manager, two loads and a compare against the limit in
+     * bytes, computed on first use. */
+    em_pool *p = &em_pools[dev];
+    size_t limit = atomic_load_explicit(&p->pressure_limit, memory_order_relaxed);
+    bool custom = atomic_load_explicit(&em_custom, memory_order_relaxed) != NULL;
+    if (limit && !custom) return p->lock_bytes > limit;
+    float pressure = em_mem_pressure(dev), threshold = em_mem_get_pressure_threshold();
+    if (!custom && p->dev_bytes) {
+        double bytes = (double)threshold * (double)p->dev_bytes;
+        limit = bytes >= (double)SIZE_MAX ? SIZE_MAX : (size_t)bytes;
+        atomic_store_explicit(&p->pressure_limit, limit ? limit : 1, memory_order_relaxed);
+    }
+    return pressure > threshold;
 }
 
 void em_mem_shutdown(void) {
