@@ -318,6 +318,9 @@ af_err em_array_make_unique(em_array *a) {
 }
 
 void em_array_drop_leaf(em_array *a) {
+    /* Looked at first: most arrays never cached a leaf, and the exchange is a locked
+     * instruction on every release. */
+    if (!__atomic_load_n(&a->leaf, __ATOMIC_ACQUIRE)) return;
     em_node *leaf = __atomic_exchange_n(&a->leaf, NULL, __ATOMIC_ACQ_REL);
     if (leaf) em_node_release(leaf);
 }
