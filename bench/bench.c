@@ -298,6 +298,33 @@ static void op_small_chain16_build(void *p) {
     CHECK(af_release_array(out));
 }
 
+/* Host time of af_eval alone: 200 graphs are built untimed, their evaluations timed, and the
+ * results released and the device drained untimed. The median of 41 rounds, per eval. Splits
+ * a "host only" row into building and evaluating. */
+static double eval_only_host_us(small_ctx *c, bool chain) {
+    enum { calls = 200, rounds = 41 };
+    double t[rounds];
+    af_array outs[calls];
+    data3 d = {.a = c->a, .b = c->b, .n = 1024};
+    for (int r = 0; r < rounds; r++) {
+        for (int i = 0; i < calls; i++) {
+            if (chain)
+                outs[i] = build_chain16(&d);
+            else
+                CHECK(af_add(&outs[i], c->a, c->b, false));
+        }
+        double t0 = now_s();
+        for (int i = 0; i < calls; i++)
+            CHECK(af_eval(outs[i]));
+        t[r] = (now_s() - t0) / calls * 1e6;
+        for (int i = 0; i < calls; i++)
+            CHECK(af_release_array(outs[i]));
+        CHECK(af_sync(-1));
+    }
+    qsort(t, rounds, sizeof(t[0]), cmp_double);
+    return t[rounds / 2];
+}
+
 static void op_bare(void *p) {
     small_ctx *c = p;
     bench_bare_add(c->pout, c->pa, c->pb, 1024, c->s);
@@ -493,6 +520,10 @@ static void cuda_rows(const char *self) {
            ha - hb <= 1.0 ? "<= bare + 1 us" : "OVER bare + 1 us");
     row_us("host only: 16-op chain + af_eval", "1024", hc,
            hc - hb <= 3.0 ? "<= bare + 3 us" : "OVER bare + 3 us");
+    row_us("host only: af_eval of a built add", "1024", eval_only_host_us(&c, false),
+           "evaluation and launch alone");
+    row_us("host only: af_eval of a built chain", "1024", eval_only_host_us(&c, true),
+           "evaluation and launch alone");
     row_us("pool alloc+free (af_alloc_device_v2)", "1 MiB", per_call_us(op_pool_alloc, &c, 20000),
            "");
     row_us("cudaMalloc+cudaFree", "1 MiB", per_call_us(op_cuda_malloc, &c, 2000), "");
