@@ -14,7 +14,7 @@
 #include <stddef.h>
 
 /* Bumped whenever the generated code changes for the same program; part of every cache key. */
-#define EM_CU_JIT_VERSION 1
+#define EM_CU_JIT_VERSION 2
 
 /* Kernel parameters of CUDA 12.1+ on Volta and newer may take up to 32764 bytes. One tree stays
  * within 4 KiB under the flush rules; a multi-output program (af_eval_multiple) may need more. */
