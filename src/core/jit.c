@@ -96,7 +96,6 @@ em_node *em_node_new(em_op op, af_dtype type, const dim_t dims[4]) {
     n->buf = NULL;
     n->offset = 0;
     n->iparam = 0;
-    n->hash = em_hash_mix(em_hash_mix(EM_HASH_SEED, (uint64_t)op), (uint64_t)type);
     return n;
 }
 
@@ -115,7 +114,6 @@ em_node *em_node_op(em_op op, af_dtype type, const dim_t dims[4], em_node *const
         if (c->height > h) h = c->height;
         n->nleaf += c->nleaf;
         n->leaf_bytes += c->leaf_bytes;
-        n->hash = em_hash_mix(n->hash, c->hash);
     }
     n->height = (uint16_t)(h + 1);
     return n;

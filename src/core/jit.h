@@ -25,7 +25,6 @@ typedef struct em_node {
     uint8_t nchild;
     uint16_t height;   /* leaves are 0 */
     uint32_t nleaf;    /* BUF and SCALAR leaves below, counting repeats: bounds parameter size */
-    uint64_t hash;     /* structural: ops, types and leaf kinds, never pointers or values */
     size_t leaf_bytes; /* bytes of the buffers below, counting repeats: memory pressure */
     dim_t dims[4];
     struct em_node *child[3];
