@@ -124,8 +124,7 @@ __attribute__((unused)) static double per_call_host_us(bench_fn fn, void *ctx) {
         t[r] = (now_s() - t0) / calls * 1e6;
         CHECK(af_sync(-1));
     }
-    qsort(t, rounds, sizeof(t[0]), cmp_double);
-    return t[rounds / 2];
+    return median(t, rounds);
 }
 
 static double copy_gbps; /* bytes read + written per second of the plain copy */
@@ -321,8 +320,7 @@ static double eval_only_host_us(small_ctx *c, bool chain) {
             CHECK(af_release_array(outs[i]));
         CHECK(af_sync(-1));
     }
-    qsort(t, rounds, sizeof(t[0]), cmp_double);
-    return t[rounds / 2];
+    return median(t, rounds);
 }
 
 static void op_bare(void *p) {

@@ -91,18 +91,22 @@ static af_err jit_device_pair(const char *fn, int pos_a, const em_array *a, int 
     return jit_device_check(fn, pos_a, a);
 }
 
-af_err em_jit_input(const em_array *a, const dim_t dims[4], af_dtype type, em_node **out) {
+/* An operand whose device the caller has checked: the array's node, cast to the operand dtype. */
+static af_err operand(const em_array *a, const dim_t dims[4], af_dtype type, em_node **out) {
     em_node *n = NULL;
-    /* Every array operand of every element-wise function passes here, so the rule holds even
-     * where the caller did not check positions itself. */
-    af_err err = jit_device_check(__func__, 0, a);
-    if (err != AF_SUCCESS) return err;
-    err = em_array_node(a, dims, &n);
+    af_err err = em_array_node(a, dims, &n);
     if (err != AF_SUCCESS) return err;
     n = em_jit_cast(n, type);
     if (!n) return em_err(AF_ERR_NO_MEM, __func__, "out of host memory for a JIT node");
     *out = n;
     return AF_SUCCESS;
+}
+
+af_err em_jit_input(const em_array *a, const dim_t dims[4], af_dtype type, em_node **out) {
+    /* Operands that em_jit_unary and em_jit_binary did not check by position get the device rule
+     * here. */
+    af_err err = jit_device_check(__func__, 0, a);
+    return err == AF_SUCCESS ? operand(a, dims, type, out) : err;
 }
 
 /* Saturating double -> integer in [lo, hi], NaN -> 0: the rule of CAST float -> integer. The
@@ -208,17 +212,6 @@ em_node *em_jit_const(af_dtype type, const dim_t dims[4], double re, double im) 
 af_err em_jit_finish(const char *fn, em_node *n, int dev, em_array **out) {
     if (!n) return em_err(AF_ERR_NO_MEM, fn, "out of host memory for a JIT node");
     return em_array_from_op(n, dev, out);
-}
-
-/* An operand whose device the caller has checked: the array's node, cast to the operand dtype. */
-static af_err operand(const em_array *a, const dim_t dims[4], af_dtype type, em_node **out) {
-    em_node *n = NULL;
-    af_err err = em_array_node(a, dims, &n);
-    if (err != AF_SUCCESS) return err;
-    n = em_jit_cast(n, type);
-    if (!n) return em_err(AF_ERR_NO_MEM, __func__, "out of host memory for a JIT node");
-    *out = n;
-    return AF_SUCCESS;
 }
 
 af_err em_jit_unary(const char *fn, em_op op, const em_array *in, af_dtype operand_type,

@@ -140,18 +140,9 @@ em_node *em_node_scalar(af_dtype type, const dim_t dims[4], em_scalar val) {
     return n;
 }
 
-/* Drops one reference to n; true when it was the last, so the caller now owns n alone. A count of
- * 1 read by the holder of that reference is final (another reference can only be made from an
- * existing one), so the last reference is dropped without a locked instruction: freeing a tree
- * after evaluation then costs no atomic read-modify-write per node. */
-static inline bool node_drop(em_node *n) {
-    return atomic_load_explicit(&n->refs, memory_order_acquire) == 1 ||
-           atomic_fetch_sub_explicit(&n->refs, 1, memory_order_acq_rel) == 1;
-}
-
 void em_node_release(em_node *n) {
     /* Most releases drop one of several references: nothing more to do. */
-    if (!n || !node_drop(n)) return;
+    if (!n || !em_refs_drop(&n->refs)) return;
     /* Iterative over a small explicit stack so a long chain cannot overflow the C stack. Every
      * node on the stack is owned: its last reference was dropped before it was pushed. */
     em_node *stack[64];
@@ -163,7 +154,7 @@ void em_node_release(em_node *n) {
         for (int i = 0; i < cur->nchild; i++) {
             em_node *c = cur->child[i];
             if (top < 64) {
-                if (node_drop(c)) stack[top++] = c;
+                if (em_refs_drop(&c->refs)) stack[top++] = c;
             } else {
                 em_node_release(c);
             }

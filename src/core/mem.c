@@ -222,10 +222,7 @@ static void buf_retire(em_buf *b) {
 
 void em_buf_release(em_buf *b) {
     if (!b) return;
-    /* A count of 1 read by its holder is final (see node_drop in jit.c): no locked instruction. */
-    if (atomic_load_explicit(&b->refs, memory_order_acquire) == 1 ||
-        atomic_fetch_sub_explicit(&b->refs, 1, memory_order_acq_rel) == 1)
-        buf_retire(b);
+    if (em_refs_drop(&b->refs)) buf_retire(b);
 }
 
 void em_buf_user_lock(em_buf *b) {

@@ -44,6 +44,14 @@ static inline void em_buf_retain(em_buf *b) {
     atomic_fetch_add_explicit(&b->refs, 1, memory_order_relaxed);
 }
 void em_buf_release(em_buf *b);
+/* Drops one reference of a count the caller holds one of; true when it was the last. A count of
+ * 1 read by the holder of that reference is final (another reference can only be made from an
+ * existing one), so the last reference goes without a locked instruction. Used by buffers and
+ * JIT nodes alike. */
+static inline bool em_refs_drop(atomic_int *refs) {
+    return atomic_load_explicit(refs, memory_order_acquire) == 1 ||
+           atomic_fetch_sub_explicit(refs, 1, memory_order_acq_rel) == 1;
+}
 static inline int em_buf_refs(const em_buf *b) {
     return atomic_load_explicit(&b->refs, memory_order_relaxed);
 }

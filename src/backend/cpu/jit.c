@@ -192,6 +192,11 @@ static bool reads_in_place(const em_jit_prog *p, const em_jit_instr *in) {
     return p->linear && in->leaf >= 0 && p->leaves[in->leaf]->op == EM_OP_BUF && in->type != f16;
 }
 
+/* A scratch slot: one block of t in block representation, rounded to a cache line. */
+static size_t slot_bytes(af_dtype t) {
+    return (em_cpu_block_size(t) * EM_CPU_BLOCK + 63) & ~(size_t)63;
+}
+
 /* Gives each instruction that needs one a scratch slot, reusing a slot once its value is dead, so
  * a block's working set is the live values rather than the whole program: a chain of 16 ops
  * keeps three blocks live instead of sixteen. A slot is
@@ -224,13 +229,12 @@ static bool assign_slots(const em_jit_prog *p, const int *direct, size_t *slot_o
         if (in->leaf < 0 || p->leaves[in->leaf]->op != EM_OP_SCALAR) continue;
         last[k] = n;
         slot_off[k] = total;
-        total += (em_cpu_block_size((af_dtype)in->type) * EM_CPU_BLOCK + 63) & ~(size_t)63;
+        total += slot_bytes((af_dtype)in->type);
     }
     for (int k = 0; k < n; k++) {
         const em_jit_instr *in = &p->instr[k];
         if (slot_off[k] == SIZE_MAX && !reads_in_place(p, in) && direct[k] < 0) {
-            size_t bytes =
-                (em_cpu_block_size((af_dtype)in->type) * EM_CPU_BLOCK + 63) & ~(size_t)63;
+            size_t bytes = slot_bytes((af_dtype)in->type);
             for (int f = 0; f < nfree && slot_off[k] == SIZE_MAX; f++) {
                 if (free_bytes[f] != bytes) continue;
                 slot_off[k] = free_off[f];
@@ -252,8 +256,7 @@ static bool assign_slots(const em_jit_prog *p, const int *direct, size_t *slot_o
                 listed = listed || free_off[f] == slot_off[v];
             if (listed) continue;
             free_off[nfree] = slot_off[v];
-            free_bytes[nfree++] =
-                (em_cpu_block_size((af_dtype)p->instr[v].type) * EM_CPU_BLOCK + 63) & ~(size_t)63;
+            free_bytes[nfree++] = slot_bytes((af_dtype)p->instr[v].type);
         }
     }
     *scratch_bytes = total;
