@@ -6,6 +6,7 @@
 #include "../core/array.h"
 #include "../core/dev.h"
 #include "../core/err.h"
+#include "jit_build.h"
 
 #include <math.h>
 #include <string.h>
@@ -36,65 +37,6 @@ static af_err leaf_to_array(const char *fn, em_node *leaf, em_array **out) {
     return em_array_from_op(leaf, em_dev_active(), out);
 }
 
-/* Double to integer the way Ember converts everywhere (src/backend/cpu/cast.c): NaN is 0, values
- * beyond the range take its ends, the rest truncate toward zero. The 64-bit ends are exact powers
- * of two in double, so the comparisons are exact. */
-static int64_t sat_signed(double v, int64_t lo, int64_t hi) {
-    if (isnan(v)) return 0;
-    if (v <= (double)lo) return lo;
-    if (v >= (double)hi) return hi; /* (double)INT64_MAX is 2^63: every smaller value fits */
-    return (int64_t)v;
-}
-
-static uint64_t sat_unsigned(double v, uint64_t hi) {
-    if (isnan(v) || v <= 0) return 0;
-    if (v >= (double)hi) return hi; /* (double)UINT64_MAX is 2^64: every smaller value fits */
-    return (uint64_t)v;
-}
-
-/* The constant `v` as it is stored in an array of `type`. */
-static em_scalar scalar_of_double(af_dtype type, double v) {
-    em_scalar s;
-    memset(&s, 0, sizeof(s));
-    switch (type) {
-    case f32:
-    case f64:
-    case f16:
-    case c32:
-    case c64:
-        s.f[0] = v;
-        break;
-    case b8:
-        s.i = v != 0;
-        break; /* as any conversion to b8: non-zero (NaN too) is true */
-    case s8:
-        s.i = sat_signed(v, INT8_MIN, INT8_MAX);
-        break;
-    case s16:
-        s.i = sat_signed(v, INT16_MIN, INT16_MAX);
-        break;
-    case s32:
-        s.i = sat_signed(v, INT32_MIN, INT32_MAX);
-        break;
-    case s64:
-        s.i = sat_signed(v, INT64_MIN, INT64_MAX);
-        break;
-    case u8:
-        s.u = sat_unsigned(v, UINT8_MAX);
-        break;
-    case u16:
-        s.u = sat_unsigned(v, UINT16_MAX);
-        break;
-    case u32:
-        s.u = sat_unsigned(v, UINT32_MAX);
-        break;
-    case u64:
-        s.u = sat_unsigned(v, UINT64_MAX);
-        break;
-    }
-    return s;
-}
-
 af_err af_constant(af_array *arr, const double val, const unsigned ndims, const dim_t *const dims,
                    const af_dtype type) {
     af_err err = AF_SUCCESS;
@@ -104,7 +46,7 @@ af_err af_constant(af_array *arr, const double val, const unsigned ndims, const 
     EM_TRY(em_init());
     EM_TRY(gen_dims(__func__, 2, ndims, dims, d));
     EM_TRY(check_type(__func__, 4, type, true, ""));
-    EM_TRY(leaf_to_array(__func__, em_node_scalar(type, d, scalar_of_double(type, val)), &a));
+    EM_TRY(leaf_to_array(__func__, em_jit_const(type, d, val, 0), &a));
     *arr = a;
     return AF_SUCCESS;
 fail:

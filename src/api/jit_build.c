@@ -91,13 +91,16 @@ static af_err jit_device_pair(const char *fn, int pos_a, const em_array *a, int 
     return jit_device_check(fn, pos_a, a);
 }
 
-/* An operand whose device the caller has checked: the array's node, cast to the operand dtype. */
-static af_err operand(const em_array *a, const dim_t dims[4], af_dtype type, em_node **out) {
-    em_node *n = NULL;
-    af_err err = em_array_node(a, dims, &n);
-    if (err != AF_SUCCESS) return err;
-    n = em_jit_cast(n, type);
-    if (!n) return em_err(AF_ERR_NO_MEM, __func__, "out of host memory for a JIT node");
+/* An operand whose device the caller has checked: the array's node, cast to the operand dtype.
+ * `dims` is a->dims itself (not a copy) when no broadcast is wanted: the inline common case. */
+static inline af_err operand(const em_array *a, const dim_t dims[4], af_dtype type, em_node **out) {
+    em_node *n = dims == a->dims ? em_array_node_cached(a) : NULL;
+    if (!n) {
+        af_err err = em_array_node(a, dims, &n);
+        if (err != AF_SUCCESS) return err;
+    }
+    if (n->type != type && !(n = em_jit_cast(n, type)))
+        return em_err(AF_ERR_NO_MEM, __func__, "out of host memory for a JIT node");
     *out = n;
     return AF_SUCCESS;
 }
@@ -229,14 +232,17 @@ af_err em_jit_binary(const char *fn, em_op op, const em_array *l, const em_array
     em_node *a = NULL, *b = NULL;
     af_err err = jit_device_pair(fn, 1, l, 2, r);
     if (err != AF_SUCCESS) return err;
-    /* Equal dims, the common case, need no broadcast check. */
-    if (memcmp(l->dims, r->dims, sizeof(d)) == 0)
-        memcpy(d, l->dims, sizeof(d));
-    else if ((err = em_jit_bcast_dims(fn, 1, 2, l->dims, r->dims, batch, d)) != AF_SUCCESS)
-        return err;
-    err = operand(l, d, operand_type, &a);
+    /* Equal dims, the common case, need no broadcast check, and each operand is passed its own
+     * dims (operand's inline case). */
+    const dim_t *dl = l->dims, *dr = r->dims;
+    if (memcmp(l->dims, r->dims, sizeof(d)) != 0) {
+        if ((err = em_jit_bcast_dims(fn, 1, 2, l->dims, r->dims, batch, d)) != AF_SUCCESS)
+            return err;
+        dl = dr = d;
+    }
+    err = operand(l, dl, operand_type, &a);
     if (err != AF_SUCCESS) return err;
-    err = operand(r, d, operand_type, &b);
+    err = operand(r, dr, operand_type, &b);
     if (err != AF_SUCCESS) {
         em_node_release(a);
         return err;

@@ -327,23 +327,17 @@ void em_array_drop_leaf(em_array *a) {
 
 af_err em_array_node(const em_array *a, const dim_t dims[4], em_node **out) {
     bool same = memcmp(a->dims, dims, sizeof(a->dims)) == 0;
-    if (a->node && same) {
-        em_node_retain(a->node);
-        *out = a->node;
-        return AF_SUCCESS;
-    }
+    if (same && (*out = em_array_node_cached(a)) != NULL) return AF_SUCCESS;
     if (!a->node && same) {
-        em_node *leaf = __atomic_load_n(&a->leaf, __ATOMIC_ACQUIRE);
-        if (!leaf) {
-            leaf = em_node_buf(a->buf, a->type, a->dims, a->strides, a->offset);
-            if (!leaf) return em_err(AF_ERR_NO_MEM, __func__, "out of host memory for a JIT node");
-            em_node *none = NULL;
-            /* The array's reference; a thread that lost the race uses the winner's leaf. */
-            if (!__atomic_compare_exchange_n(&((em_array *)a)->leaf, &none, leaf, false,
-                                             __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-                em_node_release(leaf);
-                leaf = none;
-            }
+        /* The first use of an evaluated array: make its leaf. */
+        em_node *leaf = em_node_buf(a->buf, a->type, a->dims, a->strides, a->offset);
+        if (!leaf) return em_err(AF_ERR_NO_MEM, __func__, "out of host memory for a JIT node");
+        em_node *none = NULL;
+        /* The array's reference; a thread that lost the race uses the winner's leaf. */
+        if (!__atomic_compare_exchange_n(&((em_array *)a)->leaf, &none, leaf, false,
+                                         __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+            em_node_release(leaf);
+            leaf = none;
         }
         em_node_retain(leaf);
         *out = leaf;

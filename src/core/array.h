@@ -94,6 +94,16 @@ af_err em_array_make_unique(em_array *a);
  * viewed with `dims`: dims of 1 in the array may be broadcast to larger dims. */
 af_err em_array_node(const em_array *a, const dim_t dims[4], em_node **out);
 
+/* The common case of em_array_node, inline: the array at its own dims, as a new reference to its
+ * lazy node or its cached leaf. NULL when an evaluated array has no leaf yet (em_array_node
+ * makes one). Every operand of every lazy op starts here. */
+static inline em_node *em_array_node_cached(const em_array *a) {
+    em_node *n = a->node;
+    if (!n) n = __atomic_load_n(&a->leaf, __ATOMIC_ACQUIRE);
+    if (n) em_node_retain(n);
+    return n;
+}
+
 /* Releases the array's cached leaf (see em_array.leaf). */
 void em_array_drop_leaf(em_array *a);
 
