@@ -130,7 +130,7 @@ af_err af_get_data_ref_count(int *use_count, const af_array in) {
     /* The cached leaf (em_array.leaf) is the array's own, not another user of the buffer. */
     *use_count = a->buf
                      ? em_buf_refs(a->buf) - (__atomic_load_n(&a->leaf, __ATOMIC_ACQUIRE) != NULL)
-                     : atomic_load(&a->node->refs);
+                     : em_node_refs(a->node);
     return AF_SUCCESS;
 fail:
     return err;

@@ -27,55 +27,149 @@ const char *em_op_name(em_op op) {
 }
 
 /* Nodes are the hottest allocation of the library (each lazy op makes one or more), so released
- * nodes wait in a small per-thread cache instead of going back to malloc. A thread's cache is
- * emptied when the thread exits. */
+ * nodes wait in a small per-thread cache instead of going back to malloc. */
 #define EM_NODE_CACHE_MAX 512
 
-typedef struct {
-    em_node *head;
-    int count;
-} node_cache;
 /* One thread-local object, so each use costs one TLS lookup. */
-static EM_TLS node_cache em_nodes;
-static pthread_key_t em_node_cache_key;
-static pthread_once_t em_node_cache_once = PTHREAD_ONCE_INIT;
+EM_TLS em_node_thread em_node_tls;
 
-static void node_cache_flush(void *unused) {
+struct em_node_owner {
+    _Atomic(em_node *) queue; /* nodes whose shared count went below zero: merged by the owner */
+    atomic_bool gone;         /* the thread has exited: whoever queues a node merges it */
+    em_node_owner *next;      /* every record, so none is ever unreachable */
+};
+
+/* The owner of merged nodes: no thread, so every thread takes the shared path. */
+static em_node_owner em_node_nobody;
+static em_node_owner *em_node_owners;
+static pthread_mutex_t em_node_owners_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_key_t em_node_exit_key;
+static pthread_once_t em_node_exit_once = PTHREAD_ONCE_INIT;
+
+static void node_free_tree(em_node_thread *t, em_node *n);
+
+/* Merges the queued nodes of `o`: the owner's count moves into the shared one. Run by the owner
+ * itself, or by any thread once the owner is gone (its biased counts no longer change then). Each
+ * queued node is in one queue once (EM_NODE_QUEUED), and the exchange hands each list to one
+ * thread. */
+__attribute__((noinline, cold)) static void owner_drain(em_node_thread *t, em_node_owner *o) {
+    em_node *list = atomic_exchange(&o->queue, NULL);
+    while (list) {
+        em_node *n = list;
+        list = n->merge_next;
+        int b = atomic_load_explicit(&n->biased, memory_order_relaxed);
+        atomic_store_explicit(&n->biased, 0, memory_order_relaxed);
+        atomic_store_explicit(&n->owner, &em_node_nobody, memory_order_relaxed);
+        int s = atomic_load_explicit(&n->shared, memory_order_relaxed), merged;
+        do {
+            merged = ((s + b * EM_NODE_REF) | EM_NODE_MERGED) & ~EM_NODE_QUEUED;
+        } while (!atomic_compare_exchange_weak_explicit(
+            &n->shared, &s, merged, memory_order_acq_rel, memory_order_relaxed));
+        if (merged == EM_NODE_MERGED) node_free_tree(t, n);
+    }
+}
+
+static void node_thread_exit(void *unused) {
     (void)unused;
-    node_cache *c = EM_TLS_PTR(em_nodes);
-    while (c->head) {
-        em_node *n = c->head;
-        c->head = n->child[0];
+    em_node_thread *t = EM_TLS_PTR(em_node_tls);
+    if (t->me) {
+        /* Nodes queued after this are merged by the thread that queues them. */
+        atomic_store(&t->me->gone, true);
+        owner_drain(t, t->me);
+    }
+    while (t->free_head) {
+        em_node *n = t->free_head;
+        t->free_head = n->child[0];
         free(n);
     }
-    c->count = 0;
+    t->free_count = 0;
 }
 
-static void node_cache_key_create(void) {
-    pthread_key_create(&em_node_cache_key, node_cache_flush);
+static void node_exit_key_create(void) {
+    pthread_key_create(&em_node_exit_key, node_thread_exit);
 }
 
-static void node_free(node_cache *c, em_node *n) {
-    if (c->count >= EM_NODE_CACHE_MAX) {
+/* Arms the thread-exit hook (merging, then emptying the cache) once per thread. */
+static void node_thread_arm(void) {
+    pthread_once(&em_node_exit_once, node_exit_key_create);
+    pthread_setspecific(em_node_exit_key, (void *)1);
+}
+
+__attribute__((noinline, cold)) static bool node_thread_start(em_node_thread *t) {
+    em_node_owner *o = calloc(1, sizeof(*o));
+    if (!o) return false;
+    pthread_mutex_lock(&em_node_owners_lock);
+    o->next = em_node_owners;
+    em_node_owners = o;
+    pthread_mutex_unlock(&em_node_owners_lock);
+    t->me = o;
+    node_thread_arm();
+    return true;
+}
+
+/* Queues n to its owner after this thread took the shared count below zero: the owner's count
+ * may hold the reference that was dropped, so only the owner can tell whether n is dead. */
+__attribute__((noinline, cold)) static void node_queue(em_node_thread *t, em_node *n) {
+    int s = atomic_load_explicit(&n->shared, memory_order_relaxed);
+    do {
+        if (s >= 0 || (s & (EM_NODE_QUEUED | EM_NODE_MERGED))) return;
+    } while (!atomic_compare_exchange_weak_explicit(&n->shared, &s, s | EM_NODE_QUEUED,
+                                                    memory_order_acq_rel, memory_order_relaxed));
+    em_node_owner *o = atomic_load_explicit(&n->owner, memory_order_relaxed);
+    em_node *head = atomic_load(&o->queue);
+    do {
+        n->merge_next = head;
+    } while (!atomic_compare_exchange_weak(&o->queue, &head, n));
+    if (atomic_load(&o->gone)) owner_drain(t, o);
+}
+
+/* The owner's count of n reached zero while other threads hold references: from now on they
+ * count alone, and the last one frees n (or the merge of the owner's queue, when n waits there).
+ * True when n is free after all. */
+__attribute__((noinline, cold)) static bool node_merge(em_node *n) {
+    atomic_store_explicit(&n->owner, &em_node_nobody, memory_order_relaxed);
+    int s = atomic_fetch_or_explicit(&n->shared, EM_NODE_MERGED, memory_order_acq_rel);
+    return (s | EM_NODE_MERGED) == EM_NODE_MERGED;
+}
+
+/* Drops one reference; true when it was the last, and the caller frees n. */
+static inline bool node_drop(em_node_thread *t, em_node *n) {
+    if (atomic_load_explicit(&n->owner, memory_order_relaxed) == t->me) {
+        int b = atomic_load_explicit(&n->biased, memory_order_relaxed) - 1;
+        atomic_store_explicit(&n->biased, b, memory_order_relaxed);
+        if (b > 0) return false;
+        /* No shared reference and no flag: nobody else holds n, so nobody can add one. */
+        return atomic_load_explicit(&n->shared, memory_order_acquire) == 0 || node_merge(n);
+    }
+    int s = atomic_fetch_sub_explicit(&n->shared, EM_NODE_REF, memory_order_acq_rel) - EM_NODE_REF;
+    if (s & EM_NODE_MERGED) return s == EM_NODE_MERGED;
+    if (s < 0) node_queue(t, n);
+    return false;
+}
+
+static void node_free(em_node_thread *t, em_node *n) {
+    if (t->free_count >= EM_NODE_CACHE_MAX) {
         free(n);
         return;
     }
-    if (c->count == 0) {
-        /* Arm the thread-exit flush the first time this thread caches a node. */
-        pthread_once(&em_node_cache_once, node_cache_key_create);
-        pthread_setspecific(em_node_cache_key, (void *)1);
-    }
-    n->child[0] = c->head;
-    c->head = n;
-    c->count++;
+    /* A thread that frees nodes it never made still empties its cache when it exits. */
+    if (t->free_count == 0 && !t->me) node_thread_arm();
+    n->child[0] = t->free_head;
+    t->free_head = n;
+    t->free_count++;
 }
 
-em_node *em_node_new(em_op op, af_dtype type, const dim_t dims[4]) {
-    node_cache *c = EM_TLS_PTR(em_nodes);
-    em_node *n = c->head;
+/* em_node_new, inlined into the constructors of this file. */
+static inline __attribute__((always_inline)) em_node *node_new(em_op op, af_dtype type,
+                                                               const dim_t dims[4]) {
+    em_node_thread *t = EM_TLS_PTR(em_node_tls);
+    if (!t->me && !node_thread_start(t)) return NULL;
+    /* Nodes other threads released: one relaxed load when there are none. */
+    if (atomic_load_explicit(&t->me->queue, memory_order_relaxed)) owner_drain(t, t->me);
+    em_node *n = t->free_head;
     if (n) {
-        c->head = n->child[0];
-        c->count--;
+        t->free_head = n->child[0];
+        t->free_count--;
     } else {
         n = malloc(sizeof(*n));
         if (!n) return NULL;
@@ -84,7 +178,9 @@ em_node *em_node_new(em_op op, af_dtype type, const dim_t dims[4]) {
      * to one kind of leaf each and are written by that leaf's constructor (em_node_buf,
      * em_node_scalar, af_iota). Clearing all of the node cost a tenth of a lazy op, and a memset
      * of even the shared part compiles to `rep stos`, slow to start for this size. */
-    atomic_init(&n->refs, 1);
+    atomic_init(&n->biased, 1);
+    atomic_init(&n->shared, 0);
+    atomic_init(&n->owner, t->me);
     n->op = (uint16_t)op;
     n->type = (uint8_t)type;
     n->nchild = 0;
@@ -99,8 +195,12 @@ em_node *em_node_new(em_op op, af_dtype type, const dim_t dims[4]) {
     return n;
 }
 
+em_node *em_node_new(em_op op, af_dtype type, const dim_t dims[4]) {
+    return node_new(op, type, dims);
+}
+
 em_node *em_node_op(em_op op, af_dtype type, const dim_t dims[4], em_node *const *child) {
-    em_node *n = em_node_new(op, type, dims);
+    em_node *n = node_new(op, type, dims);
     if (!n) {
         for (int i = 0; i < em_op_arity(op); i++)
             em_node_release(child[i]);
@@ -121,7 +221,7 @@ em_node *em_node_op(em_op op, af_dtype type, const dim_t dims[4], em_node *const
 
 em_node *em_node_buf(em_buf *buf, af_dtype type, const dim_t dims[4], const dim_t strides[4],
                      dim_t offset) {
-    em_node *n = em_node_new(EM_OP_BUF, type, dims);
+    em_node *n = node_new(EM_OP_BUF, type, dims);
     if (!n) return NULL;
     em_buf_retain(buf);
     n->buf = buf;
@@ -133,7 +233,7 @@ em_node *em_node_buf(em_buf *buf, af_dtype type, const dim_t dims[4], const dim_
 }
 
 em_node *em_node_scalar(af_dtype type, const dim_t dims[4], em_scalar val) {
-    em_node *n = em_node_new(EM_OP_SCALAR, type, dims);
+    em_node *n = node_new(EM_OP_SCALAR, type, dims);
     if (!n) return NULL;
     n->val = val;
     n->nleaf = 1;
@@ -141,12 +241,17 @@ em_node *em_node_scalar(af_dtype type, const dim_t dims[4], em_scalar val) {
 }
 
 void em_node_release(em_node *n) {
+    if (!n) return;
+    em_node_thread *t = EM_TLS_PTR(em_node_tls);
     /* Most releases drop one of several references: nothing more to do. */
-    if (!n || !em_refs_drop(&n->refs)) return;
-    /* Iterative over a small explicit stack so a long chain cannot overflow the C stack. Every
-     * node on the stack is owned: its last reference was dropped before it was pushed. */
+    if (node_drop(t, n)) node_free_tree(t, n);
+}
+
+/* Frees n, whose last reference is gone, and every child that this leaves without one. Iterative
+ * over a small explicit stack so a long chain cannot overflow the C stack. Every node on the
+ * stack is owned: its last reference was dropped before it was pushed. */
+static void node_free_tree(em_node_thread *t, em_node *n) {
     em_node *stack[64];
-    node_cache *cache = EM_TLS_PTR(em_nodes);
     int top = 0;
     stack[top++] = n;
     while (top > 0) {
@@ -154,20 +259,21 @@ void em_node_release(em_node *n) {
         for (int i = 0; i < cur->nchild; i++) {
             em_node *c = cur->child[i];
             if (top < 64) {
-                if (em_refs_drop(&c->refs)) stack[top++] = c;
+                if (node_drop(t, c)) stack[top++] = c;
             } else {
                 em_node_release(c);
             }
         }
         if (cur->buf) em_buf_release(cur->buf);
-        node_free(cache, cur);
+        node_free(t, cur);
     }
 }
 
-/* Post-order walk that numbers each distinct node once. An open-addressing table maps node
- * pointers to instruction indices so shared subtrees (a*a) are computed once; the table and the
- * instruction list grow as needed. */
-#define EM_JIT_SEEN_INLINE (2 * EM_JIT_INLINE)
+/* Post-order walk that numbers each distinct node once. An open-addressing table maps shared
+ * node pointers to instruction indices so shared subtrees (a*a) are computed once; the table and
+ * the instruction list each grow as needed. Most programs share a few leaves, so the inline table
+ * is small: clearing it is part of every evaluation. */
+#define EM_JIT_SEEN_INLINE 32
 
 typedef struct {
     em_jit_prog *p;
@@ -193,7 +299,7 @@ static void *grow_buf(void *buf, bool inline_buf, size_t old_bytes, size_t new_b
     return n;
 }
 
-static bool builder_grow(prog_builder *b) {
+static bool builder_grow_table(prog_builder *b) {
     size_t tab = (b->mask + 1) * 2;
     const em_node **seen = calloc(tab, sizeof(*seen));
     int *idx = calloc(tab, sizeof(*idx));
@@ -216,6 +322,10 @@ static bool builder_grow(prog_builder *b) {
     b->seen = seen;
     b->idx = idx;
     b->mask = tab - 1;
+    return true;
+}
+
+static bool builder_grow_instr(prog_builder *b) {
     em_jit_prog *p = b->p;
     size_t cap = b->cap * 2;
     bool inl = p->instr == p->instr_inline;
@@ -235,8 +345,8 @@ static bool builder_grow(prog_builder *b) {
 static inline int builder_emit(prog_builder *b, const em_node *n, const int32_t args[3],
                                bool shared) {
     em_jit_prog *p = b->p;
-    if ((size_t)p->ninstr == b->cap || (shared && (b->used + 1) * 2 > b->mask + 1))
-        if (!builder_grow(b)) return -1;
+    if ((size_t)p->ninstr == b->cap && !builder_grow_instr(b)) return -1;
+    if (shared && (b->used + 1) * 2 > b->mask + 1 && !builder_grow_table(b)) return -1;
     int me = p->ninstr++;
     em_jit_instr *ins = &p->instr[me];
     ins->op = n->op;
@@ -267,7 +377,7 @@ static int builder_visit(prog_builder *b, const em_node *n) {
      * cannot read 1 for a node that two parents of this tree hold, since the tree is immutable
      * while it is walked. */
     static const int32_t no_args[3] = {0, 0, 0};
-    bool shared = atomic_load_explicit(&n->refs, memory_order_relaxed) > 1;
+    bool shared = em_node_refs(n) > 1;
     if (shared) {
         size_t slot = builder_slot(b, n);
         if (b->seen[slot]) return b->idx[slot];
@@ -277,7 +387,7 @@ static int builder_visit(prog_builder *b, const em_node *n) {
         const em_node *c = n->child[i];
         /* An unshared leaf (a scalar, a generator, a buffer used once) is numbered here, without
          * a call: a third of a typical program's nodes. */
-        if (c->nchild == 0 && atomic_load_explicit(&c->refs, memory_order_relaxed) == 1)
+        if (c->nchild == 0 && em_node_refs(c) == 1)
             args[i] = builder_emit(b, c, no_args, false);
         else
             args[i] = builder_visit(b, c);

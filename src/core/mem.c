@@ -15,14 +15,26 @@ typedef struct {
     size_t nfree, free_cap;
     em_buf *orphans; /* user-locked pool blocks with no array left */
     size_t alloc_bytes, alloc_buffers;
-    size_t lock_bytes, lock_buffers;
-    size_t dev_bytes; /* total device memory, for pressure */
+    /* Written under em_mem_lock; read without it by the JIT's pressure check once per lazy op,
+     * so both sides use relaxed atomic loads and stores (plain moves, no locked instruction). */
+    atomic_size_t lock_bytes;
+    size_t lock_buffers;
+    atomic_size_t dev_bytes; /* total device memory, for pressure */
     /* lock_bytes above which the JIT flushes: threshold x dev_bytes, 0 until first computed and
      * again after the threshold changes. */
     atomic_size_t pressure_limit;
 } em_pool;
 
 static em_pool em_pools[EM_MAX_DEVICES];
+
+/* Adds or takes bytes from lock_bytes; the caller holds em_mem_lock. */
+static void lock_bytes_add(em_pool *p, size_t bytes, bool add) {
+    size_t v = atomic_load_explicit(&p->lock_bytes, memory_order_relaxed);
+    atomic_store_explicit(&p->lock_bytes, add ? v + bytes : v - bytes, memory_order_relaxed);
+}
+static size_t lock_bytes_of(const em_pool *p) {
+    return atomic_load_explicit(&p->lock_bytes, memory_order_relaxed);
+}
 static em_mem_custom *_Atomic em_custom;
 static pthread_mutex_t em_mem_lock = PTHREAD_MUTEX_INITIALIZER;
 static size_t em_mem_step = 1024;
@@ -118,7 +130,7 @@ af_err em_buf_alloc(int dev, size_t bytes, em_buf **out) {
     pthread_mutex_lock(&em_mem_lock);
     em_buf *b = pool_take(p, cap);
     if (b) {
-        p->lock_bytes += b->cap;
+        lock_bytes_add(p, b->cap, true);
         p->lock_buffers++;
         pthread_mutex_unlock(&em_mem_lock);
         atomic_store_explicit(&b->refs, 1, memory_order_relaxed);
@@ -152,7 +164,7 @@ af_err em_buf_alloc(int dev, size_t bytes, em_buf **out) {
     pthread_mutex_lock(&em_mem_lock);
     p->alloc_bytes += cap;
     p->alloc_buffers++;
-    p->lock_bytes += cap;
+    lock_bytes_add(p, cap, true);
     p->lock_buffers++;
     pthread_mutex_unlock(&em_mem_lock);
     *out = b;
@@ -208,7 +220,7 @@ static void buf_retire(em_buf *b) {
         b->next = p->orphans;
         p->orphans = b;
     } else {
-        p->lock_bytes -= b->cap;
+        lock_bytes_add(p, b->cap, false);
         p->lock_buffers--;
         if (!pool_put(p, b)) {
             em_backend_self.mem_free(b->dev, b->ptr);
@@ -267,7 +279,7 @@ af_err em_mem_free_user(void *ptr) {
             if (b->ptr != ptr) continue;
             *link = b->next;
             b->user_lock = false;
-            p->lock_bytes -= b->cap;
+            lock_bytes_add(p, b->cap, false);
             p->lock_buffers--;
             if (!pool_put(p, b)) {
                 em_backend_self.mem_free(d, b->ptr);
@@ -299,7 +311,7 @@ void em_mem_info_get(int dev, em_mem_info *out) {
     const em_pool *p = &em_pools[dev];
     out->alloc_bytes = p->alloc_bytes;
     out->alloc_buffers = p->alloc_buffers;
-    out->lock_bytes = p->lock_bytes;
+    out->lock_bytes = lock_bytes_of(p);
     out->lock_buffers = p->lock_buffers;
     pthread_mutex_unlock(&em_mem_lock);
 }
@@ -324,13 +336,15 @@ float em_mem_pressure(int dev) {
     em_mem_custom *custom = atomic_load_explicit(&em_custom, memory_order_relaxed);
     if (custom) return em_mem_custom_pressure(custom);
     em_pool *p = &em_pools[dev];
-    if (p->dev_bytes == 0) {
+    size_t dev_bytes = atomic_load_explicit(&p->dev_bytes, memory_order_relaxed);
+    if (dev_bytes == 0) {
         em_dev_props props;
         if (em_backend_self.dev_props(dev, &props) != AF_SUCCESS || props.mem_bytes == 0)
             return 0.f;
-        p->dev_bytes = props.mem_bytes;
+        dev_bytes = props.mem_bytes;
+        atomic_store_explicit(&p->dev_bytes, dev_bytes, memory_order_relaxed);
     }
-    return (float)((double)p->lock_bytes / (double)p->dev_bytes);
+    return (float)((double)lock_bytes_of(p) / (double)dev_bytes);
 }
 
 void em_mem_set_pressure_threshold(float value) {
@@ -363,10 +377,11 @@ bool em_mem_over_pressure(int dev) {
     em_pool *p = &em_pools[dev];
     size_t limit = atomic_load_explicit(&p->pressure_limit, memory_order_relaxed);
     bool custom = atomic_load_explicit(&em_custom, memory_order_relaxed) != NULL;
-    if (limit && !custom) return p->lock_bytes > limit;
+    if (limit && !custom) return lock_bytes_of(p) > limit;
     float pressure = em_mem_pressure(dev), threshold = em_mem_get_pressure_threshold();
-    if (!custom && p->dev_bytes) {
-        double bytes = (double)threshold * (double)p->dev_bytes;
+    size_t dev_bytes = atomic_load_explicit(&p->dev_bytes, memory_order_relaxed);
+    if (!custom && dev_bytes) {
+        double bytes = (double)threshold * (double)dev_bytes;
         limit = bytes >= (double)SIZE_MAX ? SIZE_MAX : (size_t)bytes;
         atomic_store_explicit(&p->pressure_limit, limit ? limit : 1, memory_order_relaxed);
     }
