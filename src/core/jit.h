@@ -37,20 +37,22 @@ typedef struct em_node_owner em_node_owner;
 #define EM_NODE_QUEUED 2 /* shared: waiting in the owner's merge queue */
 #define EM_NODE_REF    4 /* shared: one reference */
 typedef struct em_node {
+    /* The first 64 bytes hold what the program walk and the tree release read, so each node
+     * costs them one cache line. */
     atomic_int biased; /* the owner's references (only the owner writes it) */
     atomic_int shared; /* other threads' references (see above) */
     _Atomic(em_node_owner *) owner;
-    struct em_node *merge_next; /* link in the owner's merge queue */
-    uint16_t op;                /* em_op */
-    uint8_t type;               /* af_dtype of the node's value */
+    uint16_t op;  /* em_op */
+    uint8_t type; /* af_dtype of the node's value */
     uint8_t nchild;
-    uint16_t height;   /* leaves are 0 */
-    uint32_t nleaf;    /* BUF and SCALAR leaves below, counting repeats: bounds parameter size */
+    uint16_t height; /* leaves are 0 */
+    uint32_t nleaf;  /* BUF and SCALAR leaves below, counting repeats: bounds parameter size */
+    struct em_node *child[3];
+    em_buf *buf;       /* EM_OP_BUF */
     size_t leaf_bytes; /* bytes of the buffers below, counting repeats: memory pressure */
     dim_t dims[4];
-    struct em_node *child[3];
+    struct em_node *merge_next; /* link in the owner's merge queue */
     /* EM_OP_BUF */
-    em_buf *buf;
     dim_t strides[4];
     dim_t offset;
     /* EM_OP_SCALAR */
