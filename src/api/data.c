@@ -8,7 +8,6 @@
 #include "../core/err.h"
 #include "jit_build.h"
 
-#include <math.h>
 #include <string.h>
 
 /* Dims of a generator's output. ndims 0 gives an empty array, as in ArrayFire: its C++ wrapper

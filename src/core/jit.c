@@ -376,7 +376,7 @@ static int builder_visit(prog_builder *b, const em_node *n) {
     /* A node with one reference has one parent (or is one root), so the walk meets it once and
      * it needs no entry in the table: the common case of a chain skips both probes. The count
      * cannot read 1 for a node that two parents of this tree hold, since the tree is immutable
-     * while it is walked. */
+     * while it is walked (em_node_refs); a count read too low would only compute a node twice. */
     static const int32_t no_args[3] = {0, 0, 0};
     bool shared = em_node_refs(n) > 1;
     if (shared) {

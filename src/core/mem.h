@@ -46,8 +46,8 @@ static inline void em_buf_retain(em_buf *b) {
 void em_buf_release(em_buf *b);
 /* Drops one reference of a count the caller holds one of; true when it was the last. A count of
  * 1 read by the holder of that reference is final (another reference can only be made from an
- * existing one), so the last reference goes without a locked instruction. Used by buffers and
- * JIT nodes alike. */
+ * existing one), so the last reference goes without a locked instruction. (JIT nodes count
+ * their references differently: jit.h.) */
 static inline bool em_refs_drop(atomic_int *refs) {
     return atomic_load_explicit(refs, memory_order_acquire) == 1 ||
            atomic_fetch_sub_explicit(refs, 1, memory_order_acq_rel) == 1;
