@@ -236,38 +236,56 @@ fail:
     return err;
 }
 
+/* The driver's launch and kernel lookup, found once through the runtime
+ * (cudaGetDriverEntryPointByVersion), so the library links only the runtime. Both exist from
+ * CUDA 12.0, which the context-independent libraries Ember loads kernels into need anyway. */
 typedef CUresult (*em_cu_launch_fn)(CUfunction f, unsigned gx, unsigned gy, unsigned gz,
                                     unsigned bx, unsigned by, unsigned bz, unsigned shared,
                                     CUstream stream, void **params, void **extra);
+typedef CUresult (*em_cu_get_function_fn)(CUfunction *f, CUkernel k);
 static em_cu_launch_fn em_cu_driver_launch;
-static pthread_once_t em_cu_launch_once = PTHREAD_ONCE_INIT;
+static em_cu_get_function_fn em_cu_driver_get_function;
+static pthread_once_t em_cu_driver_once = PTHREAD_ONCE_INIT;
 
-static void em_cu_launch_resolve(void) {
+static void *em_cu_driver_entry(const char *name) {
     void *fp = NULL;
     enum cudaDriverEntryPointQueryResult found;
-    /* EMBER_CU_RUNTIME_LAUNCH=1 keeps the runtime's launch, to compare the two. */
-    const char *env = getenv("EMBER_CU_RUNTIME_LAUNCH");
-    if (env && env[0] == '1') return;
-    if (cudaGetDriverEntryPointByVersion("cuLaunchKernel", &fp, 12000, cudaEnableDefault, &found) ==
-            cudaSuccess &&
-        found == cudaDriverEntryPointSuccess)
-        em_cu_driver_launch = (em_cu_launch_fn)fp;
-    else
+    if (cudaGetDriverEntryPointByVersion(name, &fp, 12000, cudaEnableDefault, &found) !=
+            cudaSuccess ||
+        found != cudaDriverEntryPointSuccess) {
         (void)cudaGetLastError();
+        return NULL;
+    }
+    return fp;
 }
 
-af_err em_cu_launch(const char *fn, const char *what, cudaKernel_t kern, dim3 grid, dim3 block,
-                    void **args, cudaStream_t stream) {
-    pthread_once(&em_cu_launch_once, em_cu_launch_resolve);
-    if (!em_cu_driver_launch) {
-        cudaError_t e = cudaLaunchKernel((const void *)kern, grid, block, args, 0, stream);
-        return e == cudaSuccess ? AF_SUCCESS : em_cu_err(e, fn, what);
-    }
-    CUresult r = em_cu_driver_launch((CUfunction)(void *)kern, grid.x, grid.y, grid.z, block.x,
-                                     block.y, block.z, 0, (CUstream)stream, args, NULL);
-    if (r == CUDA_SUCCESS) return AF_SUCCESS;
+static void em_cu_driver_resolve(void) {
+    em_cu_driver_launch = (em_cu_launch_fn)em_cu_driver_entry("cuLaunchKernel");
+    em_cu_driver_get_function = (em_cu_get_function_fn)em_cu_driver_entry("cuKernelGetFunction");
+}
+
+/* A driver failure as an af_err: out of memory stays AF_ERR_NO_MEM. */
+static af_err em_cu_driver_err(CUresult r, const char *fn, const char *what) {
     return em_err(r == CUDA_ERROR_OUT_OF_MEMORY ? AF_ERR_NO_MEM : AF_ERR_INTERNAL, fn,
-                  "%s: cuLaunchKernel failed with CUresult %d", what, (int)r);
+                  "%s: CUresult %d", what, (int)r);
+}
+
+af_err em_cu_kernel_function(const char *fn, cudaKernel_t k, CUfunction *out) {
+    pthread_once(&em_cu_driver_once, em_cu_driver_resolve);
+    if (!em_cu_driver_get_function || !em_cu_driver_launch)
+        return em_err(AF_ERR_DRIVER, fn,
+                      "the CUDA driver lacks cuKernelGetFunction or cuLaunchKernel (CUDA 12.0 "
+                      "or newer is needed)");
+    CUresult r = em_cu_driver_get_function(out, (CUkernel)(void *)k);
+    return r == CUDA_SUCCESS ? AF_SUCCESS : em_cu_driver_err(r, fn, "cuKernelGetFunction");
+}
+
+af_err em_cu_launch(const char *fn, const char *what, CUfunction func, dim3 grid, dim3 block,
+                    void **args, cudaStream_t stream) {
+    /* em_cu_kernel_function resolved the driver before any kernel could be had. */
+    CUresult r = em_cu_driver_launch(func, grid.x, grid.y, grid.z, block.x, block.y, block.z, 0,
+                                     (CUstream)stream, args, NULL);
+    return r == CUDA_SUCCESS ? AF_SUCCESS : em_cu_driver_err(r, fn, what);
 }
 
 static bool em_cu_dev_idle(int dev) {

@@ -55,11 +55,12 @@ void em_cu_leave(int prev);
  * the runtime's last-error state so that a user's later cudaGetLastError does not see Ember's
  * error. */
 af_err em_cu_err(cudaError_t e, const char *fn, const char *what);
-/* Launches a kernel of a loaded library on `stream` (the caller entered the device). Through the
- * driver's cuLaunchKernel, found with cudaGetDriverEntryPointByVersion, when the driver offers
- * it: a CUkernel stands in for a CUfunction there, and the runtime's cudaLaunchKernel adds its
- * own bookkeeping to every launch. Falls back to cudaLaunchKernel otherwise. */
-af_err em_cu_launch(const char *fn, const char *what, cudaKernel_t kern, dim3 grid, dim3 block,
+/* Launches a kernel on `stream` through the driver's cuLaunchKernel (the caller entered the
+ * device). `func` is the kernel resolved in the device's context (em_cu_module_get): launching the
+ * context-independent CUkernel instead makes the driver resolve it at every launch, and the
+ * runtime's cudaLaunchKernel adds its own bookkeeping; each cost about 0.2 us a launch on the H100
+ * machine. */
+af_err em_cu_launch(const char *fn, const char *what, CUfunction func, dim3 grid, dim3 block,
                     void **args, cudaStream_t stream);
 #define EM_CU_TRY(call, what)                                                                      \
     do {                                                                                           \
@@ -92,15 +93,20 @@ af_err em_cu_jit_eval(int dev, const em_jit_prog *prog, void *const *outs);
 af_err em_cu_random(int dev, void *out, af_dtype type, dim_t n, int dist, uint64_t seed,
                     uint64_t counter);
 
+/* The kernel `k` of a loaded library resolved in the current context (cuKernelGetFunction). */
+af_err em_cu_kernel_function(const char *fn, cudaKernel_t k, CUfunction *out);
+
 /* Kernel modules (module.c): compiles CUDA C with NVRTC for a device's architecture, or loads it
- * from the on-disk cache, and returns a kernel handle valid on every device of that architecture.
+ * from the on-disk cache, and returns the kernel resolved in device `dev`'s context (the caller
+ * entered dev). One load serves every device of that architecture; each device resolves the
+ * kernel once.
  * `key` identifies the source (a structural hash plus whatever else changes the text);
  * `name` is the kernel's name in the source. The source is produced by gen(ctx) only on a miss
  * of both caches, so a cache hit does no code generation. On failure the message holds NVRTC's
  * log. */
 typedef char *(*em_cu_gen_fn)(const void *ctx);
 af_err em_cu_module_get(int dev, uint64_t key, const char *name, em_cu_gen_fn gen, const void *ctx,
-                        cudaKernel_t *out);
+                        CUfunction *out);
 
 /* The NVRTC options and target for an architecture (major*10+minor): cubin for architectures
  * NVRTC knows, else PTX of the newest one it knows at or below it. Exposed for the codegen test. */

@@ -19,7 +19,7 @@ static char *jit_gen_source(const void *ctx) {
 af_err em_cu_jit_eval(int dev, const em_jit_prog *prog, void *const *outs) {
     af_err err = AF_SUCCESS;
     cudaStream_t stream;
-    cudaKernel_t kern;
+    CUfunction kern;
     int prev = -1;
     /* One struct by value: the leaf count is bounded by the flush rules (jit_gen.h). */
     _Alignas(16) unsigned char params[EM_CU_PARAM_MAX];

@@ -195,6 +195,9 @@ typedef struct {
     int arch;
     cudaLibrary_t lib;
     cudaKernel_t kern;
+    /* kern resolved in each device's context, on the device's first use; NULL until then. Two
+     * threads may both resolve it and store the same value. */
+    _Atomic(CUfunction) func[EM_MAX_DEVICES];
 } em_cu_mod;
 
 typedef struct em_cu_table {
@@ -269,7 +272,7 @@ static em_cu_mod *em_cu_insert(em_cu_mod *m) {
 /* ---- getting a kernel ---- */
 
 static af_err em_cu_module_load(int dev, uint64_t key, const char *name, em_cu_gen_fn gen,
-                                const void *ctx, cudaKernel_t *out) {
+                                const void *ctx, em_cu_mod **out) {
     af_err err = AF_SUCCESS;
     const char *fn = "em_cu_module_get";
     int arch = em_cu_devs[dev].arch;
@@ -303,7 +306,7 @@ static af_err em_cu_module_load(int dev, uint64_t key, const char *name, em_cu_g
         if (cudaLibraryUnload(lib) != cudaSuccess) (void)cudaGetLastError();
         free(m);
     }
-    *out = kept->kern;
+    *out = kept;
     free(src);
     free(img);
     return AF_SUCCESS;
@@ -316,12 +319,16 @@ fail:
 }
 
 af_err em_cu_module_get(int dev, uint64_t key, const char *name, em_cu_gen_fn gen, const void *ctx,
-                        cudaKernel_t *out) {
-    /* The hot path: one hash probe, no allocation, no string work. */
+                        CUfunction *out) {
+    /* The hot path: one hash probe and one load, no allocation, no string work. */
     em_cu_mod *m = em_cu_lookup(key, em_cu_devs[dev].arch);
-    if (m) {
-        *out = m->kern;
+    if (m && (*out = atomic_load_explicit(&m->func[dev], memory_order_acquire)) != NULL)
         return AF_SUCCESS;
+    if (!m) {
+        af_err err = em_cu_module_load(dev, key, name, gen, ctx, &m);
+        if (err != AF_SUCCESS) return err;
     }
-    return em_cu_module_load(dev, key, name, gen, ctx, out);
+    af_err err = em_cu_kernel_function("em_cu_module_get", m->kern, out);
+    if (err == AF_SUCCESS) atomic_store_explicit(&m->func[dev], *out, memory_order_release);
+    return err;
 }

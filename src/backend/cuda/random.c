@@ -41,7 +41,7 @@ af_err em_cu_random(int dev, void *out, af_dtype type, dim_t n, int dist, uint64
                     uint64_t counter) {
     af_err err = AF_SUCCESS;
     cudaStream_t stream;
-    cudaKernel_t kern;
+    CUfunction kern;
     int prev = -1;
     if (dist != EM_RANDOM_UNIFORM && dist != EM_RANDOM_NORMAL)
         EM_FAIL(AF_ERR_ARG, "distribution %d is neither uniform nor normal", dist);
