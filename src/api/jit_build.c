@@ -66,8 +66,7 @@ em_node *em_jit_op3(em_op op, af_dtype type, em_node *a, em_node *b, em_node *c)
  * device, since they name the array's device themselves. `fn` names the public function; within
  * em_jit_input it is that function's own name, which the caller's EM_TRY_FN re-attributes to the
  * public function (em_err_attribute). */
-static af_err jit_device_check(const char *fn, int pos, const em_array *a) {
-    int active = em_dev_active();
+static af_err jit_device_check(const char *fn, int pos, const em_array *a, int active) {
     if (a->dev == active) return AF_SUCCESS;
     if (pos > 0)
         return em_err(AF_ERR_DEVICE, fn,
@@ -82,19 +81,21 @@ static af_err jit_device_check(const char *fn, int pos, const em_array *a) {
 
 /* Two operands of one operation on different devices, named by position. */
 static af_err jit_device_pair(const char *fn, int pos_a, const em_array *a, int pos_b,
-                              const em_array *b) {
+                              const em_array *b, int active) {
     if (a->dev != b->dev)
         return em_err(AF_ERR_DEVICE, fn,
                       "arguments %d and %d live on devices %d and %d; an operation takes arrays "
                       "of one device, the active one (move one with af_copy_array_to_device)",
                       pos_a, pos_b, a->dev, b->dev);
-    return jit_device_check(fn, pos_a, a);
+    return jit_device_check(fn, pos_a, a, active);
 }
 
 /* An operand whose device the caller has checked: the array's node, cast to the operand dtype.
- * `dims` is a->dims itself (not a copy) when no broadcast is wanted: the inline common case. */
-static inline af_err operand(const em_array *a, const dim_t dims[4], af_dtype type, em_node **out) {
-    em_node *n = dims == a->dims ? em_array_node_cached(a) : NULL;
+ * `dims` is a->dims itself (not a copy) when no broadcast is wanted: the inline common case. t is
+ * the calling thread's state. */
+static inline af_err operand(const em_thread *t, const em_array *a, const dim_t dims[4],
+                             af_dtype type, em_node **out) {
+    em_node *n = dims == a->dims ? em_array_node_cached(t, a) : NULL;
     if (!n) {
         af_err err = em_array_node(a, dims, &n);
         if (err != AF_SUCCESS) return err;
@@ -108,8 +109,9 @@ static inline af_err operand(const em_array *a, const dim_t dims[4], af_dtype ty
 af_err em_jit_input(const em_array *a, const dim_t dims[4], af_dtype type, em_node **out) {
     /* Operands that em_jit_unary and em_jit_binary did not check by position get the device rule
      * here. */
-    af_err err = jit_device_check(__func__, 0, a);
-    return err == AF_SUCCESS ? operand(a, dims, type, out) : err;
+    em_thread *t = em_thread_self();
+    af_err err = jit_device_check(__func__, 0, a, em_thread_dev(t));
+    return err == AF_SUCCESS ? operand(t, a, dims, type, out) : err;
 }
 
 /* Saturating double -> integer in [lo, hi], NaN -> 0: the rule of CAST float -> integer. The
@@ -212,25 +214,31 @@ em_node *em_jit_const(af_dtype type, const dim_t dims[4], double re, double im) 
     return em_node_scalar(type, dims, em_jit_scalar_f(type, re, im));
 }
 
-af_err em_jit_finish(const char *fn, em_node *n, int dev, em_array **out) {
+static af_err jit_finish_on(em_thread *t, const char *fn, em_node *n, int dev, em_array **out) {
     if (!n) return em_err(AF_ERR_NO_MEM, fn, "out of host memory for a JIT node");
-    return em_array_from_op(n, dev, out);
+    return em_array_from_op_on(t, n, dev, out);
+}
+
+af_err em_jit_finish(const char *fn, em_node *n, int dev, em_array **out) {
+    return jit_finish_on(em_thread_self(), fn, n, dev, out);
 }
 
 af_err em_jit_unary(const char *fn, em_op op, const em_array *in, af_dtype operand_type,
                     af_dtype result, em_array **out) {
     em_node *a = NULL;
-    af_err err = jit_device_check(fn, 1, in);
-    if (err == AF_SUCCESS) err = operand(in, in->dims, operand_type, &a);
+    em_thread *t = em_thread_self();
+    af_err err = jit_device_check(fn, 1, in, em_thread_dev(t));
+    if (err == AF_SUCCESS) err = operand(t, in, in->dims, operand_type, &a);
     if (err != AF_SUCCESS) return err;
-    return em_jit_finish(fn, em_jit_op1(op, result, a), in->dev, out);
+    return jit_finish_on(t, fn, em_node_op_on(t, op, result, a->dims, &a), in->dev, out);
 }
 
 af_err em_jit_binary(const char *fn, em_op op, const em_array *l, const em_array *r, bool batch,
                      af_dtype operand_type, af_dtype result, em_array **out) {
     dim_t d[4];
     em_node *a = NULL, *b = NULL;
-    af_err err = jit_device_pair(fn, 1, l, 2, r);
+    em_thread *t = em_thread_self();
+    af_err err = jit_device_pair(fn, 1, l, 2, r, em_thread_dev(t));
     if (err != AF_SUCCESS) return err;
     /* Equal dims, the common case, need no broadcast check, and each operand is passed its own
      * dims (operand's inline case). */
@@ -240,12 +248,13 @@ af_err em_jit_binary(const char *fn, em_op op, const em_array *l, const em_array
             return err;
         dl = dr = d;
     }
-    err = operand(l, dl, operand_type, &a);
+    err = operand(t, l, dl, operand_type, &a);
     if (err != AF_SUCCESS) return err;
-    err = operand(r, dr, operand_type, &b);
+    err = operand(t, r, dr, operand_type, &b);
     if (err != AF_SUCCESS) {
-        em_node_release(a);
+        em_node_release_on(t, a);
         return err;
     }
-    return em_jit_finish(fn, em_jit_op2(op, result, a, b), l->dev, out);
+    em_node *kids[2] = {a, b};
+    return jit_finish_on(t, fn, em_node_op_on(t, op, result, a->dims, kids), l->dev, out);
 }

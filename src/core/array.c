@@ -2,7 +2,7 @@
 
 #include "dev.h"
 #include "err.h"
-#include "tls.h"
+#include "thread.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -15,38 +15,33 @@
  * thread's FIFO is freed when the thread exits. */
 #define EM_HANDLE_QUARANTINE 1024
 
-typedef struct {
-    em_array *head, *tail;
-    size_t count;
-} handle_fifo;
-
-static EM_TLS handle_fifo em_fifo;
 static pthread_key_t em_fifo_key;
 static pthread_once_t em_fifo_once = PTHREAD_ONCE_INIT;
 
 static void fifo_flush(void *unused) {
     (void)unused;
-    while (em_fifo.head) {
-        em_array *a = em_fifo.head;
-        em_fifo.head = a->next_free;
+    em_thread *t = em_thread_self();
+    while (t->fifo_head) {
+        em_array *a = t->fifo_head;
+        t->fifo_head = a->next_free;
         free(a);
     }
-    em_fifo.tail = NULL;
-    em_fifo.count = 0;
+    t->fifo_tail = NULL;
+    t->fifo_count = 0;
 }
 
 static void fifo_key_create(void) {
     pthread_key_create(&em_fifo_key, fifo_flush);
 }
 
-static em_array *header_new(void) {
+/* A header for a new array; t is the calling thread's state. */
+static em_array *header_new(em_thread *t) {
     em_array *a = NULL;
-    handle_fifo *f = EM_TLS_PTR(em_fifo);
-    if (f->count > EM_HANDLE_QUARANTINE) {
-        a = f->head;
-        f->head = a->next_free;
-        if (!f->head) f->tail = NULL;
-        f->count--;
+    if (t->fifo_count > EM_HANDLE_QUARANTINE) {
+        a = t->fifo_head;
+        t->fifo_head = a->next_free;
+        if (!t->fifo_head) t->fifo_tail = NULL;
+        t->fifo_count--;
     }
     if (!a) a = malloc(sizeof(*a));
     if (!a) return NULL;
@@ -64,25 +59,25 @@ static em_array *header_new(void) {
 
 void em_array_free(em_array *a) {
     if (!a) return;
+    em_thread *t = em_thread_self();
     em_array_drop_leaf(a);
-    if (a->node) em_node_release(a->node);
+    if (a->node) em_node_release_on(t, a->node);
     if (a->buf) em_buf_release(a->buf);
     a->node = NULL;
     a->buf = NULL;
     a->magic = EM_ARRAY_MAGIC_DEAD;
     a->next_free = NULL;
-    handle_fifo *f = EM_TLS_PTR(em_fifo);
-    if (f->count == 0 && !f->head) {
+    if (t->fifo_count == 0 && !t->fifo_head) {
         /* Arm the thread-exit flush the first time this thread quarantines a header. */
         pthread_once(&em_fifo_once, fifo_key_create);
         pthread_setspecific(em_fifo_key, (void *)1);
     }
-    if (f->tail)
-        f->tail->next_free = a;
+    if (t->fifo_tail)
+        t->fifo_tail->next_free = a;
     else
-        f->head = a;
-    f->tail = a;
-    f->count++;
+        t->fifo_head = a;
+    t->fifo_tail = a;
+    t->fifo_count++;
 }
 
 af_err em_array_get_slow(const char *fn, int pos, const void *handle) {
@@ -139,11 +134,11 @@ bool em_array_is_dense(const em_array *a) {
     return true;
 }
 
-/* A lazy array over `node` on `dev`. */
-static af_err array_from_node_on(em_node *node, int dev, em_array **out) {
-    em_array *a = header_new();
+/* A lazy array over `node` on `dev`; t is the calling thread's state. */
+static af_err array_from_node_on(em_thread *t, em_node *node, int dev, em_array **out) {
+    em_array *a = header_new(t);
     if (!a) {
-        em_node_release(node);
+        em_node_release_on(t, node);
         return em_err(AF_ERR_NO_MEM, "em_array_from_node",
                       "out of host memory for an array header");
     }
@@ -158,12 +153,12 @@ static af_err array_from_node_on(em_node *node, int dev, em_array **out) {
 }
 
 af_err em_array_from_node(em_node *node, em_array **out) {
-    return array_from_node_on(node, em_dev_active(), out);
+    return array_from_node_on(em_thread_self(), node, em_dev_active(), out);
 }
 
 af_err em_array_from_buf(em_buf *buf, af_dtype type, const dim_t dims[4], const dim_t *strides,
                          dim_t offset, int dev, em_array **out) {
-    em_array *a = header_new();
+    em_array *a = header_new(em_thread_self());
     if (!a) {
         em_buf_release(buf);
         return em_err(AF_ERR_NO_MEM, __func__, "out of host memory for an array header");
@@ -191,13 +186,14 @@ af_err em_array_alloc(af_dtype type, const dim_t dims[4], em_array **out) {
 }
 
 af_err em_array_share(const em_array *a, em_array **out) {
-    em_array *b = header_new();
+    em_thread *t = em_thread_self();
+    em_array *b = header_new(t);
     if (!b) return em_err(AF_ERR_NO_MEM, __func__, "out of host memory for an array header");
     *b = *a;
     b->leaf = NULL;
     b->next_free = NULL;
     if (b->buf) em_buf_retain(b->buf);
-    if (b->node) em_node_retain(b->node);
+    if (b->node) em_node_retain_on(t, b->node);
     *out = b;
     return AF_SUCCESS;
 }
@@ -327,7 +323,7 @@ void em_array_drop_leaf(em_array *a) {
 
 af_err em_array_node(const em_array *a, const dim_t dims[4], em_node **out) {
     bool same = memcmp(a->dims, dims, sizeof(a->dims)) == 0;
-    if (same && (*out = em_array_node_cached(a)) != NULL) return AF_SUCCESS;
+    if (same && (*out = em_array_node_cached(em_thread_self(), a)) != NULL) return AF_SUCCESS;
     if (!a->node && same) {
         /* The first use of an evaluated array: make its leaf. */
         em_node *leaf = em_node_buf(a->buf, a->type, a->dims, a->strides, a->offset);
@@ -358,11 +354,11 @@ af_err em_array_node(const em_array *a, const dim_t dims[4], em_node **out) {
     return AF_SUCCESS;
 }
 
-af_err em_array_from_op(em_node *node, int dev, em_array **out) {
+af_err em_array_from_op_on(em_thread *t, em_node *node, int dev, em_array **out) {
     em_array *a = NULL;
-    af_err err = array_from_node_on(node, dev, &a);
+    af_err err = array_from_node_on(t, node, dev, &a);
     if (err != AF_SUCCESS) return err;
-    if (!em_manual_eval() && em_node_needs_flush(a->node, dev)) {
+    if (!t->manual_eval && em_node_needs_flush(a->node, dev)) {
         err = em_array_eval(a);
         if (err != AF_SUCCESS) {
             em_array_free(a);

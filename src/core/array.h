@@ -96,11 +96,11 @@ af_err em_array_node(const em_array *a, const dim_t dims[4], em_node **out);
 
 /* The common case of em_array_node, inline: the array at its own dims, as a new reference to its
  * lazy node or its cached leaf. NULL when an evaluated array has no leaf yet (em_array_node
- * makes one). Every operand of every lazy op starts here. */
-static inline em_node *em_array_node_cached(const em_array *a) {
+ * makes one). Every operand of every lazy op starts here; t is the calling thread's state. */
+static inline em_node *em_array_node_cached(const em_thread *t, const em_array *a) {
     em_node *n = a->node;
     if (!n) n = __atomic_load_n(&a->leaf, __ATOMIC_ACQUIRE);
-    if (n) em_node_retain(n);
+    if (n) em_node_retain_on(t, n);
     return n;
 }
 
@@ -108,7 +108,10 @@ static inline em_node *em_array_node_cached(const em_array *a) {
 void em_array_drop_leaf(em_array *a);
 
 /* Wraps a fresh node into an output array, evaluating at once if a flush rule says so. */
-af_err em_array_from_op(em_node *node, int dev, em_array **out);
+af_err em_array_from_op_on(em_thread *t, em_node *node, int dev, em_array **out);
+static inline af_err em_array_from_op(em_node *node, int dev, em_array **out) {
+    return em_array_from_op_on(em_thread_self(), node, dev, out);
+}
 
 /* Copies the array's elements to host memory in column-major order. */
 af_err em_array_read(em_array *a, void *host);

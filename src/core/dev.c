@@ -1,7 +1,7 @@
 #include "dev.h"
 
 #include "err.h"
-#include "tls.h"
+#include "thread.h"
 #include "mem.h"
 
 #include <pthread.h>
@@ -12,10 +12,9 @@ static pthread_once_t em_init_once = PTHREAD_ONCE_INIT;
 static af_err em_init_err = AF_SUCCESS;
 static char em_init_msg[512];
 static int em_ndev;
-static int em_default_dev;
+int em_dev_default;
 static em_dev_props em_props[EM_MAX_DEVICES];
-static EM_TLS int em_active = -1;
-static EM_TLS bool em_manual;
+EM_TLS em_thread em_thread_state = {.active_dev = -1};
 
 static void em_init_run(void) {
     int n = em_backend_self.dev_count();
@@ -37,7 +36,7 @@ static void em_init_run(void) {
     const char *env = getenv("AF_CUDA_DEFAULT_DEVICE");
     if (env && em_backend_self.id == AF_BACKEND_CUDA) {
         int d = atoi(env);
-        if (d >= 0 && d < n) em_default_dev = d;
+        if (d >= 0 && d < n) em_dev_default = d;
     }
     em_ndev = n;
 }
@@ -45,9 +44,10 @@ static void em_init_run(void) {
 af_err em_init(void) {
     pthread_once(&em_init_once, em_init_run);
     if (em_init_err != AF_SUCCESS) return em_err(em_init_err, "af_init", "%s", em_init_msg);
-    if (em_active < 0) {
-        em_active = em_default_dev;
-        af_err err = em_backend_self.dev_activate(em_active);
+    em_thread *t = em_thread_self();
+    if (t->active_dev < 0) {
+        t->active_dev = em_dev_default;
+        af_err err = em_backend_self.dev_activate(t->active_dev);
         if (err != AF_SUCCESS) return err;
     }
     return AF_SUCCESS;
@@ -57,10 +57,6 @@ int em_dev_count(void) {
     return em_ndev;
 }
 
-int em_dev_active(void) {
-    return em_active < 0 ? em_default_dev : em_active;
-}
-
 af_err em_dev_set_active(int dev) {
     af_err err = em_init();
     if (err != AF_SUCCESS) return err;
@@ -68,7 +64,7 @@ af_err em_dev_set_active(int dev) {
         return em_err(AF_ERR_DEVICE, "af_set_device", "device %d does not exist (%d available)",
                       dev, em_ndev);
     err = em_backend_self.dev_activate(dev);
-    if (err == AF_SUCCESS) em_active = dev;
+    if (err == AF_SUCCESS) em_thread_self()->active_dev = dev;
     return err;
 }
 
@@ -76,10 +72,6 @@ const em_dev_props *em_dev_props_of(int dev) {
     return &em_props[dev];
 }
 
-bool em_manual_eval(void) {
-    return em_manual;
-}
-
 void em_set_manual_eval(bool flag) {
-    em_manual = flag;
+    em_thread_self()->manual_eval = flag;
 }

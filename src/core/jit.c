@@ -1,7 +1,6 @@
 #include "jit.h"
 
 #include "err.h"
-#include "tls.h"
 
 #include <pthread.h>
 #include <stddef.h>
@@ -30,9 +29,6 @@ const char *em_op_name(em_op op) {
  * nodes wait in a small per-thread cache instead of going back to malloc. */
 #define EM_NODE_CACHE_MAX 512
 
-/* One thread-local object, so each use costs one TLS lookup. */
-EM_TLS em_node_thread em_node_tls;
-
 struct em_node_owner {
     _Atomic(em_node *) queue; /* nodes whose shared count went below zero: merged by the owner */
     atomic_bool gone;         /* the thread has exited: whoever queues a node merges it */
@@ -46,13 +42,13 @@ static pthread_mutex_t em_node_owners_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_key_t em_node_exit_key;
 static pthread_once_t em_node_exit_once = PTHREAD_ONCE_INIT;
 
-static void node_free_tree(em_node_thread *t, em_node *n);
+static void node_free_tree(em_thread *t, em_node *n);
 
 /* Merges the queued nodes of `o`: the owner's count moves into the shared one. Run by the owner
  * itself, or by any thread once the owner is gone (its biased counts no longer change then). Each
  * queued node is in one queue once (EM_NODE_QUEUED), and the exchange hands each list to one
  * thread. */
-__attribute__((noinline, cold)) static void owner_drain(em_node_thread *t, em_node_owner *o) {
+__attribute__((noinline, cold)) static void owner_drain(em_thread *t, em_node_owner *o) {
     em_node *list = atomic_exchange(&o->queue, NULL);
     while (list) {
         em_node *n = list;
@@ -71,18 +67,18 @@ __attribute__((noinline, cold)) static void owner_drain(em_node_thread *t, em_no
 
 static void node_thread_exit(void *unused) {
     (void)unused;
-    em_node_thread *t = EM_TLS_PTR(em_node_tls);
-    if (t->me) {
+    em_thread *t = em_thread_self();
+    if (t->node_owner) {
         /* Nodes queued after this are merged by the thread that queues them. */
-        atomic_store(&t->me->gone, true);
-        owner_drain(t, t->me);
+        atomic_store(&t->node_owner->gone, true);
+        owner_drain(t, t->node_owner);
     }
-    while (t->free_head) {
-        em_node *n = t->free_head;
-        t->free_head = n->child[0];
+    while (t->node_free) {
+        em_node *n = t->node_free;
+        t->node_free = n->child[0];
         free(n);
     }
-    t->free_count = 0;
+    t->node_free_count = 0;
 }
 
 static void node_exit_key_create(void) {
@@ -95,21 +91,21 @@ static void node_thread_arm(void) {
     pthread_setspecific(em_node_exit_key, (void *)1);
 }
 
-__attribute__((noinline, cold)) static bool node_thread_start(em_node_thread *t) {
+__attribute__((noinline, cold)) static bool node_thread_start(em_thread *t) {
     em_node_owner *o = calloc(1, sizeof(*o));
     if (!o) return false;
     pthread_mutex_lock(&em_node_owners_lock);
     o->next = em_node_owners;
     em_node_owners = o;
     pthread_mutex_unlock(&em_node_owners_lock);
-    t->me = o;
+    t->node_owner = o;
     node_thread_arm();
     return true;
 }
 
 /* Queues n to its owner after this thread took the shared count below zero: the owner's count
  * may hold the reference that was dropped, so only the owner can tell whether n is dead. */
-__attribute__((noinline, cold)) static void node_queue(em_node_thread *t, em_node *n) {
+__attribute__((noinline, cold)) static void node_queue(em_thread *t, em_node *n) {
     int s = atomic_load_explicit(&n->shared, memory_order_relaxed);
     do {
         if (s >= 0 || (s & (EM_NODE_QUEUED | EM_NODE_MERGED))) return;
@@ -133,8 +129,8 @@ __attribute__((noinline, cold)) static bool node_merge(em_node *n) {
 }
 
 /* Drops one reference; true when it was the last, and the caller frees n. */
-static inline bool node_drop(em_node_thread *t, em_node *n) {
-    if (atomic_load_explicit(&n->owner, memory_order_relaxed) == t->me) {
+static inline bool node_drop(em_thread *t, em_node *n) {
+    if (atomic_load_explicit(&n->owner, memory_order_relaxed) == t->node_owner) {
         int b = atomic_load_explicit(&n->biased, memory_order_relaxed) - 1;
         atomic_store_explicit(&n->biased, b, memory_order_relaxed);
         if (b > 0) return false;
@@ -147,29 +143,29 @@ static inline bool node_drop(em_node_thread *t, em_node *n) {
     return false;
 }
 
-static void node_free(em_node_thread *t, em_node *n) {
-    if (t->free_count >= EM_NODE_CACHE_MAX) {
+static void node_free(em_thread *t, em_node *n) {
+    if (t->node_free_count >= EM_NODE_CACHE_MAX) {
         free(n);
         return;
     }
     /* A thread that frees nodes it never made still empties its cache when it exits. */
-    if (t->free_count == 0 && !t->me) node_thread_arm();
-    n->child[0] = t->free_head;
-    t->free_head = n;
-    t->free_count++;
+    if (t->node_free_count == 0 && !t->node_owner) node_thread_arm();
+    n->child[0] = t->node_free;
+    t->node_free = n;
+    t->node_free_count++;
 }
 
 /* em_node_new, inlined into the constructors of this file. */
-static inline __attribute__((always_inline)) em_node *node_new(em_op op, af_dtype type,
-                                                               const dim_t dims[4]) {
-    em_node_thread *t = EM_TLS_PTR(em_node_tls);
-    if (!t->me && !node_thread_start(t)) return NULL;
+static inline __attribute__((always_inline)) em_node *node_new(em_thread *t, em_op op,
+                                                               af_dtype type, const dim_t dims[4]) {
+    if (!t->node_owner && !node_thread_start(t)) return NULL;
     /* Nodes other threads released: one relaxed load when there are none. */
-    if (atomic_load_explicit(&t->me->queue, memory_order_relaxed)) owner_drain(t, t->me);
-    em_node *n = t->free_head;
+    if (atomic_load_explicit(&t->node_owner->queue, memory_order_relaxed))
+        owner_drain(t, t->node_owner);
+    em_node *n = t->node_free;
     if (n) {
-        t->free_head = n->child[0];
-        t->free_count--;
+        t->node_free = n->child[0];
+        t->node_free_count--;
     } else {
         /* Cache-line aligned, so the fields the walk and the release read (the first 64
          * bytes, jit.h) are one line. */
@@ -183,7 +179,7 @@ static inline __attribute__((always_inline)) em_node *node_new(em_op op, af_dtyp
      * size. */
     atomic_init(&n->biased, 1);
     atomic_init(&n->shared, 0);
-    atomic_init(&n->owner, t->me);
+    atomic_init(&n->owner, t->node_owner);
     n->op = (uint16_t)op;
     n->type = (uint8_t)type;
     n->nchild = 0;
@@ -197,14 +193,15 @@ static inline __attribute__((always_inline)) em_node *node_new(em_op op, af_dtyp
 }
 
 em_node *em_node_new(em_op op, af_dtype type, const dim_t dims[4]) {
-    return node_new(op, type, dims);
+    return node_new(em_thread_self(), op, type, dims);
 }
 
-em_node *em_node_op(em_op op, af_dtype type, const dim_t dims[4], em_node *const *child) {
-    em_node *n = node_new(op, type, dims);
+em_node *em_node_op_on(em_thread *t, em_op op, af_dtype type, const dim_t dims[4],
+                       em_node *const *child) {
+    em_node *n = node_new(t, op, type, dims);
     if (!n) {
         for (int i = 0; i < em_op_arity(op); i++)
-            em_node_release(child[i]);
+            em_node_release_on(t, child[i]);
         return NULL;
     }
     n->nchild = (uint8_t)em_op_arity(op);
@@ -222,7 +219,7 @@ em_node *em_node_op(em_op op, af_dtype type, const dim_t dims[4], em_node *const
 
 em_node *em_node_buf(em_buf *buf, af_dtype type, const dim_t dims[4], const dim_t strides[4],
                      dim_t offset) {
-    em_node *n = node_new(EM_OP_BUF, type, dims);
+    em_node *n = node_new(em_thread_self(), EM_OP_BUF, type, dims);
     if (!n) return NULL;
     em_buf_retain(buf);
     n->buf = buf;
@@ -234,16 +231,15 @@ em_node *em_node_buf(em_buf *buf, af_dtype type, const dim_t dims[4], const dim_
 }
 
 em_node *em_node_scalar(af_dtype type, const dim_t dims[4], em_scalar val) {
-    em_node *n = node_new(EM_OP_SCALAR, type, dims);
+    em_node *n = node_new(em_thread_self(), EM_OP_SCALAR, type, dims);
     if (!n) return NULL;
     n->val = val;
     n->nleaf = 1;
     return n;
 }
 
-void em_node_release(em_node *n) {
+void em_node_release_on(em_thread *t, em_node *n) {
     if (!n) return;
-    em_node_thread *t = EM_TLS_PTR(em_node_tls);
     /* Most releases drop one of several references: nothing more to do. */
     if (node_drop(t, n)) node_free_tree(t, n);
 }
@@ -251,7 +247,7 @@ void em_node_release(em_node *n) {
 /* Frees n, whose last reference is gone, and every child that this leaves without one. Iterative
  * over a small explicit stack so a long chain cannot overflow the C stack. Every node on the
  * stack is owned: its last reference was dropped before it was pushed. */
-static void node_free_tree(em_node_thread *t, em_node *n) {
+static void node_free_tree(em_thread *t, em_node *n) {
     em_node *stack[64];
     int top = 0;
     stack[top++] = n;
@@ -262,7 +258,7 @@ static void node_free_tree(em_node_thread *t, em_node *n) {
             if (top < 64) {
                 if (node_drop(t, c)) stack[top++] = c;
             } else {
-                em_node_release(c);
+                em_node_release_on(t, c);
             }
         }
         if (cur->buf) em_buf_release(cur->buf);
@@ -407,6 +403,41 @@ static bool leaf_is_linear(const em_node *n) {
     return true;
 }
 
+/* The two words of an instruction in the program's key. Operands past the arity are 0
+ * (builder_emit). */
+static inline uint64_t instr_word1(const em_jit_instr *in) {
+    return (uint64_t)in->op | (uint64_t)in->type << 16 | (uint64_t)in->nargs << 24 |
+           (uint64_t)(uint32_t)in->arg[0] << 32;
+}
+static inline uint64_t instr_word2(const em_jit_instr *in) {
+    return (uint64_t)(uint32_t)in->arg[1] | (uint64_t)(uint32_t)in->arg[2] << 32;
+}
+
+/* The program's structural key: two words per instruction (instr_word1, instr_word2), whose
+ * arity keeps the packing unambiguous, then the instruction count, the linear flag and the
+ * outputs. Consecutive instructions go to alternate pairs of lanes, so four independent mixing
+ * chains run side by side: one serial chain cost a multiply's latency per word, a tenth of a
+ * microsecond for a 24-node program on the GPU machine's host. */
+static uint64_t prog_key(const em_jit_prog *p) {
+    uint64_t h0 = EM_HASH_SEED, h1 = h0 + 1, h2 = h0 + 2, h3 = h0 + 3;
+    int i = 0;
+    for (; i + 1 < p->ninstr; i += 2) {
+        h0 = em_hash_mix(h0, instr_word1(&p->instr[i]));
+        h1 = em_hash_mix(h1, instr_word2(&p->instr[i]));
+        h2 = em_hash_mix(h2, instr_word1(&p->instr[i + 1]));
+        h3 = em_hash_mix(h3, instr_word2(&p->instr[i + 1]));
+    }
+    if (i < p->ninstr) {
+        h0 = em_hash_mix(h0, instr_word1(&p->instr[i]));
+        h1 = em_hash_mix(h1, instr_word2(&p->instr[i]));
+    }
+    uint64_t key = em_hash_mix(EM_HASH_SEED, (uint64_t)p->ninstr << 1 | p->linear);
+    key = em_hash_mix(em_hash_mix(em_hash_mix(em_hash_mix(key, h0), h1), h2), h3);
+    for (int k = 0; k < p->nout; k++)
+        key = em_hash_mix(key, (uint64_t)p->out[k]);
+    return key;
+}
+
 af_err em_jit_prog_build(em_node *const *roots, int n, em_jit_prog *out) {
     /* Only the header is cleared: the inline arrays are written before they are read. */
     memset(out, 0, offsetof(em_jit_prog, instr_inline));
@@ -433,22 +464,7 @@ af_err em_jit_prog_build(em_node *const *roots, int n, em_jit_prog *out) {
     out->linear = true;
     for (int i = 0; i < out->nleaf; i++)
         if (!leaf_is_linear(out->leaves[i])) out->linear = false;
-    uint64_t key = em_hash_mix(EM_HASH_SEED, out->linear);
-    /* One word per instruction (op, type, arity, first operand), and a second for the other two
-     * operands of binary and ternary ops: the arity in the first word keeps the packing
-     * unambiguous. */
-    for (int i = 0; i < out->ninstr; i++) {
-        const em_jit_instr *in = &out->instr[i];
-        uint64_t w = (uint64_t)in->op | (uint64_t)in->type << 16 | (uint64_t)in->nargs << 24;
-        if (in->nargs > 0) w |= (uint64_t)(uint32_t)in->arg[0] << 32;
-        key = em_hash_mix(key, w);
-        if (in->nargs > 1)
-            key = em_hash_mix(key, (uint64_t)(uint32_t)in->arg[1] |
-                                       (uint64_t)(uint32_t)(in->nargs > 2 ? in->arg[2] : 0) << 32);
-    }
-    for (int i = 0; i < out->nout; i++)
-        key = em_hash_mix(key, (uint64_t)out->out[i]);
-    out->key = key;
+    out->key = prog_key(out);
     goto done;
 oom:
     err = em_err(AF_ERR_NO_MEM, __func__, "out of host memory building a JIT program");

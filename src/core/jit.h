@@ -6,7 +6,7 @@
 #include "dtype.h"
 #include "jit_ops.h"
 #include "mem.h"
-#include "tls.h"
+#include "thread.h"
 
 #include <stdatomic.h>
 #include <stdint.h>
@@ -72,33 +72,39 @@ typedef struct em_node {
 
 em_node *em_node_new(em_op op, af_dtype type, const dim_t dims[4]);
 /* A node over children (arity from the op table). It takes over the caller's reference to each
- * child, also on failure (NULL), so building a node costs no reference-count traffic. */
-em_node *em_node_op(em_op op, af_dtype type, const dim_t dims[4], em_node *const *child);
+ * child, also on failure (NULL), so building a node costs no reference-count traffic. The _on
+ * form takes the calling thread's state (em_thread_self), for callers that already hold it. */
+em_node *em_node_op_on(em_thread *t, em_op op, af_dtype type, const dim_t dims[4],
+                       em_node *const *child);
+static inline em_node *em_node_op(em_op op, af_dtype type, const dim_t dims[4],
+                                  em_node *const *child) {
+    return em_node_op_on(em_thread_self(), op, type, dims, child);
+}
 em_node *em_node_buf(em_buf *buf, af_dtype type, const dim_t dims[4], const dim_t strides[4],
                      dim_t offset);
 em_node *em_node_scalar(af_dtype type, const dim_t dims[4], em_scalar val);
 /* Writes a scalar as one element of `t` in compute representation (f16 as a float rounded to
  * binary16, b8 as 0/1), the form both backends' kernels read (docs/JIT_OPS.md, SCALAR). */
 void em_scalar_store(void *dst, af_dtype t, const em_scalar *v);
-/* The calling thread's node state: its cache of free nodes and its owner record (NULL until the
- * thread makes its first node). */
-typedef struct {
-    em_node *free_head;
-    int free_count;
-    em_node_owner *me;
-} em_node_thread;
-extern EM_TLS em_node_thread em_node_tls;
 
-static inline void em_node_retain(em_node *n) {
+/* Retain and release, given the calling thread's state (em_thread_self): hot paths that touch
+ * several nodes look the thread up once. */
+static inline void em_node_retain_on(const em_thread *t, em_node *n) {
     /* Owners are never NULL, so a thread without a record always takes the shared path. */
-    if (atomic_load_explicit(&n->owner, memory_order_relaxed) == EM_TLS_PTR(em_node_tls)->me)
+    if (atomic_load_explicit(&n->owner, memory_order_relaxed) == t->node_owner)
         atomic_store_explicit(&n->biased,
                               atomic_load_explicit(&n->biased, memory_order_relaxed) + 1,
                               memory_order_relaxed);
     else
         atomic_fetch_add_explicit(&n->shared, EM_NODE_REF, memory_order_relaxed);
 }
-void em_node_release(em_node *n);
+void em_node_release_on(em_thread *t, em_node *n);
+static inline void em_node_retain(em_node *n) {
+    em_node_retain_on(em_thread_self(), n);
+}
+static inline void em_node_release(em_node *n) {
+    em_node_release_on(em_thread_self(), n);
+}
 /* The node's reference count, read without synchronisation: exact while no other thread changes
  * it, which holds for a tree that the caller owns (its parents' references are stable). */
 static inline int em_node_refs(const em_node *n) {

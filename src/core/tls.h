@@ -9,10 +9,10 @@
 
 #define EM_TLS _Thread_local
 
-/* The address of thread-local `var`, computed once. GCC does not reuse a TLS-descriptor address
- * within a function: each use of the variable repeats the descriptor call (three calls in
- * em_array_free, two hundred per 16-op chain). The empty asm hides where the pointer came from,
- * so the compiler keeps it in a register instead of computing it again. */
+/* The address of thread-local `var`, computed once. GCC does not reliably reuse a TLS-descriptor
+ * address within a function: uses separated by atomics or calls repeat the descriptor call. The
+ * empty asm hides where the pointer came from, so the compiler keeps it in a register instead of
+ * computing it again. The library's one hot thread-local is em_thread (thread.h). */
 #define EM_TLS_PTR(var)                                                                            \
     __extension__({                                                                                \
         __typeof__(&(var)) em_tls_p_ = &(var);                                                     \
