@@ -190,10 +190,13 @@ af_err em_array_share(const em_array *a, em_array **out) {
     em_array *b = header_new(t);
     if (!b) return em_err(AF_ERR_NO_MEM, __func__, "out of host memory for an array header");
     *b = *a;
-    b->leaf = NULL;
     b->next_free = NULL;
     if (b->buf) em_buf_retain(b->buf);
     if (b->node) em_node_retain_on(t, b->node);
+    /* The copy views the same elements, so it shares the leaf too: one node (one kernel
+     * parameter) for both handles, and no leaf to make at the copy's first use. */
+    b->leaf = __atomic_load_n(&a->leaf, __ATOMIC_ACQUIRE);
+    if (b->leaf) em_node_retain_on(t, b->leaf);
     *out = b;
     return AF_SUCCESS;
 }
