@@ -86,7 +86,7 @@ static void em_cu_discover_run(void) {
         memcpy(dev->name, names[native], sizeof(dev->name));
         atomic_init(&dev->stream, (cudaStream_t)0);
         atomic_init(&dev->stream_ready, 0);
-        atomic_init(&dev->entered, 0);
+        atomic_init(&dev->enqueued, 0);
         atomic_init(&dev->synced, 0);
         pthread_mutex_init(&dev->stream_lock, NULL);
     }
@@ -125,7 +125,6 @@ af_err em_cu_enter(const char *fn, int dev, cudaStream_t *stream, int *prev) {
         return em_err(AF_ERR_DEVICE, fn, "device %d does not exist (%d available)", dev,
                       em_cu_ndev);
     em_cu_dev *d = &em_cu_devs[dev];
-    atomic_fetch_add_explicit(&d->entered, 1, memory_order_acq_rel);
     int cur = -1;
     cudaError_t e = cudaGetDevice(&cur);
     if (e != cudaSuccess) return em_cu_err(e, fn, "cudaGetDevice");
@@ -137,7 +136,7 @@ af_err em_cu_enter(const char *fn, int dev, cudaStream_t *stream, int *prev) {
     if (!atomic_load_explicit(&d->stream_ready, memory_order_acquire)) {
         af_err err = em_cu_stream_init(fn, d);
         if (err != AF_SUCCESS) {
-            if (prev) em_cu_leave(*prev), *prev = -1;
+            if (prev) em_cu_leave(dev, *prev), *prev = -1;
             return err;
         }
     }
@@ -145,7 +144,12 @@ af_err em_cu_enter(const char *fn, int dev, cudaStream_t *stream, int *prev) {
     return AF_SUCCESS;
 }
 
-void em_cu_leave(int prev) {
+void em_cu_enqueued(int dev) {
+    atomic_fetch_add_explicit(&em_cu_devs[dev].enqueued, 1, memory_order_acq_rel);
+}
+
+void em_cu_leave(int dev, int prev) {
+    em_cu_enqueued(dev);
     if (prev >= 0 && cudaSetDevice(prev) != cudaSuccess) (void)cudaGetLastError();
 }
 
@@ -165,8 +169,6 @@ bool em_cu_handoff_ready(int dev, cudaStream_t *stream) {
     if (native < 0 || native >= EM_CU_MAX_NATIVE || !em_cu_handoff_ev[native] ||
         !atomic_load_explicit(&d->stream_ready, memory_order_acquire))
         return false;
-    /* Counted as an entry: the wait or record it leads to is queued work (see em_cu_dev). */
-    atomic_fetch_add_explicit(&d->entered, 1, memory_order_acq_rel);
     *stream = atomic_load_explicit(&d->stream, memory_order_acquire);
     return true;
 }
@@ -226,13 +228,14 @@ static af_err em_cu_dev_sync(int dev) {
     cudaStream_t s;
     int prev = -1;
     EM_TRY(em_cu_enter(__func__, dev, &s, &prev));
-    /* Read after this call's own entry, so only later entries make the device busy again. A
-     * slower thread storing an older count only causes an extra sync later, never a skipped one. */
-    unsigned long long from = atomic_load_explicit(&em_cu_devs[dev].entered, memory_order_acquire);
+    /* Every enqueue counted by now returned before this point, so the synchronisation below
+     * covers it; one counted later makes the device busy again. A slower thread storing an
+     * older count only causes an extra sync later, never a skipped one. */
+    unsigned long long from = atomic_load_explicit(&em_cu_devs[dev].enqueued, memory_order_acquire);
     EM_CU_TRY(cudaStreamSynchronize(s), "cudaStreamSynchronize");
     atomic_store_explicit(&em_cu_devs[dev].synced, from, memory_order_release);
 fail:
-    em_cu_leave(prev);
+    em_cu_leave(dev, prev);
     return err;
 }
 
@@ -291,7 +294,7 @@ af_err em_cu_launch(const char *fn, const char *what, CUfunction func, dim3 grid
 static bool em_cu_dev_idle(int dev) {
     const em_cu_dev *d = &em_cu_devs[dev];
     return atomic_load_explicit(&d->synced, memory_order_acquire) ==
-           atomic_load_explicit(&d->entered, memory_order_acquire);
+           atomic_load_explicit(&d->enqueued, memory_order_acquire);
 }
 
 static af_err em_cu_mem_alloc(int dev, size_t bytes, void **ptr) {
@@ -302,7 +305,7 @@ static af_err em_cu_mem_alloc(int dev, size_t bytes, void **ptr) {
     EM_CU_TRY(cudaMalloc(ptr, bytes ? bytes : 1), "cudaMalloc");
 fail:
     if (err != AF_SUCCESS) *ptr = NULL;
-    em_cu_leave(prev);
+    em_cu_leave(dev, prev);
     return err;
 }
 
@@ -313,7 +316,7 @@ static void em_cu_mem_free(int dev, void *ptr) {
      * unloading at process exit) are cleared, not reported. */
     if (em_cu_enter(__func__, dev, NULL, &prev) != AF_SUCCESS) return;
     if (cudaFree(ptr) != cudaSuccess) (void)cudaGetLastError();
-    em_cu_leave(prev);
+    em_cu_leave(dev, prev);
 }
 
 static af_err em_cu_mem_free_bytes(int dev, size_t *free_bytes) {
@@ -323,7 +326,7 @@ static af_err em_cu_mem_free_bytes(int dev, size_t *free_bytes) {
     EM_TRY(em_cu_enter(__func__, dev, NULL, &prev));
     EM_CU_TRY(cudaMemGetInfo(free_bytes, &total), "cudaMemGetInfo");
 fail:
-    em_cu_leave(prev);
+    em_cu_leave(dev, prev);
     return err;
 }
 
@@ -355,7 +358,7 @@ static af_err em_cu_copy(const char *fn, int dev, void *dst, const void *src, si
     EM_CU_TRY(cudaMemcpyAsync(dst, src, bytes, kind, s), "cudaMemcpyAsync");
     if (wait) EM_CU_TRY(cudaStreamSynchronize(s), "cudaStreamSynchronize after a copy");
 fail:
-    em_cu_leave(prev);
+    em_cu_leave(dev, prev);
     return err;
 }
 
@@ -435,9 +438,13 @@ fail:
     /* Destroying an event that a queued wait still refers to is allowed: the wait keeps it. */
     if (ready && cudaEventDestroy(ready) != cudaSuccess) (void)cudaGetLastError();
     if (done && cudaEventDestroy(done) != cudaSuccess) (void)cudaGetLastError();
+    em_cu_enqueued(src_dev);
+    em_cu_enqueued(dst_dev);
     if (orig >= 0) {
         int cur = -1;
-        if (cudaGetDevice(&cur) != cudaSuccess || cur != orig) em_cu_leave(orig);
+        if ((cudaGetDevice(&cur) != cudaSuccess || cur != orig) &&
+            cudaSetDevice(orig) != cudaSuccess)
+            (void)cudaGetLastError();
     }
     return err;
 }

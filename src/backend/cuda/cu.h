@@ -29,10 +29,12 @@ typedef struct {
     atomic_int stream_ready;
     pthread_mutex_t stream_lock;
     int math_mode; /* afcu_cublasSetMathMode, kept for the cuBLAS handles */
-    /* Every entry to the device (em_cu_enter, which any enqueue goes through) counts in
-     * `entered`; a finished synchronisation stores the count it started from in `synced`. Equal
-     * counts mean no Ember work can still be queued: see the dev_idle slot. */
-    atomic_ullong entered, synced;
+    /* Work enqueued for the device counts in `enqueued` once the enqueue has returned
+     * (em_cu_leave, em_cu_enqueued); a finished synchronisation stores the count it read before
+     * it started in `synced`. Equal counts mean no Ember work can still be queued: see the
+     * dev_idle slot. Counting at entry instead let an enqueue that was entered, but not yet
+     * issued, when another thread's sync began be taken as covered by that sync. */
+    atomic_ullong enqueued, synced;
 } em_cu_dev;
 
 #define EM_CU_BLOCK 256
@@ -49,7 +51,11 @@ int em_cu_discover(void);
  * nothing changed, so that work on another device does not move the caller's CUDA device (as
  * ArrayFire's af_sync(device) restores it). */
 af_err em_cu_enter(const char *fn, int dev, cudaStream_t *stream, int *prev);
-void em_cu_leave(int prev);
+/* Leaves device dev after em_cu_enter: counts the work enqueued in between (see em_cu_dev) and
+ * makes `prev` current again when em_cu_enter changed the device. */
+void em_cu_leave(int dev, int prev);
+/* Counts work enqueued for dev by a path that did not go through em_cu_leave. */
+void em_cu_enqueued(int dev);
 
 /* Maps a CUDA error to an af_err, recording "fn: what: <CUDA's name and string>". It also clears
  * the runtime's last-error state so that a user's later cudaGetLastError does not see Ember's
