@@ -59,7 +59,7 @@ static void check_affine(af_array y, const double *t, double a, double b) {
     for (int i = 0; i < n_elems; i++)
         ref[i] = t[i] * a + b;
     CHECK(got && n == n_elems);
-    if (got && n == n_elems) CHECK_CLOSE(got, ref, n_elems, 1e-15, 0);
+    if (got && n == n_elems) CHECK_CLOSE(got, ref, n_elems, 0, 0);
     free(got);
 }
 
@@ -92,7 +92,7 @@ TEST(threads_tree_released_by_another_thread) {
     double ref[n_elems];
     for (int i = 0; i < n_elems; i++)
         ref[i] = t[i] * 2.5 - 1;
-    CHECK_CLOSE(h.values, ref, n_elems, 1e-15, 0);
+    CHECK_CLOSE(h.values, ref, n_elems, 0, 0);
     /* The tree's nodes are this thread's; it merges the worker's releases at its next lazy op. */
     touch_jit();
     CHECK(buffers_in_use() == before);
