@@ -136,7 +136,7 @@ af_err em_cu_enter(const char *fn, int dev, cudaStream_t *stream, int *prev) {
     if (!atomic_load_explicit(&d->stream_ready, memory_order_acquire)) {
         af_err err = em_cu_stream_init(fn, d);
         if (err != AF_SUCCESS) {
-            if (prev) em_cu_leave(dev, *prev), *prev = -1;
+            if (prev) em_cu_leave(*prev), *prev = -1;
             return err;
         }
     }
@@ -148,9 +148,13 @@ void em_cu_enqueued(int dev) {
     atomic_fetch_add_explicit(&em_cu_devs[dev].enqueued, 1, memory_order_acq_rel);
 }
 
-void em_cu_leave(int dev, int prev) {
-    em_cu_enqueued(dev);
+void em_cu_leave(int prev) {
     if (prev >= 0 && cudaSetDevice(prev) != cudaSuccess) (void)cudaGetLastError();
+}
+
+void em_cu_leave_enqueued(int dev, int prev) {
+    em_cu_enqueued(dev);
+    em_cu_leave(prev);
 }
 
 /* Makes `waiter` wait for the work enqueued so far on `signaller`, through an event, without
@@ -235,7 +239,7 @@ static af_err em_cu_dev_sync(int dev) {
     EM_CU_TRY(cudaStreamSynchronize(s), "cudaStreamSynchronize");
     atomic_store_explicit(&em_cu_devs[dev].synced, from, memory_order_release);
 fail:
-    em_cu_leave(dev, prev);
+    em_cu_leave(prev);
     return err;
 }
 
@@ -305,7 +309,7 @@ static af_err em_cu_mem_alloc(int dev, size_t bytes, void **ptr) {
     EM_CU_TRY(cudaMalloc(ptr, bytes ? bytes : 1), "cudaMalloc");
 fail:
     if (err != AF_SUCCESS) *ptr = NULL;
-    em_cu_leave(dev, prev);
+    em_cu_leave(prev);
     return err;
 }
 
@@ -316,7 +320,7 @@ static void em_cu_mem_free(int dev, void *ptr) {
      * unloading at process exit) are cleared, not reported. */
     if (em_cu_enter(__func__, dev, NULL, &prev) != AF_SUCCESS) return;
     if (cudaFree(ptr) != cudaSuccess) (void)cudaGetLastError();
-    em_cu_leave(dev, prev);
+    em_cu_leave(prev);
 }
 
 static af_err em_cu_mem_free_bytes(int dev, size_t *free_bytes) {
@@ -326,7 +330,7 @@ static af_err em_cu_mem_free_bytes(int dev, size_t *free_bytes) {
     EM_TRY(em_cu_enter(__func__, dev, NULL, &prev));
     EM_CU_TRY(cudaMemGetInfo(free_bytes, &total), "cudaMemGetInfo");
 fail:
-    em_cu_leave(dev, prev);
+    em_cu_leave(prev);
     return err;
 }
 
@@ -358,7 +362,7 @@ static af_err em_cu_copy(const char *fn, int dev, void *dst, const void *src, si
     EM_CU_TRY(cudaMemcpyAsync(dst, src, bytes, kind, s), "cudaMemcpyAsync");
     if (wait) EM_CU_TRY(cudaStreamSynchronize(s), "cudaStreamSynchronize after a copy");
 fail:
-    em_cu_leave(dev, prev);
+    em_cu_leave_enqueued(dev, prev);
     return err;
 }
 

@@ -30,8 +30,8 @@ typedef struct {
     pthread_mutex_t stream_lock;
     int math_mode; /* afcu_cublasSetMathMode, kept for the cuBLAS handles */
     /* Work enqueued for the device counts in `enqueued` once the enqueue has returned
-     * (em_cu_leave, em_cu_enqueued); a finished synchronisation stores the count it read before
-     * it started in `synced`. Equal counts mean no Ember work can still be queued: see the
+     * (em_cu_leave_enqueued, em_cu_enqueued); a finished synchronisation stores the count it read
+     * before it started in `synced`. Equal counts mean no Ember work can still be queued: see the
      * dev_idle slot. Counting at entry instead let an enqueue that was entered, but not yet
      * issued, when another thread's sync began be taken as covered by that sync. */
     atomic_ullong enqueued, synced;
@@ -51,10 +51,12 @@ int em_cu_discover(void);
  * nothing changed, so that work on another device does not move the caller's CUDA device (as
  * ArrayFire's af_sync(device) restores it). */
 af_err em_cu_enter(const char *fn, int dev, cudaStream_t *stream, int *prev);
-/* Leaves device dev after em_cu_enter: counts the work enqueued in between (see em_cu_dev) and
- * makes `prev` current again when em_cu_enter changed the device. */
-void em_cu_leave(int dev, int prev);
-/* Counts work enqueued for dev by a path that did not go through em_cu_leave. */
+/* Leaves the device em_cu_enter entered: makes `prev` current again when em_cu_enter changed the
+ * device. For paths that enqueued nothing (syncs, queries, allocations). */
+void em_cu_leave(int prev);
+/* em_cu_leave for paths that enqueued work on device dev: counts it first (see em_cu_dev). */
+void em_cu_leave_enqueued(int dev, int prev);
+/* Counts work enqueued for dev by a path that leaves otherwise. */
 void em_cu_enqueued(int dev);
 
 /* Maps a CUDA error to an af_err, recording "fn: what: <CUDA's name and string>". It also clears

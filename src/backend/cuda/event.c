@@ -13,7 +13,7 @@ af_err em_cu_event_create(int dev, void **ev) {
     EM_CU_TRY(cudaEventCreateWithFlags(&e, cudaEventDisableTiming), "cudaEventCreateWithFlags");
     *ev = e;
 fail:
-    em_cu_leave(dev, prev);
+    em_cu_leave(prev);
     return err;
 }
 
@@ -29,7 +29,7 @@ af_err em_cu_event_record(int dev, void *ev) {
     EM_TRY(em_cu_enter(__func__, dev, &s, &prev));
     EM_CU_TRY(cudaEventRecord((cudaEvent_t)ev, s), "cudaEventRecord");
 fail:
-    em_cu_leave(dev, prev);
+    em_cu_leave_enqueued(dev, prev);
     return err;
 }
 
@@ -40,7 +40,7 @@ af_err em_cu_event_wait(int dev, void *ev) {
     EM_TRY(em_cu_enter(__func__, dev, &s, &prev));
     EM_CU_TRY(cudaStreamWaitEvent(s, (cudaEvent_t)ev, 0), "cudaStreamWaitEvent");
 fail:
-    em_cu_leave(dev, prev);
+    em_cu_leave_enqueued(dev, prev);
     return err;
 }
 

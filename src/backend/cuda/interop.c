@@ -17,7 +17,7 @@ static af_err stream_of(const char *fn, int id, cudaStream_t *out) {
     }
     int prev = -1;
     af_err err = em_cu_enter(fn, id, out, &prev);
-    em_cu_leave(id, prev);
+    em_cu_leave(prev);
     return err;
 }
 
@@ -92,7 +92,7 @@ af_err afcu_set_stream(int id, cudaStream_t stream) {
     EM_TRY(em_cu_stream_order(__func__, id, old, next));
     atomic_store_explicit(&d->stream, next, memory_order_release);
 fail:
-    em_cu_leave(id, prev);
+    em_cu_leave_enqueued(id, prev);
     return err;
 }
 
@@ -110,7 +110,7 @@ static af_err hand_off(const char *fn, int dev, cudaStream_t user, bool ember_wa
     EM_TRY(em_cu_enter(fn, dev, &s, &prev));
     EM_TRY(em_cu_stream_order(fn, dev, ember_waits ? user : s, ember_waits ? s : user));
 fail:
-    em_cu_leave(dev, prev);
+    em_cu_leave_enqueued(dev, prev);
     return err;
 }
 

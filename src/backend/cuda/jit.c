@@ -51,6 +51,6 @@ af_err em_cu_jit_eval(int dev, const em_jit_prog *prog, void *const *outs) {
     void *args[1] = {params};
     EM_TRY(em_cu_launch(__func__, "launching a JIT kernel", kern, grid, block, args, stream));
 fail:
-    em_cu_leave(dev, prev);
+    em_cu_leave_enqueued(dev, prev);
     return err;
 }

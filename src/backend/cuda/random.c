@@ -65,6 +65,6 @@ af_err em_cu_random(int dev, void *out, af_dtype type, dim_t n, int dist, uint64
     void *args[] = {&out, &kind, &nscalar, &nblocks, &s, &c};
     EM_TRY(em_cu_launch(__func__, "launching the random kernel", kern, grid, block, args, stream));
 fail:
-    em_cu_leave(dev, prev);
+    em_cu_leave_enqueued(dev, prev);
     return err;
 }
