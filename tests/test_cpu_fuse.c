@@ -55,6 +55,14 @@ static double *inputs(size_t n, double lo, double hi, unsigned salt) {
     return x;
 }
 
+/* Rounds host inputs to the values an array of dtype t stores (f32 rounds; f64 keeps them), so a
+ * double reference starts from what the library reads. */
+static void as_stored(double *x, dim_t n, af_dtype t) {
+    if (t == f32)
+        for (dim_t i = 0; i < n; i++)
+            x[i] = (float)x[i];
+}
+
 /* Equal bits, or both NaN of any payload (docs/JIT_OPS.md leaves payloads unspecified). Returns
  * the first differing index, or -1. */
 static long long first_diff(const void *x, const void *y, size_t n, af_dtype t) {
@@ -217,10 +225,8 @@ TEST(cpu_fuse_arith_bitexact) {
             dim_t n = sizes[si];
             af_dtype t = types[ti];
             double *ha = inputs((size_t)n, -3, 3, 0), *hb = inputs((size_t)n, -3, 3, 3);
-            /* The reference starts from the stored inputs (f32 rounds them). */
-            if (t == f32)
-                for (dim_t i = 0; i < n; i++)
-                    ha[i] = (float)ha[i], hb[i] = (float)hb[i];
+            as_stored(ha, n, t); /* the reference starts from the stored inputs */
+            as_stored(hb, n, t);
             run_result r = both_ways(build_arith, ha, hb, t, n, true, "arith");
             double *ref = malloc((size_t)n * sizeof(double));
             for (dim_t i = 0; i < n; i++)
@@ -260,9 +266,8 @@ TEST(cpu_fuse_multiple_outputs) {
             dim_t n = sizes[si];
             af_dtype t = types[ti];
             double *ha = inputs((size_t)n, -4, 4, 1), *hb = inputs((size_t)n, -4, 4, 5);
-            if (t == f32)
-                for (dim_t i = 0; i < n; i++)
-                    ha[i] = (float)ha[i], hb[i] = (float)hb[i];
+            as_stored(ha, n, t);
+            as_stored(hb, n, t);
             run_result r = both_ways(build_multi, ha, hb, t, n, true, "multi");
             CHECK(r.nout == 6);
             CHECK(r.type[0] == t && r.type[1] == b8 && r.type[2] == (t == f32 ? f64 : f32));
@@ -322,8 +327,8 @@ TEST(cpu_fuse_rounding_and_logic) {
             for (dim_t i = 5; i < n; i++)
                 if (!isnan(ha[i]) && !isinf(ha[i]) && ha[i] != 0) ha[i] = round(ha[i] * 4) / 4;
             if (n > 20) ha[11] = 8388607.5, ha[12] = -4194304.5, ha[13] = 1e30, ha[14] = -1e-40;
-            for (dim_t i = 0; i < n; i++)
-                if (t == f32) ha[i] = (float)ha[i], hb[i] = (float)hb[i];
+            as_stored(ha, n, t);
+            as_stored(hb, n, t);
             run_result r = both_ways(build_round, ha, hb, t, n, true, "round");
             CHECK(r.nout == 8);
             double *ref = malloc((size_t)n * sizeof(double));
@@ -362,8 +367,8 @@ TEST(cpu_fuse_ineligible_program) {
     for (int ti = 0; ti < 2; ti++) {
         af_dtype t = ti ? f64 : f32;
         double *ha = inputs((size_t)n, -5, 5, 0), *hb = inputs((size_t)n, -5, 5, 2);
-        for (dim_t i = 0; i < n; i++)
-            if (t == f32) ha[i] = (float)ha[i], hb[i] = (float)hb[i];
+        as_stored(ha, n, t);
+        as_stored(hb, n, t);
         run_result r = both_ways(build_sin, ha, hb, t, n, false, "sin");
         double *ref = malloc((size_t)n * sizeof(double));
         for (dim_t i = 0; i < n; i++)
@@ -683,8 +688,8 @@ TEST(cpu_fuse_private_directory) {
     CHECK_AF(af_set_kernel_cache_directory("/nonexistent/ember-kernel-cache", 1));
     dim_t n = 1025;
     double *ha = inputs((size_t)n, 0, 8, 0), *hb = inputs((size_t)n, -3, 3, 2);
-    for (dim_t i = 0; i < n; i++)
-        ha[i] = (float)ha[i], hb[i] = (float)hb[i];
+    as_stored(ha, n, f32);
+    as_stored(hb, n, f32);
     run_result r = both_ways(build_private, ha, hb, f32, n, true, "private directory");
     double *ref = malloc((size_t)n * sizeof(double));
     for (dim_t i = 0; i < n; i++)

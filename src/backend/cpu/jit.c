@@ -187,7 +187,7 @@ static void fill_scalars(const eval_ctx *ctx, char *scratch) {
     }
 }
 
-/* True when instruction k reads its leaf in place, so it needs no scratch slot. */
+/* True when the instruction reads its leaf in place, so it needs no scratch slot. */
 static bool reads_in_place(const em_jit_prog *p, const em_jit_instr *in) {
     return p->linear && in->leaf >= 0 && p->leaves[in->leaf]->op == EM_OP_BUF && in->type != f16;
 }
@@ -199,11 +199,10 @@ static size_t slot_bytes(af_dtype t) {
 
 /* Gives each instruction that needs one a scratch slot, reusing a slot once its value is dead, so
  * a block's working set is the live values rather than the whole program: a chain of 16 ops
- * keeps three blocks live instead of sixteen. A slot is
- * taken before the operands' slots are let go, so an op never writes over its own input (the op
- * loops use restrict). Outputs read from scratch keep their slot to the end of the block, when
- * they are copied out. Instructions
- * without a slot get SIZE_MAX. Returns false when out of host memory. */
+ * keeps three blocks live instead of sixteen. A slot is taken before the operands' slots are let
+ * go, so an op never writes over its own input (the op loops use restrict). Outputs read from
+ * scratch keep their slot to the end of the block, when they are copied out. Instructions without
+ * a slot get SIZE_MAX. Returns false when out of host memory. */
 static bool assign_slots(const em_jit_prog *p, const int *direct, size_t *slot_off,
                          size_t *scratch_bytes) {
     int n = p->ninstr;

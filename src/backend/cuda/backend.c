@@ -179,7 +179,8 @@ bool em_cu_handoff_ready(int dev, cudaStream_t *stream) {
 
 af_err em_cu_stream_order(const char *fn, int dev, cudaStream_t signaller, cudaStream_t waiter) {
     if (signaller == waiter) return AF_SUCCESS;
-    /* The caller entered dev (em_cu_enter), so its native ordinal is the current CUDA device. */
+    /* Hand-off events are per native device. A new one is created only on the entered path
+     * (em_cu_enter made dev current); em_cu_handoff_ready found the event already made. */
     int cur = em_cu_devs[dev].desc.native;
     cudaError_t e;
     cudaEvent_t ev = cur >= 0 && cur < EM_CU_MAX_NATIVE ? em_cu_handoff_ev[cur] : NULL;
