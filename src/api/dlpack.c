@@ -22,7 +22,7 @@ typedef struct {
 } export_ctx;
 
 static DLDeviceType backend_dl_device(void) {
-    return em_backend_self.id == AF_BACKEND_CUDA ? kDLCUDA : kDLCPU;
+    return (DLDeviceType)em_backend_self.dlpack_device_type;
 }
 
 static bool dl_of_dtype(af_dtype t, DLDataType *out) {

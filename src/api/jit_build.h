@@ -19,26 +19,6 @@
 
 #include <stdbool.h>
 
-/* Single-exit helpers for internal functions that report errors in the name of the public
- * function `fn` (a local variable or parameter) rather than their own. */
-#define EM_FAIL_FN(code, ...)                                                                      \
-    do {                                                                                           \
-        err = em_err((code), fn, __VA_ARGS__);                                                     \
-        goto fail;                                                                                 \
-    } while (0)
-#define EM_TRY_FN(expr)                                                                            \
-    do {                                                                                           \
-        err = (expr);                                                                              \
-        if (err != AF_SUCCESS) {                                                                   \
-            em_err_attribute(fn);                                                                  \
-            goto fail;                                                                             \
-        }                                                                                          \
-    } while (0)
-#define EM_ARG_NULL_FN(ptr, pos, name)                                                             \
-    do {                                                                                           \
-        if ((ptr) == NULL) EM_FAIL_FN(AF_ERR_ARG, "argument %d (%s) is NULL", (pos), (name));      \
-    } while (0)
-#define EM_GET_FN(var, handle, pos) EM_TRY_FN(em_array_get(fn, (pos), (handle), &(var)))
 
 /* ArrayFire's "float of t" for unary math: f64, f16, c32 and c64 stay, every other dtype
  * (integers, b8) becomes f32. */

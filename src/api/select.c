@@ -3,7 +3,7 @@
  * it is a statement on an existing array (docs/JIT_OPS.md, SELECT). */
 #include <af/data.h>
 
-#include "../backend/backend.h"
+#include "../core/backend.h"
 #include "jit_build.h"
 
 #include <string.h>

@@ -6,7 +6,7 @@
 #include "jit.h"
 #include "mem.h"
 
-#include "../backend/backend.h"
+#include "backend.h"
 
 /* The tag is per backend, so a handle from another backend library is told apart from a released
  * or foreign pointer (AF_ERR_ARR_BKND_MISMATCH versus AF_ERR_INVALID_ARRAY). */
@@ -55,6 +55,8 @@ static inline af_err em_array_get(const char *fn, int pos, const void *handle, e
     return em_array_get_slow(fn, pos, handle);
 }
 #define EM_GET(var, handle, pos) EM_TRY(em_array_get(__func__, (pos), (handle), &(var)))
+/* EM_GET in the name of the public function `fn` (err.h's _FN helpers). */
+#define EM_GET_FN(var, handle, pos) EM_TRY_FN(em_array_get(fn, (pos), (handle), &(var)))
 
 /* A new array that takes over the caller's reference to `node` (lazy). */
 af_err em_array_from_node(em_node *node, em_array **out);

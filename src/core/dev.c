@@ -33,8 +33,9 @@ static void em_init_run(void) {
             return;
         }
     }
-    const char *env = getenv("AF_CUDA_DEFAULT_DEVICE");
-    if (env && em_backend_self.id == AF_BACKEND_CUDA) {
+    const char *env =
+        em_backend_self.default_device_env ? getenv(em_backend_self.default_device_env) : NULL;
+    if (env) {
         int d = atoi(env);
         if (d >= 0 && d < n) em_dev_default = d;
     }

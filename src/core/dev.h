@@ -2,7 +2,7 @@
 #ifndef EM_CORE_DEV_H
 #define EM_CORE_DEV_H
 
-#include "../backend/backend.h"
+#include "backend.h"
 #include "thread.h"
 
 #include <stdbool.h>

@@ -38,4 +38,34 @@ void em_err_attribute(const char *fn);
         if ((ptr) == NULL) EM_FAIL(AF_ERR_ARG, "argument %d (%s) is NULL", (pos), #ptr);           \
     } while (0)
 
+/* Single-exit helpers for internal functions that report errors in the name of the public
+ * function `fn` (a local variable or parameter) rather than their own. */
+#define EM_FAIL_FN(code, ...)                                                                      \
+    do {                                                                                           \
+        err = em_err((code), fn, __VA_ARGS__);                                                     \
+        goto fail;                                                                                 \
+    } while (0)
+#define EM_TRY_FN(expr)                                                                            \
+    do {                                                                                           \
+        err = (expr);                                                                              \
+        if (err != AF_SUCCESS) {                                                                   \
+            em_err_attribute(fn);                                                                  \
+            goto fail;                                                                             \
+        }                                                                                          \
+    } while (0)
+#define EM_ARG_NULL_FN(ptr, pos, name)                                                             \
+    do {                                                                                           \
+        if ((ptr) == NULL) EM_FAIL_FN(AF_ERR_ARG, "argument %d (%s) is NULL", (pos), (name));      \
+    } while (0)
+
+/* For functions that declare `af_err err`, a `fail:` label and `const char *fn`: fails with
+ * AF_ERR_NOT_SUPPORTED, naming the function and the backend, when this backend lacks family
+ * table `family` (a field of em_backend) or its slot `slot`. */
+#define EM_NEED_SLOT(family, slot)                                                                 \
+    do {                                                                                           \
+        if (!em_backend_self.family || !em_backend_self.family->slot)                              \
+            EM_FAIL_FN(AF_ERR_NOT_SUPPORTED, "not supported on the %s backend",                    \
+                       em_backend_self.name);                                                      \
+    } while (0)
+
 #endif

@@ -1,6 +1,6 @@
 #include "mem.h"
 
-#include "../backend/backend.h"
+#include "backend.h"
 #include "err.h"
 
 #include <pthread.h>

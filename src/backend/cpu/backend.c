@@ -1,6 +1,8 @@
 /* The CPU backend: one device whose "device memory" is host memory. */
 #include "cpu.h"
 
+#include <af/dlpack.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,4 +105,5 @@ const em_backend em_backend_self = {
     .copy_d2d = cpu_copy,
     .jit_eval = em_cpu_jit_eval,
     .random = em_cpu_random,
+    .dlpack_device_type = kDLCPU,
 };

@@ -4,7 +4,7 @@
 
 #include "../../core/dtype.h"
 #include "../../core/jit.h"
-#include "../backend.h"
+#include "../../core/backend.h"
 
 /* Elements per JIT block: small enough that every node's block stays in L1/L2, large enough that
  * each op's loop vectorises and amortises the walk over the program. */

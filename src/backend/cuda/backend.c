@@ -4,6 +4,8 @@
 
 #include "../../core/err.h"
 
+#include <af/dlpack.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -481,4 +483,6 @@ const em_backend em_backend_self = {
     .event_wait = em_cu_event_wait,
     .event_sync = em_cu_event_sync,
     .random = em_cu_random,
+    .default_device_env = "AF_CUDA_DEFAULT_DEVICE",
+    .dlpack_device_type = kDLCUDA,
 };

@@ -8,8 +8,9 @@
 
 #include "../../core/dtype.h"
 #include "../../core/jit.h"
-#include "../backend.h"
+#include "../../core/backend.h"
 #include "dev_order.h"
+#include "embedded.h" /* em_cu_src_<stem>: each kernels/<stem>.cuh, and philox.h, as a string */
 
 #include <cuda.h>
 #include <cuda_runtime.h>

@@ -4,6 +4,7 @@
 
 #include "../../core/dtype.h"
 #include "../../core/sbuf.h"
+#include "embedded.h"
 
 #include <stdarg.h>
 #include <stdatomic.h>

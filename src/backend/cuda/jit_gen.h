@@ -44,9 +44,8 @@ size_t em_cu_jit_pack(const em_jit_prog *p, const em_cu_jit_shape *s, void *cons
 /* True when the vector path may run: every buffer and output is aligned to its vector width. */
 bool em_cu_jit_vec_ok(const em_jit_prog *p, const em_cu_jit_shape *s, void *const *outs);
 
-/* The prelude (jit_prelude.cuh) and philox.h as embedded at build time, and the prelude's hash. */
-extern const char em_cu_src_prelude[];
-extern const char em_cu_src_philox[];
+/* The hash of the prelude (kernels/prelude.cuh) and philox.h as embedded at build time
+ * (embedded.h declares the texts). */
 uint64_t em_cu_prelude_hash(void);
 
 /* Whether the generator implements op on operand dtype `ot` with result dtype `rt` (the pairs of

@@ -1,6 +1,14 @@
 /* The backend interface: one table of function pointers per backend, filled with designated
- * initializers. The api and core layers call only through this table; a NULL slot means the
- * backend lacks the operation and the api answers AF_ERR_NOT_SUPPORTED. */
+ * initializers. The api and core layers call only through this table.
+ *
+ * The table holds what every backend needs (devices, memory, copies, JIT evaluation, streams,
+ * events) and one pointer per operation family. Each family's table is a struct declared in its
+ * own header under src/backend/ (index.h, algorithm.h, blas.h, lapack.h, signal.h, image.h,
+ * sparse.h), included by that family's api file and by each backend's file of the same name.
+ *
+ * A NULL family table or slot means the backend lacks the operation: the api answers
+ * AF_ERR_NOT_SUPPORTED with a message naming the function and the backend (EM_NEED_SLOT in
+ * err.h). The few optional slots below say what NULL means for them instead. */
 #ifndef EM_BACKEND_H
 #define EM_BACKEND_H
 
@@ -9,6 +17,13 @@
 #include <stdint.h>
 
 struct em_jit_prog;
+struct em_index_ops;
+struct em_algo_ops;
+struct em_blas_ops;
+struct em_lapack_ops;
+struct em_signal_ops;
+struct em_image_ops;
+struct em_sparse_ops;
 
 typedef struct {
     char name[256];
@@ -79,6 +94,22 @@ typedef struct em_backend {
      * 128-bit block `counter`. Both backends produce the same numbers for the same arguments. */
     af_err (*random)(int dev, void *out, af_dtype type, dim_t n, int dist, uint64_t seed,
                      uint64_t counter);
+
+    /* The environment variable that names the default device (ArrayFire's
+     * AF_CUDA_DEFAULT_DEVICE), or NULL. */
+    const char *default_device_env;
+    /* How DLPack names this backend's memory (a DLDeviceType: kDLCPU, kDLCUDA), so the neutral
+     * layers need not branch on the backend id. */
+    int dlpack_device_type;
+
+    /* Operation families, one table each (see the header comment). NULL: not supported. */
+    const struct em_index_ops *index;   /* src/backend/index.h */
+    const struct em_algo_ops *algo;     /* src/backend/algorithm.h */
+    const struct em_blas_ops *blas;     /* src/backend/blas.h */
+    const struct em_lapack_ops *lapack; /* src/backend/lapack.h */
+    const struct em_signal_ops *signal; /* src/backend/signal.h */
+    const struct em_image_ops *image;   /* src/backend/image.h */
+    const struct em_sparse_ops *sparse; /* src/backend/sparse.h */
 } em_backend;
 
 /* The backend this library was built with. Each backend library defines it. */
