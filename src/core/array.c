@@ -316,6 +316,40 @@ af_err em_array_make_unique(em_array *a) {
     return AF_SUCCESS;
 }
 
+af_err em_array_dense_read(em_array *a, em_buf **buf, void **ptr) {
+    af_err err = em_array_eval(a);
+    if (err != AF_SUCCESS) return err;
+    size_t es = em_dtype_size(a->type);
+    if (em_array_is_dense(a)) {
+        em_buf_retain(a->buf);
+        *buf = a->buf;
+        *ptr = (char *)a->buf->ptr + (size_t)a->offset * es;
+        return AF_SUCCESS;
+    }
+    /* A view: gather it through the JIT into a fresh dense buffer. */
+    em_node *leaf = em_node_buf(a->buf, a->type, a->dims, a->strides, a->offset);
+    if (!leaf) return em_err(AF_ERR_NO_MEM, __func__, "out of host memory for a JIT node");
+    em_buf *copy = NULL;
+    em_jit_prog prog;
+    err = em_buf_alloc(a->dev, (size_t)em_array_elements(a) * es, &copy);
+    if (err == AF_SUCCESS && em_array_elements(a) > 0) {
+        err = em_jit_prog_build(&leaf, 1, &prog);
+        if (err == AF_SUCCESS) {
+            void *outs[1] = {copy->ptr};
+            err = em_backend_self.jit_eval(a->dev, &prog, outs);
+            em_jit_prog_free(&prog);
+        }
+    }
+    em_node_release(leaf);
+    if (err != AF_SUCCESS) {
+        if (copy) em_buf_release(copy);
+        return err;
+    }
+    *buf = copy;
+    *ptr = copy->ptr;
+    return AF_SUCCESS;
+}
+
 void em_array_drop_leaf(em_array *a) {
     /* Looked at first: most arrays never cached a leaf, and the exchange is a locked
      * instruction on every release. */

@@ -92,6 +92,13 @@ af_err em_array_eval_many(em_array **arrays, int n);
  * out. */
 af_err em_array_make_unique(em_array *a);
 
+/* Read access to the array's elements as one contiguous column-major block, for consumers that
+ * are not JIT programs (vendor libraries, sorts): evaluates a lazy array (in place, as af_eval
+ * would), and copies a strided view into a fresh buffer; a dense array is used where it lies.
+ * *buf receives a new reference to the buffer (release it with em_buf_release) and *ptr the
+ * address of element 0. Nothing is written on failure. */
+af_err em_array_dense_read(em_array *a, em_buf **buf, void **ptr);
+
 /* A new reference to a node that computes the array's value (a BUF leaf for evaluated arrays),
  * viewed with `dims`: dims of 1 in the array may be broadcast to larger dims. */
 af_err em_array_node(const em_array *a, const dim_t dims[4], em_node **out);
