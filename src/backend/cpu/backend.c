@@ -1,6 +1,8 @@
 /* The CPU backend: one device whose "device memory" is host memory. */
 #include "cpu.h"
 
+#include "../algorithm.h"
+
 #include <af/dlpack.h>
 
 #include <stdio.h>
@@ -106,4 +108,6 @@ const em_backend em_backend_self = {
     .jit_eval = em_cpu_jit_eval,
     .random = em_cpu_random,
     .dlpack_device_type = kDLCPU,
+    /* Operation families: one line each. */
+    .algo = &em_cpu_algo_ops,
 };

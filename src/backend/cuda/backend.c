@@ -4,6 +4,8 @@
 
 #include "../../core/err.h"
 
+#include "../algorithm.h"
+
 #include <af/dlpack.h>
 
 #include <stdio.h>
@@ -485,4 +487,6 @@ const em_backend em_backend_self = {
     .random = em_cu_random,
     .default_device_env = "AF_CUDA_DEFAULT_DEVICE",
     .dlpack_device_type = kDLCUDA,
+    /* Operation families: one line each. */
+    .algo = &em_cu_algo_ops,
 };

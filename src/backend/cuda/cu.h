@@ -130,4 +130,17 @@ void em_cu_target_for(int arch, em_cu_target *out);
 af_err em_cu_nvrtc(const char *fn, const char *src, const char *name, const em_cu_target *t,
                    char **image, size_t *size);
 
+/* The compile check (compile_check.c): a family registers a function that generates each of its
+ * kernel sources and compiles it with em_cu_compile_source, which needs no device:
+ *     static af_err reduce_compile_check(void) { ... }
+ *     EM_CU_COMPILE_CHECK(reduce, reduce_compile_check)
+ * tests/test_codegen.c runs every registered check, so CI compiles every kernel variant. */
+typedef af_err (*em_cu_compile_check_fn)(void);
+void em_cu_compile_check_register(const char *name, em_cu_compile_check_fn fn);
+af_err em_cu_compile_source(const char *src, const char *kernel);
+#define EM_CU_COMPILE_CHECK(name, fn)                                                              \
+    __attribute__((constructor)) static void em_cu_compile_check_reg_##name(void) {                \
+        em_cu_compile_check_register(#name, fn);                                                   \
+    }
+
 #endif

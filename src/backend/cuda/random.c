@@ -37,6 +37,15 @@ static char *random_source(const void *ctx) {
     return s;
 }
 
+static af_err random_compile_check(void) {
+    char *src = random_source(NULL);
+    if (!src) return em_err(AF_ERR_NO_MEM, __func__, "out of host memory");
+    af_err err = em_cu_compile_source(src, EM_CU_RANDOM_KERNEL);
+    free(src);
+    return err;
+}
+EM_CU_COMPILE_CHECK(random, random_compile_check)
+
 af_err em_cu_random(int dev, void *out, af_dtype type, dim_t n, int dist, uint64_t seed,
                     uint64_t counter) {
     af_err err = AF_SUCCESS;

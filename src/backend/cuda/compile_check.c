@@ -1,0 +1,58 @@
+/* Every kernel source the CUDA backend can generate, compiled with NVRTC alone. NVRTC needs no
+ * device or driver, so CI (which has no GPU) catches code-generation errors in every family and
+ * dtype before a GPU sees them. Each family registers a checker from its own file with
+ * EM_CU_COMPILE_CHECK, so adding a family touches nothing here; tests/test_codegen.c runs them
+ * through the exported hook em_cu_compile_check. */
+#include "cu.h"
+
+#include "../../core/err.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EM_CU_MAX_CHECKS 64
+
+static struct {
+    const char *name;
+    em_cu_compile_check_fn fn;
+} checks[EM_CU_MAX_CHECKS];
+static int nchecks;
+
+void em_cu_compile_check_register(const char *name, em_cu_compile_check_fn fn) {
+    /* Runs from constructors, before any thread exists. */
+    if (nchecks < EM_CU_MAX_CHECKS) checks[nchecks++] = (typeof(checks[0])){name, fn};
+}
+
+af_err em_cu_compile_source(const char *src, const char *kernel) {
+    em_cu_target t;
+    em_cu_target_for(90, &t);
+    char *image = NULL;
+    size_t size = 0;
+    af_err err = em_cu_nvrtc("em_cu_compile_check", src, kernel, &t, &image, &size);
+    free(image);
+    return err;
+}
+
+__attribute__((visibility("default"))) int em_cu_compile_check(const char *only, char *report,
+                                                               size_t cap) {
+    int failed = 0;
+    size_t used = 0;
+    if (cap) report[0] = 0;
+    for (int i = 0; i < nchecks; i++) {
+        if (only && strcmp(only, checks[i].name) != 0) continue;
+        af_err err = checks[i].fn();
+        if (err == AF_SUCCESS) continue;
+        failed++;
+        if (used < cap) {
+            int n = snprintf(report + used, cap - used, "%s: %s\n", checks[i].name,
+                             em_err_message());
+            if (n > 0) used += (size_t)n;
+        }
+    }
+    return failed;
+}
+
+__attribute__((visibility("default"))) int em_cu_compile_check_count(void) {
+    return nchecks;
+}
