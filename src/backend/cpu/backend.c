@@ -2,6 +2,7 @@
 #include "cpu.h"
 
 #include "../algorithm.h"
+#include "../index.h"
 
 #include <af/dlpack.h>
 
@@ -110,4 +111,5 @@ const em_backend em_backend_self = {
     .dlpack_device_type = kDLCPU,
     /* Operation families: one line each. */
     .algo = &em_cpu_algo_ops,
+    .index = &em_cpu_index_ops,
 };

@@ -5,6 +5,7 @@
 #include "../../core/err.h"
 
 #include "../algorithm.h"
+#include "../index.h"
 
 #include <af/dlpack.h>
 
@@ -489,4 +490,5 @@ const em_backend em_backend_self = {
     .dlpack_device_type = kDLCUDA,
     /* Operation families: one line each. */
     .algo = &em_cu_algo_ops,
+    .index = &em_cu_index_ops,
 };
