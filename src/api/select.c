@@ -3,7 +3,6 @@
  * it is a statement on an existing array (docs/JIT_OPS.md, SELECT). */
 #include <af/data.h>
 
-#include "../core/backend.h"
 #include "jit_build.h"
 
 #include <string.h>
@@ -188,8 +187,6 @@ static af_err replace_impl(const char *fn, const af_array ah, const af_array con
     af_err err = AF_SUCCESS;
     em_array *a, *c, *b = NULL;
     em_node *n = NULL;
-    em_jit_prog prog;
-    bool built = false;
     EM_GET_FN(a, ah, 0);
     EM_GET_FN(c, cond, 1);
     if (!s) EM_GET_FN(b, bh, 2); /* s is the scalar of the scalar forms */
@@ -210,15 +207,13 @@ static af_err replace_impl(const char *fn, const af_array ah, const af_array con
     operand oa = {.arr = a}, ob = {.arr = b};
     if (!b) ob.val = scalar_for(a->type, s);
     EM_TRY_FN(build_select(fn, c, &oa, &ob, a->type, a->dims, &n));
-    EM_TRY_FN(em_jit_prog_build(&n, 1, &prog));
-    built = true;
-    void *outs[1] = {a->buf->ptr};
-    EM_TRY_FN(em_backend_self.jit_eval(a->dev, &prog, outs));
-    em_jit_prog_free(&prog);
-    em_node_release(n);
+    dim_t strides[4];
+    em_dims_dense_strides(a->dims, strides);
+    em_node *value = n;
+    n = NULL;
+    EM_TRY_FN(em_array_eval_into(a, 0, strides, value)); /* consumes value */
     return AF_SUCCESS;
 fail:
-    if (built) em_jit_prog_free(&prog);
     if (n) em_node_release(n);
     return err;
 }

@@ -350,6 +350,47 @@ af_err em_array_dense_read(em_array *a, em_buf **buf, void **ptr) {
     return AF_SUCCESS;
 }
 
+af_err em_array_eval_into(em_array *dst, dim_t offset, const dim_t strides[4], em_node *value) {
+    em_jit_prog prog;
+    af_err err = AF_SUCCESS;
+    const dim_t *dims = value->dims;
+    if (em_dims_elements(dims) == 0) goto done;
+    err = em_jit_prog_build(&value, 1, &prog);
+    if (err != AF_SUCCESS) goto done;
+    dim_t dense[4];
+    em_dims_dense_strides(dims, dense);
+    bool contiguous = true;
+    for (int d = 0; d < 4; d++)
+        if (dims[d] > 1 && strides[d] != dense[d]) contiguous = false;
+    if (contiguous) {
+        /* A contiguous window is a plain output at an offset: the backends' fastest path. */
+        void *outs[1] = {(char *)dst->buf->ptr + (size_t)offset * em_dtype_size(dst->type)};
+        err = em_backend_self.jit_eval(dst->dev, &prog, outs);
+    } else {
+        em_jit_window win = {.ptr = dst->buf->ptr, .offset = offset};
+        for (int d = 0; d < 4; d++)
+            win.strides[d] = strides[d];
+        err = em_backend_self.jit_eval_window(dst->dev, &prog, &win);
+    }
+    em_jit_prog_free(&prog);
+done:
+    em_node_release(value);
+    return err;
+}
+
+af_err em_array_write_window(em_array *dst, dim_t offset, const dim_t strides[4],
+                             const dim_t dims[4], em_node *value) {
+    (void)dims; /* value's own dims; the parameter documents the window at the call site */
+    /* After this, dst's buffer has one reference, so no leaf of `value` reads it (a leaf holds a
+     * buffer reference): the window never overlaps the program's inputs. */
+    af_err err = em_array_make_unique(dst);
+    if (err != AF_SUCCESS) {
+        em_node_release(value);
+        return err;
+    }
+    return em_array_eval_into(dst, offset, strides, value);
+}
+
 void em_array_drop_leaf(em_array *a) {
     /* Looked at first: most arrays never cached a leaf, and the exchange is a locked
      * instruction on every release. */

@@ -99,6 +99,19 @@ af_err em_array_make_unique(em_array *a);
  * address of element 0. Nothing is written on failure. */
 af_err em_array_dense_read(em_array *a, em_buf **buf, void **ptr);
 
+/* Writes `value` (a node whose dims are `dims`) into a strided window of dst: element c of dims
+ * goes to element offset + sum(c[k] * strides[k]) of dst's dense column-major layout. dst is
+ * made the only owner of a dense buffer first (em_array_make_unique: copy on write), so another
+ * array sharing the old buffer, and any leaf of `value` that reads it, see the old values. The
+ * value is evaluated straight into the window, with no temporary. The caller checks that the
+ * window lies inside dst and that value has dst's dtype. Consumes `value`, also on failure. */
+af_err em_array_write_window(em_array *dst, dim_t offset, const dim_t strides[4],
+                             const dim_t dims[4], em_node *value);
+/* The evaluation half of em_array_write_window, for a dst the caller already made unique: value
+ * may read dst's buffer only at the element it writes (af_replace reads a where it writes a).
+ * The window's dims are value's. Consumes `value`. */
+af_err em_array_eval_into(em_array *dst, dim_t offset, const dim_t strides[4], em_node *value);
+
 /* A new reference to a node that computes the array's value (a BUF leaf for evaluated arrays),
  * viewed with `dims`: dims of 1 in the array may be broadcast to larger dims. */
 af_err em_array_node(const em_array *a, const dim_t dims[4], em_node **out);

@@ -36,6 +36,14 @@ typedef struct {
     int half;         /* half precision arithmetic supported */
 } em_dev_props;
 
+/* An output window of an existing buffer: element (c0, c1, c2, c3) of a program's dims is written
+ * to element offset + c0*strides[0] + c1*strides[1] + c2*strides[2] + c3*strides[3] of ptr. */
+typedef struct {
+    void *ptr;
+    dim_t offset;
+    dim_t strides[4];
+} em_jit_window;
+
 /* Random distributions for em_backend.random. */
 enum { EM_RANDOM_UNIFORM = 0, EM_RANDOM_NORMAL = 1 };
 
@@ -74,6 +82,10 @@ typedef struct em_backend {
 
     /* Evaluates a linearised JIT program, writing output k to outs[k] (contiguous, prog dims). */
     af_err (*jit_eval)(int dev, const struct em_jit_prog *prog, void *const *outs);
+    /* Evaluates a one-output program into a strided window of an existing buffer (assignment,
+     * replace, join). The program never reads the window's buffer: the core writes only into a
+     * buffer that no other reference (a leaf included) can see (em_array_write_window). */
+    af_err (*jit_eval_window)(int dev, const struct em_jit_prog *prog, const em_jit_window *out);
 
     /* Stream hand-off with a user's native stream (a cudaStream_t on CUDA), through events and
      * without blocking the host. wait: dev's library stream waits for the work queued so far on

@@ -107,6 +107,7 @@ const em_backend em_backend_self = {
     .copy_d2h = cpu_copy,
     .copy_d2d = cpu_copy,
     .jit_eval = em_cpu_jit_eval,
+    .jit_eval_window = em_cpu_jit_eval_window,
     .random = em_cpu_random,
     .dlpack_device_type = kDLCPU,
     /* Operation families: one line each. */

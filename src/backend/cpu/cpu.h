@@ -26,6 +26,7 @@ static inline size_t em_cpu_block_size(af_dtype t) {
 }
 
 af_err em_cpu_jit_eval(int dev, const em_jit_prog *prog, void *const *outs);
+af_err em_cpu_jit_eval_window(int dev, const em_jit_prog *prog, const em_jit_window *out);
 
 /* The fused path (jit_cc.c, docs/CPU_FUSION.md): programs whose ops all have an exact C form are
  * compiled to one loop with the system compiler. em_cpu_fuse_eval evaluates p into outs and

@@ -17,6 +17,8 @@ typedef struct {
     /* Per instruction, the output it computes straight into (-1: its scratch slot). Saves the
      * copy from scratch to the output; off when an output buffer is also an input. */
     int *direct;
+    /* Set when the one output goes to a strided window of a buffer instead of outs[0]. */
+    const em_jit_window *win;
 } eval_ctx;
 
 /* Coordinates of linear output index e. */
@@ -91,6 +93,30 @@ static void round_half_block(float *x, size_t n) {
         x[i] = em_half_to_float(em_float_to_half(x[i]));
 }
 
+/* Scatters a block of the program's output (block representation) to a window: elements
+ * [start, start + n) of the program's dims, each to its strided position. */
+static void store_window(const em_jit_window *win, const em_jit_prog *p, const void *block,
+                         dim_t start, size_t n) {
+    af_dtype t = (af_dtype)p->instr[p->out[0]].type;
+    size_t es = em_dtype_size(t), bs = em_cpu_block_size(t);
+    char *base = (char *)win->ptr;
+    const char *src = block;
+    dim_t c[4];
+    coords_of(p->dims, start, c);
+    for (size_t j = 0; j < n; j++) {
+        dim_t off = win->offset + c[0] * win->strides[0] + c[1] * win->strides[1] +
+                    c[2] * win->strides[2] + c[3] * win->strides[3];
+        char *dst = base + (size_t)off * es;
+        if (t == f16) {
+            uint16_t h = em_float_to_half(((const float *)src)[j]);
+            memcpy(dst, &h, sizeof(h));
+        } else {
+            memcpy(dst, src + j * bs, es);
+        }
+        coords_next(p->dims, c);
+    }
+}
+
 static void eval_block(const eval_ctx *ctx, char *scratch, dim_t start, size_t n) {
     const em_jit_prog *p = ctx->p;
     const void *val[256];
@@ -149,6 +175,11 @@ static void eval_block(const eval_ctx *ctx, char *scratch, dim_t start, size_t n
         }
         if (t == f16) round_half_block((float *)slot, n);
         vals[k] = slot;
+    }
+    if (ctx->win) {
+        store_window(ctx->win, p, vals[p->out[0]], start, n);
+        if (vals != val) free(vals);
+        return;
     }
     for (int o = 0; o < p->nout; o++) {
         int k = p->out[o];
@@ -266,12 +297,9 @@ done:
     return ok;
 }
 
-af_err em_cpu_jit_eval(int dev, const em_jit_prog *prog, void *const *outs) {
-    (void)dev;
-    /* Long element-wise chains cost the interpreter more than their memory traffic; the fused path
-     * runs eligible programs as one compiled loop and declines everything else. */
-    if (em_cpu_fuse_eval(prog, outs)) return AF_SUCCESS;
-    eval_ctx ctx = {.p = prog, .outs = outs};
+/* Evaluates prog into outs, or into the window `win` when it is set (one output). */
+static af_err cpu_eval(const em_jit_prog *prog, void *const *outs, const em_jit_window *win) {
+    eval_ctx ctx = {.p = prog, .outs = outs, .win = win};
     ctx.slot_off = malloc(sizeof(size_t) * (size_t)prog->ninstr);
     ctx.direct = malloc(sizeof(int) * (size_t)prog->ninstr);
     if (!ctx.slot_off || !ctx.direct) {
@@ -283,10 +311,10 @@ af_err em_cpu_jit_eval(int dev, const em_jit_prog *prog, void *const *outs) {
         ctx.direct[k] = -1;
     /* Direct writes need every output to be a computed (non-leaf) value that is not f16 (whose
      * block holds floats), and no output buffer to be read by the program. */
-    bool alias = false;
+    bool alias = win != NULL;
     for (int i = 0; i < prog->nleaf; i++)
         for (int o = 0; o < prog->nout; o++)
-            if (prog->leaves[i]->op == EM_OP_BUF && prog->leaves[i]->buf->ptr == outs[o])
+            if (!win && prog->leaves[i]->op == EM_OP_BUF && prog->leaves[i]->buf->ptr == outs[o])
                 alias = true;
     for (int o = 0; o < prog->nout && !alias; o++) {
         const em_jit_instr *in = &prog->instr[prog->out[o]];
@@ -323,4 +351,17 @@ af_err em_cpu_jit_eval(int dev, const em_jit_prog *prog, void *const *outs) {
     free(ctx.slot_off);
     free(ctx.direct);
     return failed ? AF_ERR_NO_MEM : AF_SUCCESS;
+}
+
+af_err em_cpu_jit_eval(int dev, const em_jit_prog *prog, void *const *outs) {
+    (void)dev;
+    /* Long element-wise chains cost the interpreter more than their memory traffic; the fused path
+     * runs eligible programs as one compiled loop and declines everything else. */
+    if (em_cpu_fuse_eval(prog, outs)) return AF_SUCCESS;
+    return cpu_eval(prog, outs, NULL);
+}
+
+af_err em_cpu_jit_eval_window(int dev, const em_jit_prog *prog, const em_jit_window *out) {
+    (void)dev;
+    return cpu_eval(prog, NULL, out);
 }

@@ -478,6 +478,7 @@ const em_backend em_backend_self = {
     .copy_d2d = em_cu_copy_d2d,
     .copy_peer = em_cu_copy_peer,
     .jit_eval = em_cu_jit_eval,
+    .jit_eval_window = em_cu_jit_eval_window,
     .stream_wait = em_cu_stream_wait,
     .stream_signal = em_cu_stream_signal,
     .event_create = em_cu_event_create,

@@ -99,6 +99,7 @@ af_err em_cu_event_record(int dev, void *ev);
 af_err em_cu_event_wait(int dev, void *ev);
 af_err em_cu_event_sync(void *ev);
 af_err em_cu_jit_eval(int dev, const em_jit_prog *prog, void *const *outs);
+af_err em_cu_jit_eval_window(int dev, const em_jit_prog *prog, const em_jit_window *out);
 af_err em_cu_random(int dev, void *out, af_dtype type, dim_t n, int dist, uint64_t seed,
                     uint64_t counter);
 

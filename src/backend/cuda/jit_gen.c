@@ -351,10 +351,12 @@ void em_cu_jit_shape_of(const em_jit_prog *p, em_cu_jit_shape *s) {
     }
     s->idx64 = idx64;
     s->vec = p->linear ? (int)(16 / widest) : 1;
+    s->window = false;
 }
 
 uint64_t em_cu_jit_key(const em_jit_prog *p, const em_cu_jit_shape *s) {
-    uint64_t k = em_hash_mix(p->key, (uint64_t)s->idx64 << 8 | (uint64_t)s->vec);
+    uint64_t k = em_hash_mix(p->key, (uint64_t)s->window << 16 | (uint64_t)s->idx64 << 8 |
+                                         (uint64_t)s->vec);
     return em_hash_mix(k, EM_CU_JIT_VERSION);
 }
 
@@ -453,7 +455,10 @@ static void declare(walker *w, const char *ctype, size_t size, const char *fmt, 
 
 static inline __attribute__((always_inline)) void walk(walker *w, const em_jit_prog *p,
                                                        const em_cu_jit_shape *s, void *const *outs,
-                                                       bool vec, const bool pack) {
+                                                       bool vec, const dim_t *wstrides,
+                                                       const bool pack) {
+    /* Leaves are indexed by coordinates unless the program and its output are both linear. */
+    const bool strided = !p->linear || s->window;
     bool x64 = s->idx64;
     FIELD_IT(w, x64, p->elements, "n");
     for (int d = 0; d < 4; d++)
@@ -466,6 +471,9 @@ static inline __attribute__((always_inline)) void walk(walker *w, const em_jit_p
         if (!pack) snprintf(ctype, sizeof(ctype), "%s *", st_name(t));
         FIELD(w, ctype, sizeof(void *), pack ? &outs[o] : NULL, "o%d", o);
     }
+    if (s->window)
+        for (int d = 0; d < 4; d++)
+            FIELD_SIT(w, x64, pack ? wstrides[d] : 0, "w%d", d);
     for (int l = 0; l < p->nleaf; l++) {
         const em_node *n = p->leaves[l];
         af_dtype t = (af_dtype)n->type;
@@ -478,7 +486,7 @@ static inline __attribute__((always_inline)) void walk(walker *w, const em_jit_p
             else
                 snprintf(ctype, sizeof(ctype), "const %s *", st_name(t));
             FIELD(w, ctype, sizeof(void *), &ptr, "p%d", l);
-            if (!p->linear)
+            if (strided)
                 for (int d = 0; d < 4; d++)
                     FIELD_SIT(w, x64, n->strides[d], "s%d_%d", l, d);
             break;
@@ -505,9 +513,9 @@ static inline __attribute__((always_inline)) void walk(walker *w, const em_jit_p
 }
 
 size_t em_cu_jit_pack(const em_jit_prog *p, const em_cu_jit_shape *s, void *const *outs, bool vec,
-                      unsigned char *buf, size_t cap) {
+                      const dim_t *wstrides, unsigned char *buf, size_t cap) {
     walker w = {.buf = buf, .cap = cap, .align = 1};
-    walk(&w, p, s, outs, vec, true);
+    walk(&w, p, s, outs, vec, wstrides, true);
     size_t size = (w.off + w.align - 1) & ~(w.align - 1);
     return w.overflow || size > cap ? 0 : size;
 }
@@ -647,7 +655,7 @@ char *em_cu_jit_source(const em_jit_prog *p, const em_cu_jit_shape *s) {
                    s->idx64 ? "unsigned long long" : "unsigned int",
                    s->idx64 ? "long long" : "int");
     walker w = {.decl = &decl, .asserts = &asserts, .align = 1};
-    walk(&w, p, s, NULL, false, false);
+    walk(&w, p, s, NULL, false, NULL, false);
     size_t size = (w.off + w.align - 1) & ~(w.align - 1);
     em_sbuf_printf(
         &b, "struct em_params {\n%s};\n%sstatic_assert(sizeof(em_params) == %zu, \"layout\");\n\n",
@@ -660,7 +668,7 @@ char *em_cu_jit_source(const em_jit_prog *p, const em_cu_jit_shape *s) {
             "(const em_params p) {\n"
             "    const em_it tid = (em_it)blockIdx.x * (em_it)blockDim.x + (em_it)threadIdx.x;\n"
             "    const em_it stride = (em_it)gridDim.x * (em_it)blockDim.x;\n");
-    if (p->linear) {
+    if (p->linear && !s->window) {
         em_sbuf_printf(&b, "    em_it start = 0;\n");
         if (V > 1) {
             /* The vector path: V consecutive elements per thread, each buffer read and written
@@ -714,8 +722,12 @@ char *em_cu_jit_source(const em_jit_prog *p, const em_cu_jit_shape *s) {
                  "(em_sit)c.c2 * p.s%d_2 + (em_sit)c.c3 * p.s%d_3))",
                  "r%d");
     }
-    for (int o = 0; o < p->nout; o++)
-        em_sbuf_printf(&b, "        p.o%d[i] = r%d;\n", o, o);
+    if (s->window)
+        em_sbuf_printf(&b, "        p.o0[(em_sit)c.c0 * p.w0 + (em_sit)c.c1 * p.w1 + "
+                           "(em_sit)c.c2 * p.w2 + (em_sit)c.c3 * p.w3] = r0;\n");
+    else
+        for (int o = 0; o < p->nout; o++)
+            em_sbuf_printf(&b, "        p.o%d[i] = r%d;\n", o, o);
     em_sbuf_printf(&b, "    }\n}\n");
     free(decl.s);
     free(asserts.s);

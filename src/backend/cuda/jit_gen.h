@@ -26,6 +26,9 @@
 typedef struct {
     bool idx64; /* 64-bit indices: 2^31 elements or more, or a leaf over a buffer that large */
     int vec;    /* elements per thread in the vector path of a linear program; 1: none */
+    /* The one output goes to a strided window (em_jit_window): the kernel takes the window's
+     * strides and indexes by coordinates, as for strided leaves. */
+    bool window;
 } em_cu_jit_shape;
 
 void em_cu_jit_shape_of(const em_jit_prog *p, em_cu_jit_shape *s);
@@ -37,9 +40,11 @@ uint64_t em_cu_jit_key(const em_jit_prog *p, const em_cu_jit_shape *s);
 char *em_cu_jit_source(const em_jit_prog *p, const em_cu_jit_shape *s);
 
 /* Packs the parameters for outputs `outs` into buf (16-byte aligned, cap bytes); `vec` enables
- * the vector path at run time. Returns the size, or 0 when the parameters exceed cap. */
+ * the vector path at run time. With s->window, outs[0] points at the window's element 0 (its
+ * offset applied) and `wstrides` holds its strides. Returns the size, or 0 when the parameters
+ * exceed cap. */
 size_t em_cu_jit_pack(const em_jit_prog *p, const em_cu_jit_shape *s, void *const *outs, bool vec,
-                      unsigned char *buf, size_t cap);
+                      const dim_t *wstrides, unsigned char *buf, size_t cap);
 
 /* True when the vector path may run: every buffer and output is aligned to its vector width. */
 bool em_cu_jit_vec_ok(const em_jit_prog *p, const em_cu_jit_shape *s, void *const *outs);
