@@ -1,7 +1,8 @@
 /* memory.h: plugging a user's memory manager into the core's allocation seam (src/core/mem.h).
- * The manager is an object of function pointers and a payload. While installed, every device
- * allocation, release, user lock and unlock, garbage collection and memory-pressure query goes
- * through it; the manager gets real memory from af_memory_manager_native_alloc. */
+ * This file checks arguments and fills the manager object (struct em_mem_custom, owned by the
+ * core: src/core/mem_custom.c calls it). While installed, every device allocation, release, user
+ * lock and unlock, garbage collection and memory-pressure query goes through it; the manager gets
+ * real memory from af_memory_manager_native_alloc. */
 #include <af/memory.h>
 
 #include "../core/dev.h"
@@ -10,30 +11,8 @@
 
 #include <stdlib.h>
 
-#define EM_MM_MAGIC 0x454d4d4du /* "EMMM" */
-#define EM_MM_DEAD  0xdeadd00du
 
-struct em_mem_custom {
-    uint32_t magic;
-    void *payload;
-    float threshold;
-    af_memory_manager_initialize_fn initialize;
-    af_memory_manager_shutdown_fn shutdown;
-    af_memory_manager_alloc_fn alloc;
-    af_memory_manager_allocated_fn allocated;
-    af_memory_manager_unlock_fn unlock;
-    af_memory_manager_signal_memory_cleanup_fn cleanup;
-    af_memory_manager_print_info_fn print_info;
-    af_memory_manager_user_lock_fn user_lock;
-    af_memory_manager_user_unlock_fn user_unlock;
-    af_memory_manager_is_user_locked_fn is_user_locked;
-    af_memory_manager_get_memory_pressure_fn get_pressure;
-    af_memory_manager_jit_tree_exceeds_memory_pressure_fn tree_exceeds;
-    af_memory_manager_add_memory_management_fn add_device;
-    af_memory_manager_remove_memory_management_fn remove_device;
-};
 
-static em_mem_custom *em_pinned_custom;
 /* The JIT's pressure threshold before a manager was installed, restored when it is unset. */
 static float em_default_threshold;
 
@@ -44,41 +23,6 @@ static af_err mm_get(const char *fn, int pos, af_memory_manager handle, em_mem_c
         return em_err(AF_ERR_ARG, fn, "argument %d is not a live memory manager", pos);
     *out = m;
     return AF_SUCCESS;
-}
-
-/* ---- the core's side of the seam ---- */
-
-af_err em_mem_custom_alloc(em_mem_custom *m, size_t bytes, int user_lock, void **ptr) {
-    if (!m->alloc)
-        return em_err(AF_ERR_NOT_CONFIGURED, __func__, "the memory manager has no alloc function");
-    dim_t dims[1] = {(dim_t)bytes};
-    af_err err = m->alloc(m, ptr, user_lock, 1, dims, 1);
-    if (err == AF_SUCCESS && !*ptr && bytes) err = AF_ERR_NO_MEM;
-    if (err != AF_SUCCESS)
-        return em_err(err, __func__, "the memory manager could not allocate %zu bytes", bytes);
-    return AF_SUCCESS;
-}
-
-void em_mem_custom_unlock(em_mem_custom *m, void *ptr, int user_unlock) {
-    if (m->unlock) m->unlock(m, ptr, user_unlock);
-}
-
-void em_mem_custom_user_lock(em_mem_custom *m, void *ptr) {
-    if (m->user_lock) m->user_lock(m, ptr);
-}
-
-void em_mem_custom_user_unlock(em_mem_custom *m, void *ptr) {
-    if (m->user_unlock) m->user_unlock(m, ptr);
-}
-
-void em_mem_custom_cleanup(em_mem_custom *m) {
-    if (m->cleanup) m->cleanup(m);
-}
-
-float em_mem_custom_pressure(em_mem_custom *m) {
-    float p = 0.f;
-    if (m->get_pressure && m->get_pressure(m, &p) == AF_SUCCESS) return p;
-    return 0.f;
 }
 
 /* ---- memory.h ---- */
@@ -100,7 +44,7 @@ af_err af_release_memory_manager(af_memory_manager handle) {
     af_err err = AF_SUCCESS;
     em_mem_custom *m = NULL;
     EM_TRY(mm_get(__func__, 0, handle, &m));
-    if (em_mem_get_custom() == m || em_pinned_custom == m)
+    if (em_mem_get_custom() == m || em_mem_get_pinned_custom() == m)
         EM_FAIL(AF_ERR_ARG, "argument 0: the memory manager is installed; unset it first");
     m->magic = EM_MM_DEAD;
     free(m);
@@ -148,16 +92,16 @@ af_err af_set_memory_manager_pinned(af_memory_manager handle) {
     EM_TRY(mm_get(__func__, 0, handle, &m));
     EM_TRY(af_unset_memory_manager_pinned());
     if (m->initialize) EM_TRY(m->initialize(m));
-    em_pinned_custom = m;
+    em_mem_set_pinned_custom(m);
     return AF_SUCCESS;
 fail:
     return err;
 }
 
 af_err af_unset_memory_manager_pinned(void) {
-    em_mem_custom *m = em_pinned_custom;
+    em_mem_custom *m = em_mem_get_pinned_custom();
     if (!m) return AF_SUCCESS;
-    em_pinned_custom = NULL;
+    em_mem_set_pinned_custom(NULL);
     if (m->shutdown) return m->shutdown(m);
     return AF_SUCCESS;
 }
@@ -285,19 +229,4 @@ af_err af_memory_manager_set_memory_pressure_threshold(af_memory_manager handle,
     return AF_SUCCESS;
 fail:
     return err;
-}
-
-/* Pinned host memory, through the pinned manager when one is installed. */
-af_err em_pinned_alloc(size_t bytes, void **ptr) {
-    em_mem_custom *m = em_pinned_custom;
-    if (m) return em_mem_custom_alloc(m, bytes, 1, ptr);
-    return em_backend_self.pinned_alloc(bytes, ptr);
-}
-
-void em_pinned_free(void *ptr) {
-    em_mem_custom *m = em_pinned_custom;
-    if (m)
-        em_mem_custom_unlock(m, ptr, 1);
-    else
-        em_backend_self.pinned_free(ptr);
 }

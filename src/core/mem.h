@@ -6,9 +6,11 @@
 #define EM_CORE_MEM_H
 
 #include <af/defines.h>
+#include <af/memory.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef enum {
     EM_BUF_POOL,     /* from the memory manager */
@@ -87,8 +89,30 @@ bool em_mem_over_pressure(int dev);
 float em_mem_get_pressure_threshold(void);
 /* A user's memory manager (af/memory.h). While one is installed, every pool allocation, release,
  * user lock and unlock, cleanup and pressure query goes through its functions instead of the
- * built-in cache. The api layer (src/api/memory.c) owns the object; the core only calls it. */
-typedef struct em_mem_custom em_mem_custom;
+ * built-in cache. The core owns the object and its calls (mem_custom.c); the api layer
+ * (src/api/memory.c) checks the user's arguments and fills it. */
+typedef struct em_mem_custom {
+    uint32_t magic;
+    void *payload;
+    float threshold;
+    af_memory_manager_initialize_fn initialize;
+    af_memory_manager_shutdown_fn shutdown;
+    af_memory_manager_alloc_fn alloc;
+    af_memory_manager_allocated_fn allocated;
+    af_memory_manager_unlock_fn unlock;
+    af_memory_manager_signal_memory_cleanup_fn cleanup;
+    af_memory_manager_print_info_fn print_info;
+    af_memory_manager_user_lock_fn user_lock;
+    af_memory_manager_user_unlock_fn user_unlock;
+    af_memory_manager_is_user_locked_fn is_user_locked;
+    af_memory_manager_get_memory_pressure_fn get_pressure;
+    af_memory_manager_jit_tree_exceeds_memory_pressure_fn tree_exceeds;
+    af_memory_manager_add_memory_management_fn add_device;
+    af_memory_manager_remove_memory_management_fn remove_device;
+} em_mem_custom;
+
+#define EM_MM_MAGIC 0x454d4d4du /* "EMMM" */
+#define EM_MM_DEAD  0xdeadd00du
 af_err em_mem_custom_alloc(em_mem_custom *m, size_t bytes, int user_lock, void **ptr);
 void em_mem_custom_unlock(em_mem_custom *m, void *ptr, int user_unlock);
 void em_mem_custom_user_lock(em_mem_custom *m, void *ptr);
@@ -99,6 +123,9 @@ float em_mem_custom_pressure(em_mem_custom *m);
  * came from, so a swap never frees a block through the wrong manager. */
 void em_mem_set_custom(em_mem_custom *m);
 em_mem_custom *em_mem_get_custom(void);
+/* The pinned host memory manager (af_set_memory_manager_pinned); NULL: the backend's own. */
+void em_mem_set_pinned_custom(em_mem_custom *m);
+em_mem_custom *em_mem_get_pinned_custom(void);
 /* Pinned host memory (af_alloc_pinned), through the pinned manager when one is installed. */
 af_err em_pinned_alloc(size_t bytes, void **ptr);
 void em_pinned_free(void *ptr);
