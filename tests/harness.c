@@ -522,3 +522,14 @@ double *em_test_read(af_array a, dim_t *n_out) {
     if (n_out) *n_out = n;
     return out;
 }
+
+af_array em_test_index_or_skip(af_array parent, unsigned n, const af_seq *s) {
+    af_array v = NULL;
+    af_err e = af_index(&v, parent, n, s);
+    if (e == AF_ERR_NOT_SUPPORTED) {
+        af_release_array(parent);
+        SKIP("af_index is not built");
+    }
+    if (e != AF_SUCCESS) em_test_fail(__FILE__, __LINE__, "af_index returned %d", (int)e);
+    return v;
+}

@@ -1,4 +1,4 @@
-/* The part of the test framework that only runner.c and util.c share: the case registry and the
+/* The part of the test framework that only runner.c and harness.c share: the case registry and the
  * running of one case. Test files include test.h only. */
 #ifndef EM_TEST_HARNESS_H
 #define EM_TEST_HARNESS_H

@@ -11,20 +11,6 @@
 #include <pthread.h>
 #include <string.h>
 
-/* Indexes parent with af_index. The index family is another file's: while it is not built, the
- * unified library answers AF_ERR_NOT_SUPPORTED and the case is skipped (after releasing parent,
- * so the leak checker stays quiet). */
-static af_array index_or_skip(af_array parent, unsigned n, const af_seq *s) {
-    af_array v = NULL;
-    af_err e = af_index(&v, parent, n, s);
-    if (e == AF_ERR_NOT_SUPPORTED) {
-        af_release_array(parent);
-        SKIP("af_index is not built yet");
-    }
-    if (e != AF_SUCCESS) em_test_fail(__FILE__, __LINE__, "af_index returned %d", (int)e);
-    return v;
-}
-
 static bool on_cpu(void) {
     return em_test_backend() == AF_BACKEND_CPU;
 }
@@ -485,7 +471,7 @@ TEST(lock_view_locks_its_buffer) {
     dim_t d[1] = {10};
     af_array parent = make_f32(x, 1, d);
     af_seq s = {2, 6, 1};
-    af_array view = index_or_skip(parent, 1, &s);
+    af_array view = em_test_index_or_skip(parent, 1, &s);
     CHECK_AF(af_lock_array(view));
     bool lv = false, lp = false;
     CHECK_AF(af_is_locked_array(&lv, view));
@@ -576,7 +562,7 @@ TEST(device_ptr_view_copies_and_leaves_parent) {
     dim_t d[2] = {4, 5};
     af_array parent = make_f32(x, 2, d);
     af_seq s[2] = {{1, 2, 1}, {1, 3, 1}}; /* rows 1..2, columns 1..3: offset and strided */
-    af_array view = index_or_skip(parent, 2, s);
+    af_array view = em_test_index_or_skip(parent, 2, s);
     void *p = NULL;
     CHECK_AF(af_get_device_ptr(&p, view));
     bool lp = true, lv = false;

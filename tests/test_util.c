@@ -13,20 +13,6 @@ static const af_dtype all_types[] = {f32, c32, f64, c64, b8,  s32, u32,
                                      u8,  s64, u64, s16, u16, f16, s8};
 #define NUM_TYPES (sizeof(all_types) / sizeof(all_types[0]))
 
-/* Indexes parent with af_index. The index family is another file's: while it is not built, the
- * unified library answers AF_ERR_NOT_SUPPORTED and the case is skipped (after releasing parent,
- * so the leak checker stays quiet). */
-static af_array index_or_skip(af_array parent, unsigned n, const af_seq *s) {
-    af_array v = NULL;
-    af_err e = af_index(&v, parent, n, s);
-    if (e == AF_ERR_NOT_SUPPORTED) {
-        af_release_array(parent);
-        SKIP("af_index is not built yet");
-    }
-    if (e != AF_SUCCESS) em_test_fail(__FILE__, __LINE__, "af_index returned %d", (int)e);
-    return v;
-}
-
 static char *to_string(af_array a, const char *name, int precision, bool transpose) {
     char *s = NULL;
     CHECK_AF(af_array_to_string(&s, name, a, precision, transpose));
@@ -488,7 +474,7 @@ TEST(print_view) {
     dim_t d[2] = {3, 4};
     af_array parent = make(x, 2, d, f32);
     af_seq s[2] = {{1, 2, 1}, {0, 3, 2}}; /* rows 1..2, columns 0 and 2 */
-    af_array v = index_or_skip(parent, 2, s);
+    af_array v = em_test_index_or_skip(parent, 2, s);
     check_text(v, "v", 1, true, "v\n[2 2 1 1]\n    1.0     7.0 \n    2.0     8.0 \n\n");
     CHECK_AF(af_release_array(v));
     CHECK_AF(af_release_array(parent));

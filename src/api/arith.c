@@ -67,6 +67,8 @@ fail:
     return err;
 }
 
+/* Each BINARY line below defines the public function it names, so grepping for a function's name
+ * (af_add, af_lt, ...) finds its definition here. */
 #define BINARY(NAME, OP, KIND)                                                                     \
     af_err NAME(af_array *out, const af_array lhs, const af_array rhs, const bool batch) {         \
         return binary(__func__, OP, KIND, out, lhs, rhs, batch);                                   \
@@ -213,6 +215,8 @@ fail:
     return err;
 }
 
+/* Each UNARY line below defines the public function it names (af_sin, af_abs, ...), so grepping
+ * for a function's name finds its definition here. */
 #define UNARY(NAME, OP, KIND)                                                                      \
     af_err NAME(af_array *out, const af_array in) {                                                \
         return unary(__func__, OP, KIND, out, in);                                                 \

@@ -72,40 +72,36 @@ fail:
     return err;
 }
 
-af_err af_constant_long(af_array *arr, const long long val, const unsigned ndims,
-                        const dim_t *const dims) {
+/* af_constant_long and af_constant_ulong: an exact 64-bit integer scalar of `type` (s64 or u64). */
+static af_err constant_int64(const char *fn, af_array *arr, af_dtype type, em_scalar s,
+                             const unsigned ndims, const dim_t *const dims) {
     af_err err = AF_SUCCESS;
     dim_t d[4];
     em_array *a = NULL;
-    EM_ARG_NULL(arr, 0);
-    EM_TRY(em_init());
-    EM_TRY(gen_dims(__func__, 2, ndims, dims, d));
-    em_scalar s;
-    memset(&s, 0, sizeof(s));
-    s.i = val;
-    EM_TRY(leaf_to_array(__func__, em_node_scalar(s64, d, s), &a));
+    EM_ARG_NULL_FN(arr, 0, "arr");
+    EM_TRY_FN(em_init());
+    EM_TRY_FN(gen_dims(fn, 2, ndims, dims, d));
+    EM_TRY_FN(leaf_to_array(fn, em_node_scalar(type, d, s), &a));
     *arr = a;
     return AF_SUCCESS;
 fail:
     return err;
 }
 
+af_err af_constant_long(af_array *arr, const long long val, const unsigned ndims,
+                        const dim_t *const dims) {
+    em_scalar s;
+    memset(&s, 0, sizeof(s));
+    s.i = val;
+    return constant_int64(__func__, arr, s64, s, ndims, dims);
+}
+
 af_err af_constant_ulong(af_array *arr, const unsigned long long val, const unsigned ndims,
                          const dim_t *const dims) {
-    af_err err = AF_SUCCESS;
-    dim_t d[4];
-    em_array *a = NULL;
-    EM_ARG_NULL(arr, 0);
-    EM_TRY(em_init());
-    EM_TRY(gen_dims(__func__, 2, ndims, dims, d));
     em_scalar s;
     memset(&s, 0, sizeof(s));
     s.u = val;
-    EM_TRY(leaf_to_array(__func__, em_node_scalar(u64, d, s), &a));
-    *arr = a;
-    return AF_SUCCESS;
-fail:
-    return err;
+    return constant_int64(__func__, arr, u64, s, ndims, dims);
 }
 
 /* A generator leaf (RANGE, IOTA, IDENTITY). Each leaf is a parameter of the program that

@@ -51,9 +51,6 @@ static inline bool em_dtype_is_integer(af_dtype t) {
     return t == s32 || t == u32 || t == u8 || t == s64 || t == u64 || t == s16 || t == u16 ||
            t == s8;
 }
-static inline bool em_dtype_is_signed_int(af_dtype t) {
-    return t == s32 || t == s64 || t == s16 || t == s8;
-}
 static inline bool em_dtype_is_double(af_dtype t) {
     return t == f64 || t == c64;
 }

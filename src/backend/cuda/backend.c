@@ -166,9 +166,8 @@ void em_cu_leave_enqueued(int dev, int prev) {
  * blocking the host. The event may be destroyed at once: the wait keeps what it needs. */
 /* One event per host thread and CUDA device, created on first use and reused: a wait captures
  * the event's state when it is enqueued, so recording the same event again later cannot disturb
- * an earlier wait, and creating and destroying an event per hand-off had doubled its cost
- * (bench: 1.84 us for both directions against 0.43 us for one bare record+wait pair). The events
- * live until the process ends. */
+ * an earlier wait, and creating and destroying an event per hand-off cost several times as much
+ * (docs/BENCH.md). The events live until the process ends. */
 #define EM_CU_MAX_NATIVE 64
 static _Thread_local cudaEvent_t em_cu_handoff_ev[EM_CU_MAX_NATIVE];
 

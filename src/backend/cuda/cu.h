@@ -67,8 +67,8 @@ af_err em_cu_err(cudaError_t e, const char *fn, const char *what);
 /* Launches a kernel on `stream` through the driver's cuLaunchKernel (the caller entered the
  * device). `func` is the kernel resolved in the device's context (em_cu_module_get): launching the
  * context-independent CUkernel instead makes the driver resolve it at every launch, and the
- * runtime's cudaLaunchKernel adds its own bookkeeping; each cost about 0.2 us a launch on the H100
- * machine. */
+ * runtime's cudaLaunchKernel adds its own bookkeeping; each costs measurable host time per launch
+ * (docs/BENCH.md). */
 af_err em_cu_launch(const char *fn, const char *what, CUfunction func, dim3 grid, dim3 block,
                     void **args, cudaStream_t stream);
 #define EM_CU_TRY(call, what)                                                                      \
