@@ -447,22 +447,14 @@ static const char *compiler(void) {
 static pthread_mutex_t tmpdir_lock = PTHREAD_MUTEX_INITIALIZER;
 static char tmpdir_path[PATH_MAX]; /* the private directory, once made */
 
-/* True when path is owned by this user and nobody else may write it. A kernel is code that this
- * process runs: a directory or file that another user can write (/tmp/arrayfire made by someone
- * else, a group-writable cache) could hand it a planted library, so it is not used. */
-static bool owned_privately(const char *path, bool dir) {
-    struct stat st;
-    if (lstat(path, &st) != 0) return false;
-    if (dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) return false;
-    return st.st_uid == geteuid() && (st.st_mode & (S_IWGRP | S_IWOTH)) == 0;
-}
-
-/* Where kernels go: the kernel cache directory when this user alone can write it, else a private
- * directory made once for the process (its files are removed as soon as they are loaded, so it
- * stays empty and is removed at unload). Returns false when neither can be used. */
+/* Where kernels go: the kernel cache directory when this user alone can write it (the rule of
+ * src/core/kcache.h: a kernel is code that this process runs, and a directory that another user
+ * can write, such as a /tmp/arrayfire made by someone else, could hand it a planted library),
+ * else a private directory made once for the process (its files are removed as soon as they are
+ * loaded, so it stays empty and is removed at unload). Returns false when neither can be used. */
 static bool pick_dir(char *dir, size_t cap, bool *private_dir) {
     size_t n = em_kcache_dir(dir, cap);
-    if (n > 0 && n < cap && access(dir, W_OK | X_OK) == 0 && owned_privately(dir, true)) {
+    if (n > 0 && n < cap && access(dir, W_OK | X_OK) == 0 && em_kcache_dir_private(dir)) {
         *private_dir = false;
         return true;
     }
@@ -484,19 +476,52 @@ __attribute__((destructor)) static void tmpdir_remove(void) {
     if (tmpdir_path[0]) rmdir(tmpdir_path);
 }
 
-/* Loads a kernel and checks that it is the one named: a file that is not (damaged, or written by
- * something else) is refused. */
-static fused_fn load_kernel(const char *path, const char *id) {
-    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+/* Loads dir/file when it passes the kernel cache rule (src/core/kcache.h), and checks that it is
+ * the kernel named `id`: a file that is not (damaged, or written by something else) is refused.
+ *
+ * The library is loaded through the descriptor that was checked (/proc/self/fd/N), so the file
+ * that passed the rule is the file that is mapped: a check by name followed by a dlopen by name
+ * could load a file swapped in between, and a library's constructors run inside dlopen, too early
+ * for any check after it. The dynamic loader recognises a loaded library by its name, and an
+ * earlier kernel may have been loaded under the same /proc/self/fd/N name: such a name is probed
+ * with RTLD_NOLOAD first and the descriptor moved to another number. Without /proc the path is
+ * loaded; the directory passed the rule, so only a user who can write one of its parents could
+ * swap the file then. */
+static fused_fn load_kernel(const char *dir, const char *file, const char *id) {
+    int fd = em_kcache_open(dir, file);
+    if (fd < 0) return NULL;
+    char name[PATH_MAX];
+    void *h = NULL;
+    for (int tries = 0; tries < 64; tries++) {
+        snprintf(name, sizeof(name), "/proc/self/fd/%d", fd);
+        if (access(name, R_OK) != 0) {
+            snprintf(name, sizeof(name), "%s/%s", dir, file);
+            break;
+        }
+        void *old = dlopen(name, RTLD_LAZY | RTLD_LOCAL | RTLD_NOLOAD);
+        if (!old) break;
+        const char *got = dlsym(old, "ember_fused_id");
+        if (got && strcmp(got, id) == 0) {
+            h = old; /* this very kernel is loaded already */
+            break;
+        }
+        dlclose(old);
+        int moved = fcntl(fd, F_DUPFD_CLOEXEC, fd + 1);
+        close(fd);
+        fd = moved;
+        if (fd < 0) return NULL;
+    }
+    if (!h) h = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+    close(fd);
     if (!h) {
         const char *e = dlerror();
-        debug_msg("dlopen %s: %s", path, e ? e : "failed");
+        debug_msg("dlopen %s/%s: %s", dir, file, e ? e : "failed");
         return NULL;
     }
     const char *got = dlsym(h, "ember_fused_id");
     void *fn = dlsym(h, "ember_fused");
     if (!got || !fn || strcmp(got, id) != 0) {
-        debug_msg("%s is not kernel %s", path, id);
+        debug_msg("%s/%s is not kernel %s", dir, file, id);
         dlclose(h);
         return NULL;
     }
@@ -601,10 +626,12 @@ static fused_fn build_kernel(const em_jit_prog *p) {
         debug_msg("no writable directory for kernels");
         goto done;
     }
-    int n = snprintf(path, sizeof(path), "%s/cpu-%s.so", dir, id);
+    char file[64];
+    snprintf(file, sizeof(file), "cpu-%s.so", id);
+    int n = snprintf(path, sizeof(path), "%s/%s", dir, file);
     if (n < 0 || (size_t)n >= sizeof(path)) goto done;
-    if (!private_dir && owned_privately(path, false)) {
-        fn = load_kernel(path, id);
+    if (!private_dir) {
+        fn = load_kernel(dir, file, id);
         if (fn) {
             atomic_fetch_add(&counters[CNT_DISK_HITS], 1);
             debug_msg("loaded %s in %.3f ms", path, now_ms() - t0);
@@ -629,14 +656,15 @@ static fused_fn build_kernel(const em_jit_prog *p) {
     /* The object takes the source's unique name with .so.tmp, so it cannot clash either. */
     snprintf(obj, plen, "%.*s.so.tmp", (int)(strlen(csrc) - 2), csrc);
     ok = ok && run_compiler(csrc, obj);
-    /* Whatever the umask, the file must pass owned_privately when the next process finds it. */
+    /* Whatever the umask, the file must pass the kernel cache rule when the next process finds
+     * it. */
     ok = ok && chmod(obj, 0755) == 0;
     ok = ok && rename(obj, path) == 0;
     if (!ok) {
         unlink(obj);
         goto done;
     }
-    fn = load_kernel(path, id);
+    fn = load_kernel(dir, file, id);
     if (fn) {
         atomic_fetch_add(&counters[CNT_COMPILED], 1);
         debug_msg("compiled %s in %.3f ms", path, now_ms() - t0);

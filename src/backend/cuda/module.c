@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ---- NVRTC ---- */
@@ -132,20 +133,30 @@ static uint64_t em_cu_checksum(const char *p, size_t n) {
     return h;
 }
 
-/* The file's path, or false when there is no cache directory. */
-static bool em_cu_disk_path(uint64_t key, const em_cu_target *t, char *out, size_t cap) {
-    char dir[4096];
-    size_t len = em_kcache_dir(dir, sizeof(dir));
-    if (len == 0 || len >= sizeof(dir)) return false;
-    int n = snprintf(out, cap, "%s/ember-cuda-v%d-%016llx-%016llx-%s%d.bin", dir, EM_CU_JIT_VERSION,
+/* The cache directory and the file's name in it, or false when there is no cache directory. */
+static bool em_cu_disk_name(uint64_t key, const em_cu_target *t, char *dir, size_t dcap, char *file,
+                            size_t fcap) {
+    size_t len = em_kcache_dir(dir, dcap);
+    if (len == 0 || len >= dcap) return false;
+    int n = snprintf(file, fcap, "ember-cuda-v%d-%016llx-%016llx-%s%d.bin", EM_CU_JIT_VERSION,
                      (unsigned long long)em_cu_prelude_hash(), (unsigned long long)key,
                      t->cubin ? "sm" : "compute", t->arch);
-    return n > 0 && (size_t)n < cap;
+    return n > 0 && (size_t)n < fcap;
 }
 
-static char *em_cu_disk_read(const char *path, uint64_t key, const em_cu_target *t, size_t *size) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
+/* Reads dir/file when it passes the kernel cache rule (src/core/kcache.h: owned by this user,
+ * writable by nobody else, no symbolic links) and its header matches. The header's checksum only
+ * catches damage: anyone able to write the file could forge it, which is why the rule comes
+ * first. The checks are made on the descriptor that is read. */
+static char *em_cu_disk_read(const char *dir, const char *file, uint64_t key, const em_cu_target *t,
+                             size_t *size) {
+    int fd = em_kcache_open(dir, file);
+    if (fd < 0) return NULL;
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
+        return NULL;
+    }
     em_cu_disk_hdr h;
     char *img = NULL;
     if (fread(&h, sizeof(h), 1, f) != 1 || memcmp(h.magic, em_cu_disk_magic, 8) != 0 ||
@@ -159,21 +170,33 @@ static char *em_cu_disk_read(const char *path, uint64_t key, const em_cu_target 
     *size = h.size;
     return img;
 bad:
+    em_kcache_trace("not loading %s/%s: not a kernel for this build and device", dir, file);
     free(img);
     fclose(f);
     return NULL;
 }
 
-/* Best effort: a cache that cannot be written only costs a compile next time. The file appears
- * under its name whole or not at all (written aside, then renamed). */
-static void em_cu_disk_write(const char *path, uint64_t key, const em_cu_target *t, const char *img,
-                             size_t size) {
-    char tmp[4200];
-    if (snprintf(tmp, sizeof(tmp), "%s.%ld.%p.tmp", path, (long)getpid(), (void *)&tmp) >=
-        (int)sizeof(tmp))
+/* Best effort: a cache that cannot be written only costs a compile next time. Nothing is written
+ * to a directory that fails the rule, since it would never be read back. The file appears under
+ * its name whole or not at all: it is written aside under a fresh unique name (mkstemp: created
+ * exclusively, never through a planted link) and renamed into place. */
+static void em_cu_disk_write(const char *dir, const char *file, uint64_t key, const em_cu_target *t,
+                             const char *img, size_t size) {
+    if (!em_kcache_dir_private(dir)) return;
+    char tmp[4200], path[4200];
+    if (snprintf(path, sizeof(path), "%s/%s", dir, file) >= (int)sizeof(path) ||
+        snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
         return;
-    FILE *f = fopen(tmp, "wb");
-    if (!f) return;
+    int fd = mkstemp(tmp);
+    if (fd < 0) return;
+    /* mkstemp makes it 0600; readable by others like the CPU's kernels, writable by none. */
+    bool ok = fchmod(fd, 0644) == 0;
+    FILE *f = fdopen(fd, "wb");
+    if (!f) {
+        close(fd);
+        remove(tmp);
+        return;
+    }
     em_cu_disk_hdr h;
     memset(&h, 0, sizeof(h));
     memcpy(h.magic, em_cu_disk_magic, 8);
@@ -183,7 +206,7 @@ static void em_cu_disk_write(const char *path, uint64_t key, const em_cu_target 
     h.cubin = t->cubin;
     h.size = size;
     h.sum = em_cu_checksum(img, size);
-    bool ok = fwrite(&h, sizeof(h), 1, f) == 1 && fwrite(img, 1, size, f) == size;
+    ok = fwrite(&h, sizeof(h), 1, f) == 1 && fwrite(img, 1, size, f) == size && ok;
     ok = (fclose(f) == 0) && ok;
     if (!ok || rename(tmp, path) != 0) remove(tmp);
 }
@@ -271,6 +294,17 @@ static em_cu_mod *em_cu_insert(em_cu_mod *m) {
 
 /* ---- getting a kernel ---- */
 
+/* Kernels compiled with NVRTC and kernels read from the disk cache since the process started. */
+static atomic_llong em_cu_mod_compiled, em_cu_mod_disk_hits;
+
+/* Test hook, exported but not part of the API (tests/test_kcache.c finds it with dlsym): reads
+ * the two counts above into out[0] and out[1]. */
+__attribute__((visibility("default"))) void em_cu_module_counters(long long out[2]);
+void em_cu_module_counters(long long out[2]) {
+    out[0] = atomic_load(&em_cu_mod_compiled);
+    out[1] = atomic_load(&em_cu_mod_disk_hits);
+}
+
 static af_err em_cu_module_load(int dev, uint64_t key, const char *name, em_cu_gen_fn gen,
                                 const void *ctx, em_cu_mod **out) {
     af_err err = AF_SUCCESS;
@@ -278,10 +312,10 @@ static af_err em_cu_module_load(int dev, uint64_t key, const char *name, em_cu_g
     int arch = em_cu_devs[dev].arch;
     em_cu_target t;
     em_cu_target_for(arch, &t);
-    char path[4608];
-    bool disk = em_cu_disk_path(key, &t, path, sizeof(path));
+    char dir[4096], file[128];
+    bool disk = em_cu_disk_name(key, &t, dir, sizeof(dir), file, sizeof(file));
     size_t size = 0;
-    char *img = disk ? em_cu_disk_read(path, key, &t, &size) : NULL;
+    char *img = disk ? em_cu_disk_read(dir, file, key, &t, &size) : NULL;
     char *src = NULL;
     em_cu_mod *m = NULL;
     cudaLibrary_t lib = NULL;
@@ -289,7 +323,10 @@ static af_err em_cu_module_load(int dev, uint64_t key, const char *name, em_cu_g
         src = gen(ctx);
         if (!src) EM_FAIL(AF_ERR_NO_MEM, "out of host memory generating kernel %s", name);
         EM_TRY(em_cu_nvrtc(fn, src, name, &t, &img, &size));
-        if (disk) em_cu_disk_write(path, key, &t, img, size);
+        atomic_fetch_add(&em_cu_mod_compiled, 1);
+        if (disk) em_cu_disk_write(dir, file, key, &t, img, size);
+    } else {
+        atomic_fetch_add(&em_cu_mod_disk_hits, 1);
     }
     EM_CU_TRY(cudaLibraryLoadData(&lib, img, NULL, NULL, 0, NULL, NULL, 0),
               "loading a compiled kernel (cudaLibraryLoadData)");
