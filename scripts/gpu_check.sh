@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The CUDA backend's check on a GPU machine, in one command:
 #   scripts/gpu_check.sh [stage...]      stages: build tests examples memcheck racecheck bench
-#                                        (default: all of them, in that order)
+#                                        families peers (default: all, in that order)
 # It builds with CUDA in build-gpu (kept between runs on the same machine), runs the test suite on
 # both backends, the seed's two interop programs (also against the on-disk kernel cache), the suite
 # under compute-sanitizer memcheck (runner option --no-fork), racecheck on the JIT example, and the
-# benchmark when it is built. Logs go to $OUT (or build-gpu/check when OUT is unset), at most seven
-# files: summary.txt, build.log, tests.log, examples.log, memcheck.log, racecheck.log, bench.log.
+# benchmarks (bench.c's rows, families.c's rows, and the peers' script beside them). Logs go to $OUT
+# (or build-gpu/check when OUT is unset), six files: summary.txt, build.log, tests.log (tests and
+# examples), sanitizer.log (memcheck and racecheck), bench.log (both benchmarks), peers.json.
 # Each stage has its own time limit and writes its log as it goes, so a command stopped at its
 # limit still returns what ran. Two commands fit the device tool's 10 minutes each:
 #   scripts/gpu_check.sh build tests examples
@@ -25,7 +26,7 @@ for d in /usr/local/cuda/bin /usr/local/cuda-*/bin; do
 done
 export PATH
 stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(build tests examples memcheck racecheck bench)
+[ ${#stages[@]} -eq 0 ] && stages=(build tests examples memcheck racecheck bench families peers)
 status=0
 
 note() { echo "$*" | tee -a "$summary"; }
@@ -106,10 +107,12 @@ for stage in "${stages[@]}"; do
             [ $r -eq 0 ] || rc=1
             rm -rf "$empty"
             echo "examples exit $rc"
-        } >"$out/examples.log" 2>&1
-        grep -E "^== |correct|FAILED|PASS|FAIL" "$out/examples.log" >>"$summary"
-        grep -q "^examples exit 0$" "$out/examples.log"
+        } >"$out/examples.tmp" 2>&1
+        grep -E "^== |correct|FAILED|PASS|FAIL" "$out/examples.tmp" >>"$summary"
+        cat "$out/examples.tmp" >>"$out/tests.log"
+        grep -q "^examples exit 0$" "$out/examples.tmp"
         result examples $?
+        rm -f "$out/examples.tmp"
         ;;
     memcheck)
         cs=$(sanitizer)
@@ -120,9 +123,9 @@ for stage in "${stages[@]}"; do
         # purpose (an allocation larger than the GPU) and checks Ember's answer.
         timeout 500 "$cs" --tool memcheck --target-processes all --report-api-errors no \
             --error-exitcode 3 --print-limit 50 \
-            "$build/tests/ember_tests" --backend cuda -j 8 >"$out/memcheck.log" 2>&1
+            "$build/tests/ember_tests" --backend cuda -j 8 >>"$out/sanitizer.log" 2>&1
         rc=$?
-        tail -4 "$out/memcheck.log" >>"$summary"
+        tail -4 "$out/sanitizer.log" >>"$summary"
         result memcheck $rc
         ;;
     racecheck)
@@ -142,23 +145,49 @@ for stage in "${stages[@]}"; do
             r=$?
             echo "== synccheck exit $r"
             [ $r -eq 0 ] || rc=1
+            # The families' own kernels that use shared memory or cooperate across threads.
+            echo "== racecheck family kernels"
+            timeout 300 "$cs" --tool racecheck --target-processes all --error-exitcode 3 \
+                "$build/tests/ember_tests" --backend cuda -j 8 reduce scan sort transpose shape \
+                convolve index statistics
+            r=$?
+            echo "== racecheck family kernels exit $r"
+            [ $r -eq 0 ] || rc=1
             echo "racecheck exit $rc"
-        } >"$out/racecheck.log" 2>&1
-        grep -E "^== .*exit|ERROR SUMMARY" "$out/racecheck.log" >>"$summary"
-        grep -q "^racecheck exit 0$" "$out/racecheck.log"
+        } >"$out/racecheck.tmp" 2>&1
+        grep -E "^== .*exit|ERROR SUMMARY|passed" "$out/racecheck.tmp" >>"$summary"
+        cat "$out/racecheck.tmp" >>"$out/sanitizer.log"
+        grep -q "^racecheck exit 0$" "$out/racecheck.tmp"
         result racecheck $?
+        rm -f "$out/racecheck.tmp"
         ;;
     bench)
         if [ ! -x "$build/bench/ember_bench_cuda" ]; then
             note "SKIP bench: $build/bench/ember_bench_cuda was not built"
             continue
         fi
-        timeout 240 "$build/bench/ember_bench_cuda" >"$out/bench.log" 2>&1
+        timeout 240 "$build/bench/ember_bench_cuda" >>"$out/bench.log" 2>&1
         rc=$?
         result bench $rc
         ;;
+    families)
+        # Optional arguments through FAMILIES (1..4: one family), each row's time bounded.
+        timeout 400 "$build/bench/ember_bench_families_cuda" ${FAMILIES:-} >>"$out/bench.log" 2>&1
+        rc=$?
+        result families $rc
+        ;;
+    peers)
+        # The peers' script travels in .shared/ (the device machine has no ../shared).
+        if [ ! -f .shared/peers_bench.py ]; then note "SKIP peers: .shared/peers_bench.py missing"; continue; fi
+        PYTHONUNBUFFERED=1 timeout 400 python3 .shared/peers_bench.py ${PEERS_ARGS:-} \
+            >"$out/peers.json" 2>"$out/peers.err"
+        rc=$?
+        tail -3 "$out/peers.err" >>"$summary"
+        rm -f "$out/peers.err"
+        result peers $rc
+        ;;
     *)
-        note "unknown stage '$stage' (build tests examples memcheck racecheck bench)"
+        note "unknown stage '$stage' (build tests examples memcheck racecheck bench families peers)"
         status=2
         ;;
     esac

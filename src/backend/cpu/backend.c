@@ -2,6 +2,7 @@
 #include "cpu.h"
 
 #include "../algorithm.h"
+#include "../blas.h"
 #include "../index.h"
 
 #include <af/dlpack.h>
@@ -111,6 +112,7 @@ const em_backend em_backend_self = {
     .random = em_cpu_random,
     .dlpack_device_type = kDLCPU,
     /* Operation families: one line each. */
+    .blas = &em_cpu_blas_ops,
     .algo = &em_cpu_algo_ops,
     .index = &em_cpu_index_ops,
 };

@@ -5,6 +5,7 @@
 #include "../../core/err.h"
 
 #include "../algorithm.h"
+#include "../blas.h"
 #include "../index.h"
 
 #include <af/dlpack.h>
@@ -489,6 +490,7 @@ const em_backend em_backend_self = {
     .default_device_env = "AF_CUDA_DEFAULT_DEVICE",
     .dlpack_device_type = kDLCUDA,
     /* Operation families: one line each. */
+    .blas = &em_cu_blas_ops,
     .algo = &em_cu_algo_ops,
     .index = &em_cu_index_ops,
 };
