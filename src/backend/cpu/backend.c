@@ -3,6 +3,7 @@
 
 #include "../algorithm.h"
 #include "../blas.h"
+#include "../signal.h"
 #include "../index.h"
 
 #include <af/dlpack.h>
@@ -114,5 +115,6 @@ const em_backend em_backend_self = {
     /* Operation families: one line each. */
     .blas = &em_cpu_blas_ops,
     .algo = &em_cpu_algo_ops,
+    .signal = &em_cpu_signal_ops,
     .index = &em_cpu_index_ops,
 };

@@ -6,6 +6,7 @@
 
 #include "../algorithm.h"
 #include "../blas.h"
+#include "../signal.h"
 #include "../index.h"
 
 #include <af/dlpack.h>
@@ -492,5 +493,6 @@ const em_backend em_backend_self = {
     /* Operation families: one line each. */
     .blas = &em_cu_blas_ops,
     .algo = &em_cu_algo_ops,
+    .signal = &em_cu_signal_ops,
     .index = &em_cu_index_ops,
 };

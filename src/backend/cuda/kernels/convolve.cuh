@@ -1,0 +1,1 @@
+// Spatial convolution kernels (src/backend/cuda/convolve.c).
