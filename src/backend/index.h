@@ -11,10 +11,22 @@
 
 #include "../core/backend.h"
 
+#include <stdbool.h>
+
 struct em_index_ops {
     /* Indexing and assignment (index.c). */
 
     /* Shape operations (shape.c). */
+
+    /* Writes the transpose of dims 0 and 1 of `in` to `out`, batched over dims 2 and 3: in has
+     * dims idims and element strides istrides (element 0 at `in`, strides may be any, so a view
+     * is read where it lies); out is dense with dims (idims[1], idims[0], idims[2], idims[3]).
+     * With conj set, complex values are conjugated (the sign of the imaginary part flipped). */
+    af_err (*transpose)(int dev, af_dtype type, void *out, const void *in, const dim_t idims[4],
+                        const dim_t istrides[4], bool conj);
+    /* The same in place on a dense buffer whose dims 0 and 1 are equal. */
+    af_err (*transpose_inplace)(int dev, af_dtype type, void *data, const dim_t dims[4],
+                                bool conj);
 };
 
 extern const struct em_index_ops em_cpu_index_ops;

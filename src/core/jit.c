@@ -225,6 +225,7 @@ em_node *em_node_buf(em_buf *buf, af_dtype type, const dim_t dims[4], const dim_
     n->buf = buf;
     memcpy(n->strides, strides, sizeof(n->strides));
     n->offset = offset;
+    n->xmode = 0;
     n->nleaf = 1;
     n->leaf_bytes = buf->bytes;
     return n;
@@ -358,6 +359,9 @@ static inline int builder_emit(prog_builder *b, const em_node *n, const int32_t 
     if (n->nchild == 0) {
         ins->leaf = p->nleaf;
         p->leaves[p->nleaf++] = n;
+        /* A leaf has no operands; a BUF leaf's index transforms take the place of the first, so
+         * the key tells programs that read through different transforms apart. */
+        if (n->op == EM_OP_BUF) ins->arg[0] = n->xmode;
     }
     if (shared) {
         size_t slot = builder_slot(b, n);
@@ -395,6 +399,7 @@ static int builder_visit(prog_builder *b, const em_node *n) {
 
 static bool leaf_is_linear(const em_node *n) {
     if (n->op != EM_OP_BUF) return true;
+    if (n->xmode) return false;
     dim_t expect = 1;
     for (int d = 0; d < 4; d++) {
         if (n->dims[d] != 1 && n->strides[d] != expect) return false;

@@ -55,6 +55,12 @@ typedef struct em_node {
     /* EM_OP_BUF */
     dim_t strides[4];
     dim_t offset;
+    /* EM_OP_BUF: an optional index transform per dimension (EM_XF_* below, EM_XF_BITS bits per
+     * dimension, dimension k at bits EM_XF_BITS*k; 0: none) with its length and shift. It is part
+     * of the program's key (jit.c), and a leaf with one is never linear. */
+    uint16_t xmode;
+    dim_t xlen[4];
+    dim_t xshift[4];
     /* EM_OP_SCALAR */
     em_scalar val;
     /* generators: RANGE uses iparam[0] (dim); IOTA uses gparam (the unit dims) */
@@ -82,6 +88,45 @@ static inline em_node *em_node_op(em_op op, af_dtype type, const dim_t dims[4],
 }
 em_node *em_node_buf(em_buf *buf, af_dtype type, const dim_t dims[4], const dim_t strides[4],
                      dim_t offset);
+
+/* Index transforms of BUF leaves (docs/JIT_OPS.md, "BUF leaves"). Along a dimension k with a
+ * transform, the leaf reads index i(c) of coordinate c instead of c itself (its element is then
+ * offset + sum_k i_k * strides[k]), where v = c + xshift[k] and n = xlen[k] >= 1:
+ *  - WRAP: v mod n, with v >= 0 (tile, shift, periodic padding; the api passes xshift in [0, n));
+ *  - CLAMP: v clamped to [0, n - 1] (padding that repeats the edge);
+ *  - MIRROR: ArrayFire's symmetric border: v < 0 gives (-v - 1) mod n, v >= n gives
+ *    n - 1 - (v mod n), otherwise v;
+ *  - ZERO: v, but the leaf's value is 0 wherever v is outside [0, n) along any ZERO dimension
+ *    (zero padding: nothing outside the buffer is read). */
+enum { EM_XF_NONE = 0, EM_XF_WRAP = 1, EM_XF_CLAMP = 2, EM_XF_MIRROR = 3, EM_XF_ZERO = 4 };
+#define EM_XF_BITS 3
+static inline int em_xf_mode(uint16_t xmode, int k) {
+    return (xmode >> (EM_XF_BITS * k)) & ((1 << EM_XF_BITS) - 1);
+}
+/* Sets dimension k's transform on BUF leaf n. */
+static inline void em_node_buf_xform(em_node *n, int k, int mode, dim_t len, dim_t shift) {
+    n->xmode = (uint16_t)((n->xmode & ~(((1 << EM_XF_BITS) - 1) << (EM_XF_BITS * k))) |
+                          (mode << (EM_XF_BITS * k)));
+    n->xlen[k] = len;
+    n->xshift[k] = shift;
+}
+/* The index that transform `mode` maps coordinate c to (ZERO: c + shift itself; the caller tests
+ * the range). Both backends' leaf reads follow this function. */
+static inline int64_t em_xf_index(int mode, int64_t c, int64_t len, int64_t shift) {
+    int64_t v = c + shift;
+    switch (mode) {
+    case EM_XF_WRAP:
+        return v % len;
+    case EM_XF_CLAMP:
+        return v < 0 ? 0 : v >= len ? len - 1 : v;
+    case EM_XF_MIRROR:
+        return v < 0 ? (-v - 1) % len : v >= len ? len - 1 - v % len : v;
+    case EM_XF_ZERO:
+        return v;
+    default:
+        return c;
+    }
+}
 em_node *em_node_scalar(af_dtype type, const dim_t dims[4], em_scalar val);
 /* Writes a scalar as one element of `t` in compute representation (f16 as a float rounded to
  * binary16, b8 as 0/1), the form both backends' kernels read (docs/JIT_OPS.md, SCALAR). */

@@ -48,4 +48,10 @@ __attribute__((visibility("default"))) void em_cpu_fuse_counters(long long out[4
 af_err em_cpu_random(int dev, void *out, af_dtype type, dim_t n, int dist, uint64_t seed,
                      uint64_t counter);
 
+/* The index family's shape slots (index.h) implemented in shape.c. */
+af_err em_cpu_transpose(int dev, af_dtype type, void *out, const void *in, const dim_t idims[4],
+                        const dim_t istrides[4], bool conj);
+af_err em_cpu_transpose_inplace(int dev, af_dtype type, void *data, const dim_t dims[4],
+                                bool conj);
+
 #endif

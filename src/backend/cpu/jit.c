@@ -117,6 +117,100 @@ static void store_window(const em_jit_window *win, const em_jit_prog *p, const v
     }
 }
 
+/* One element of a strided leaf, by index (in elements) into its buffer. */
+typedef struct {
+    uint64_t w[2];
+} elem16;
+
+/* Copies `run` elements, src[(c0 + r) * s0] for r < run, into a block (block representation). */
+static void gather_run(char *dst, const char *src, dim_t c0, dim_t s0, size_t run, af_dtype t) {
+#define EM_GATHER_RUN(T)                                                                           \
+    do {                                                                                           \
+        const T *s_ = (const T *)src;                                                              \
+        T *d_ = (T *)dst;                                                                          \
+        for (size_t r = 0; r < run; r++)                                                           \
+            d_[r] = s_[(c0 + (dim_t)r) * s0];                                                      \
+    } while (0)
+    if (t == f16) {
+        const uint16_t *s_ = (const uint16_t *)src;
+        float *d_ = (float *)dst;
+        for (size_t r = 0; r < run; r++)
+            d_[r] = em_half_to_float(s_[(c0 + (dim_t)r) * s0]);
+        return;
+    }
+    switch (em_dtype_size(t)) {
+    case 1:
+        EM_GATHER_RUN(uint8_t);
+        break;
+    case 2:
+        EM_GATHER_RUN(uint16_t);
+        break;
+    case 4:
+        EM_GATHER_RUN(uint32_t);
+        break;
+    case 8:
+        EM_GATHER_RUN(uint64_t);
+        break;
+    default:
+        EM_GATHER_RUN(elem16);
+        break;
+    }
+#undef EM_GATHER_RUN
+}
+
+/* Reads elements [start, start + n) of a leaf that is not linear (a strided view, a broadcast, or
+ * a leaf with index transforms, jit.h) into a block, in runs along dimension 0: the index of
+ * dimensions 1..3 once per run, then one strided loop per run when dimension 0 has no
+ * transform. */
+static void gather_leaf(const em_node *leaf, const dim_t dims[4], dim_t start, size_t n,
+                        char *dst) {
+    af_dtype t = (af_dtype)leaf->type;
+    size_t es = em_dtype_size(t), bs = em_cpu_block_size(t);
+    const char *base = (const char *)leaf->buf->ptr;
+    int m0 = em_xf_mode(leaf->xmode, 0);
+    dim_t c[4];
+    coords_of(dims, start, c);
+    size_t j = 0;
+    while (j < n) {
+        size_t run = (size_t)(dims[0] - c[0]);
+        if (run > n - j) run = n - j;
+        char *d = dst + j * bs;
+        /* Element index of coordinate 0 along dimension 0, and whether a ZERO transform of dims
+         * 1..3 puts the whole run outside the buffer. */
+        dim_t off = leaf->offset;
+        bool zero = false;
+        for (int k = 1; k < 4; k++) {
+            int m = em_xf_mode(leaf->xmode, k);
+            dim_t i = c[k];
+            if (m) {
+                i = em_xf_index(m, c[k], leaf->xlen[k], leaf->xshift[k]);
+                if (m == EM_XF_ZERO && (i < 0 || i >= leaf->xlen[k])) zero = true;
+            }
+            off += i * leaf->strides[k];
+        }
+        if (zero) {
+            memset(d, 0, run * bs); /* all-zero bits are 0 in every block representation */
+        } else if (m0 == EM_XF_NONE) {
+            gather_run(d, base + off * (dim_t)es, c[0], leaf->strides[0], run, t);
+        } else {
+            for (size_t r = 0; r < run; r++) {
+                dim_t i = em_xf_index(m0, c[0] + (dim_t)r, leaf->xlen[0], leaf->xshift[0]);
+                if (m0 == EM_XF_ZERO && (i < 0 || i >= leaf->xlen[0]))
+                    memset(d + r * bs, 0, bs);
+                else
+                    gather_run(d + r * bs, base + (off + i * leaf->strides[0]) * (dim_t)es, 0, 0,
+                               1, t);
+            }
+        }
+        j += run;
+        c[0] += (dim_t)run;
+        if (c[0] == dims[0]) {
+            c[0] = dims[0] - 1;
+            coords_next(dims, c);
+        }
+    }
+}
+
 static void eval_block(const eval_ctx *ctx, char *scratch, dim_t start, size_t n) {
     const em_jit_prog *p = ctx->p;
     const void *val[256];
@@ -141,17 +235,7 @@ static void eval_block(const eval_ctx *ctx, char *scratch, dim_t start, size_t n
                     }
                     load_elems(slot, src, t, n);
                 } else {
-                    dim_t c[4];
-                    coords_of(p->dims, start, c);
-                    char tmp[16];
-                    for (size_t j = 0; j < n; j++) {
-                        dim_t off = leaf->offset + c[0] * leaf->strides[0] +
-                                    c[1] * leaf->strides[1] + c[2] * leaf->strides[2] +
-                                    c[3] * leaf->strides[3];
-                        memcpy(tmp, base + (size_t)off * es, es);
-                        load_elems(slot + j * em_cpu_block_size(t), tmp, t, 1);
-                        coords_next(p->dims, c);
-                    }
+                    gather_leaf(leaf, p->dims, start, n, slot);
                 }
             } else {
                 gen_block(leaf, p->dims, start, n, slot);

@@ -489,6 +489,13 @@ static inline __attribute__((always_inline)) void walk(walker *w, const em_jit_p
             if (strided)
                 for (int d = 0; d < 4; d++)
                     FIELD_SIT(w, x64, n->strides[d], "s%d_%d", l, d);
+            /* Index transforms (jit.h): length and shift of each transformed dimension. A leaf
+             * with one is never linear, so its program is strided. */
+            for (int d = 0; d < 4 && n->xmode; d++) {
+                if (!em_xf_mode(n->xmode, d)) continue;
+                FIELD_SIT(w, x64, n->xlen[d], "xl%d_%d", l, d);
+                FIELD_SIT(w, x64, n->xshift[d], "xs%d_%d", l, d);
+            }
             break;
         }
         case EM_OP_SCALAR: {
@@ -626,6 +633,51 @@ static bool gen_elem(em_sbuf *b, const em_jit_prog *p) {
     return true;
 }
 
+/* Device helpers of leaves with index transforms (jit.h, em_xf_index), emitted when a program
+ * has one. The mode is a template argument, so each dimension's transform compiles to its own
+ * few instructions. */
+static const char xf_helpers[] =
+    "template <int M> __device__ __forceinline__ em_sit em_xf(em_sit c, em_sit n, em_sit s) {\n"
+    "    const em_sit v = c + s;\n"
+    "    if (M == 1) return v % n;\n"
+    "    if (M == 2) return v < 0 ? (em_sit)0 : (v >= n ? n - 1 : v);\n"
+    "    if (M == 3) return v < 0 ? (-v - 1) % n : (v >= n ? n - 1 - v % n : v);\n"
+    "    return v;\n"
+    "}\n"
+    "template <class T> __device__ __forceinline__ T em_xf_zero() { return T(); }\n\n";
+
+static bool has_xforms(const em_jit_prog *p) {
+    for (int l = 0; l < p->nleaf; l++)
+        if (p->leaves[l]->op == EM_OP_BUF && p->leaves[l]->xmode) return true;
+    return false;
+}
+
+/* The load of strided leaf l with index transforms: each transformed coordinate goes through
+ * em_xf, and a ZERO dimension guards the load (0 outside the buffer, nothing read there). */
+static void xf_load(const em_node *n, int l, char *out, size_t cap) {
+    char idx[600] = "", cond[300] = "";
+    size_t ni = 0, nc = 0;
+    for (int d = 0; d < 4; d++) {
+        int m = em_xf_mode(n->xmode, d);
+        if (m == EM_XF_NONE)
+            ni += (size_t)snprintf(idx + ni, sizeof(idx) - ni, "%s(em_sit)c.c%d * p.s%d_%d",
+                                   d ? " + " : "", d, l, d);
+        else
+            ni += (size_t)snprintf(idx + ni, sizeof(idx) - ni,
+                                   "%sem_xf<%d>((em_sit)c.c%d, p.xl%d_%d, p.xs%d_%d) * p.s%d_%d",
+                                   d ? " + " : "", m, d, l, d, l, d, l, d);
+        if (m == EM_XF_ZERO)
+            nc += (size_t)snprintf(cond + nc, sizeof(cond) - nc,
+                                   "%s(em_it)((em_sit)c.c%d + p.xs%d_%d) < (em_it)p.xl%d_%d",
+                                   nc ? " && " : "", d, l, d, l, d);
+    }
+    const char *st = st_name((af_dtype)n->type);
+    if (nc)
+        snprintf(out, cap, "((%s) ? em_ld1(p.p%d + (%s)) : em_xf_zero<%s>())", cond, l, idx, st);
+    else
+        snprintf(out, cap, "em_ld1(p.p%d + (%s))", l, idx);
+}
+
 /* Arguments of an em_elem call: coordinates, leaf values from `load` (a format taking the leaf
  * index three times: type, leaf, leaf), outputs from `outfmt` (taking the output index). */
 static void gen_call(em_sbuf *b, const em_jit_prog *p, const char *indent, const char *leaf_fmt,
@@ -633,8 +685,11 @@ static void gen_call(em_sbuf *b, const em_jit_prog *p, const char *indent, const
     em_sbuf_printf(b, "%sem_elem(p, c", indent);
     for (int l = 0; l < p->nleaf; l++) {
         if (p->leaves[l]->op != EM_OP_BUF) continue;
-        char v[256], conv[300];
-        snprintf(v, sizeof(v), leaf_fmt, l, l, l, l, l, l, l, l, l, l);
+        char v[1024], conv[1100];
+        if (p->leaves[l]->xmode)
+            xf_load(p->leaves[l], l, v, sizeof(v));
+        else
+            snprintf(v, sizeof(v), leaf_fmt, l, l, l, l, l, l, l, l, l, l);
         load_conv((af_dtype)p->leaves[l]->type, v, conv, sizeof(conv));
         em_sbuf_printf(b, ", %s", conv);
     }
@@ -654,6 +709,7 @@ char *em_cu_jit_source(const em_jit_prog *p, const em_cu_jit_shape *s) {
     em_sbuf_printf(&b, "typedef %s em_it;\ntypedef %s em_sit;\n\n",
                    s->idx64 ? "unsigned long long" : "unsigned int",
                    s->idx64 ? "long long" : "int");
+    if (has_xforms(p)) em_sbuf_printf(&b, "%s", xf_helpers);
     walker w = {.decl = &decl, .asserts = &asserts, .align = 1};
     walk(&w, p, s, NULL, false, NULL, false);
     size_t size = (w.off + w.align - 1) & ~(w.align - 1);
