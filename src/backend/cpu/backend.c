@@ -5,6 +5,7 @@
 #include "../blas.h"
 #include "../signal.h"
 #include "../index.h"
+#include "../lapack.h"
 
 #include <af/dlpack.h>
 
@@ -113,6 +114,7 @@ const em_backend em_backend_self = {
     .random = em_cpu_random,
     .dlpack_device_type = kDLCPU,
     /* Operation families: one line each. */
+    .lapack = &em_cpu_lapack_ops,
     .blas = &em_cpu_blas_ops,
     .algo = &em_cpu_algo_ops,
     .signal = &em_cpu_signal_ops,
