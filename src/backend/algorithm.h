@@ -11,8 +11,43 @@
 
 #include "../core/backend.h"
 
+/* Reductions (reduce.c): the fused-input seam.
+ *
+ * A reduction reads the value of a JIT program's output 0 (`in`, built by the api from the lazy
+ * tree of the input, or from an evaluated array's leaf, where a view is a strided BUF leaf) and
+ * reduces it in the same pass that computes it: CUDA generates one kernel in which the expression
+ * (jit_gen.h, em_cu_jit_value_source) runs in registers and feeds the reduction; the CPU
+ * evaluates the program block by block (cpu.h, em_cpu_block_*) and folds each block while it is
+ * in cache. Nothing of the expression is written to memory, so sum(a*b+c) reads a, b and c once
+ * and allocates only its output (and, on CUDA, a small buffer of per-block partials).
+ *
+ * The api (src/api/reduce.c) puts every per-element step into the program: the conversion to the
+ * accumulator dtype (u8 -> u32 for sum, f16 -> f32), `x != 0` for count and all/any, the NaN
+ * replacement of the _nan forms. A backend therefore implements a few ops on values of the
+ * program's output dtype t, and writes results of that same dtype t:
+ *  - EM_RED_SUM, EM_RED_PROD: t is f32, f64, c32, c64, s32, u32, s64 or u64; integers wrap.
+ *  - EM_RED_MIN, EM_RED_MAX: every dtype. Floating NaN (complex: either part NaN) are ignored;
+ *    the result is NaN only when every value is. Complex values compare by magnitude, ties by
+ *    real then imaginary part, so every order of reduction gives the same value. b8 is 0/1; f16
+ *    computes as float.
+ *  - EM_RED_AND, EM_RED_OR: t is b8.
+ * Accumulation happens in t's compute type (float for f16 min/max), as ArrayFire's does. */
+typedef enum {
+    EM_RED_SUM,
+    EM_RED_PROD,
+    EM_RED_MIN,
+    EM_RED_MAX,
+    EM_RED_AND,
+    EM_RED_OR,
+} em_red_op;
+
 struct em_algo_ops {
     /* Reductions (reduce.c). */
+
+    /* Reduces output 0 of `in` (in->elements > 0) with `op` along `dim` (0..3) into `out`: dense,
+     * dtype t, with in->dims except dims[dim] = 1. dim = -1 reduces every element into out[0].
+     * `out` is device memory of the backend; nothing waits for the device. */
+    af_err (*reduce)(int dev, const struct em_jit_prog *in, int dim, em_red_op op, void *out);
 
     /* Scans, where, diff (scan.c). */
 

@@ -1,8 +1,10 @@
 /* The CPU backend's algorithm table: the slots of reduce.c, scan.c and sort.c. */
 #include "../algorithm.h"
+#include "cpu.h"
 
 const struct em_algo_ops em_cpu_algo_ops = {
     /* Reductions (reduce.c). */
+    .reduce = em_cpu_reduce,
 
     /* Scans, where, diff (scan.c). */
 

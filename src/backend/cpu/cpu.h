@@ -5,6 +5,7 @@
 #include "../../core/dtype.h"
 #include "../../core/jit.h"
 #include "../../core/backend.h"
+#include "../algorithm.h"
 
 /* Elements per JIT block: small enough that every node's block stays in L1/L2, large enough that
  * each op's loop vectorises and amortises the walk over the program. */
@@ -44,6 +45,39 @@ bool em_cpu_fuse_eligible(const em_jit_prog *p);
 __attribute__((visibility("default"))) void em_cpu_fuse_configure(int enabled,
                                                                   long long min_elements);
 __attribute__((visibility("default"))) void em_cpu_fuse_counters(long long out[4]);
+
+/* The block evaluator: the fused-input seam through which consumers of element-wise values
+ * (reductions, scans, statistics) read a JIT program without materialising it. The consumer
+ * walks the program's linear output index space (column-major over prog->dims) in blocks of at
+ * most EM_CPU_BLOCK elements, and gets each block's values of output 0 in block representation
+ * (f16 as float, every other dtype as its storage type), computed while the block is in cache.
+ *
+ *     em_cpu_block_eval *e;
+ *     EM_TRY(em_cpu_block_eval_new(prog, &e));           // once per program
+ *     #pragma omp parallel
+ *     {
+ *         char *scratch = em_cpu_block_scratch_new(e);   // once per thread (NULL: no memory)
+ *         for (each block [start, start + n) of this thread, n <= EM_CPU_BLOCK) {
+ *             const float *v = em_cpu_block_eval_run(e, scratch, start, n);
+ *             ... fold v[0..n) ...
+ *         }
+ *         free(scratch);
+ *     }
+ *     em_cpu_block_eval_free(e);
+ *
+ * The returned values stay valid until the thread's next run with the same scratch; they may be
+ * the input buffer itself (a dense leaf is read where it lies), so they are read-only. The program
+ * and its leaves must outlive the evaluator. em_cpu_block_eval_new returns AF_ERR_NO_MEM when host
+ * memory runs out. */
+typedef struct em_cpu_block_eval em_cpu_block_eval;
+af_err em_cpu_block_eval_new(const em_jit_prog *prog, em_cpu_block_eval **out);
+void em_cpu_block_eval_free(em_cpu_block_eval *e);
+char *em_cpu_block_scratch_new(const em_cpu_block_eval *e);
+const void *em_cpu_block_eval_run(const em_cpu_block_eval *e, char *scratch, dim_t start,
+                                  size_t n);
+
+/* The algorithm family's slots (algorithm.h) implemented in reduce.c. */
+af_err em_cpu_reduce(int dev, const em_jit_prog *in, int dim, em_red_op op, void *out);
 
 af_err em_cpu_random(int dev, void *out, af_dtype type, dim_t n, int dist, uint64_t seed,
                      uint64_t counter);

@@ -17,6 +17,9 @@ typedef struct {
     /* Per instruction, the output it computes straight into (-1: its scratch slot). Saves the
      * copy from scratch to the output; off when an output buffer is also an input. */
     int *direct;
+    /* Block mode (em_cpu_block_eval_run): nothing is written to outputs; the address of output
+     * 0's values for the block is left at scratch + scratch_bytes for the caller. */
+    bool block;
     /* Set when the one output goes to a strided window of a buffer instead of outs[0]. */
     const em_jit_window *win;
 } eval_ctx;
@@ -260,6 +263,12 @@ static void eval_block(const eval_ctx *ctx, char *scratch, dim_t start, size_t n
         if (t == f16) round_half_block((float *)slot, n);
         vals[k] = slot;
     }
+    if (ctx->block) {
+        const void *res = p->ninstr > 0 ? vals[p->out[0]] : NULL; /* programs are never empty */
+        memcpy(scratch + ctx->scratch_bytes, &res, sizeof(res));
+        if (vals != val) free(vals);
+        return;
+    }
     if (ctx->win) {
         store_window(ctx->win, p, vals[p->out[0]], start, n);
         if (vals != val) free(vals);
@@ -448,4 +457,53 @@ af_err em_cpu_jit_eval(int dev, const em_jit_prog *prog, void *const *outs) {
 af_err em_cpu_jit_eval_window(int dev, const em_jit_prog *prog, const em_jit_window *out) {
     (void)dev;
     return cpu_eval(prog, NULL, out);
+}
+
+/* ---- The block evaluator: the fused-input seam for consumers (cpu.h) ---- */
+
+struct em_cpu_block_eval {
+    eval_ctx ctx;
+};
+
+af_err em_cpu_block_eval_new(const em_jit_prog *prog, em_cpu_block_eval **out) {
+    em_cpu_block_eval *e = calloc(1, sizeof(*e));
+    if (!e) return AF_ERR_NO_MEM;
+    e->ctx.p = prog;
+    e->ctx.block = true;
+    e->ctx.slot_off = malloc(sizeof(size_t) * (size_t)prog->ninstr);
+    e->ctx.direct = malloc(sizeof(int) * (size_t)prog->ninstr);
+    if (!e->ctx.slot_off || !e->ctx.direct) goto oom;
+    /* No instruction writes into an output: the consumer reads output 0 from its slot (or in
+     * place, for a leaf read where it lies). */
+    for (int k = 0; k < prog->ninstr; k++)
+        e->ctx.direct[k] = -1;
+    if (!assign_slots(prog, e->ctx.direct, e->ctx.slot_off, &e->ctx.scratch_bytes)) goto oom;
+    *out = e;
+    return AF_SUCCESS;
+oom:
+    em_cpu_block_eval_free(e);
+    return AF_ERR_NO_MEM;
+}
+
+void em_cpu_block_eval_free(em_cpu_block_eval *e) {
+    if (!e) return;
+    free(e->ctx.slot_off);
+    free(e->ctx.direct);
+    free(e);
+}
+
+char *em_cpu_block_scratch_new(const em_cpu_block_eval *e) {
+    /* The slots, then the word that carries a block's result address back to the caller. */
+    size_t bytes = (e->ctx.scratch_bytes + sizeof(void *) + 63) & ~(size_t)63;
+    char *scratch = aligned_alloc(64, bytes);
+    if (scratch) fill_scalars(&e->ctx, scratch);
+    return scratch;
+}
+
+const void *em_cpu_block_eval_run(const em_cpu_block_eval *e, char *scratch, dim_t start,
+                                  size_t n) {
+    const void *res;
+    eval_block(&e->ctx, scratch, start, n);
+    memcpy(&res, scratch + e->ctx.scratch_bytes, sizeof(res));
+    return res;
 }

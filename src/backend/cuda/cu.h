@@ -9,6 +9,7 @@
 #include "../../core/dtype.h"
 #include "../../core/jit.h"
 #include "../../core/backend.h"
+#include "../algorithm.h"
 #include "dev_order.h"
 #include "embedded.h" /* em_cu_src_<stem>: each kernels/<stem>.cuh, and philox.h, as a string */
 
@@ -102,6 +103,9 @@ af_err em_cu_jit_eval(int dev, const em_jit_prog *prog, void *const *outs);
 af_err em_cu_jit_eval_window(int dev, const em_jit_prog *prog, const em_jit_window *out);
 af_err em_cu_random(int dev, void *out, af_dtype type, dim_t n, int dist, uint64_t seed,
                     uint64_t counter);
+
+/* The algorithm family's slots (algorithm.h) implemented in reduce.c. */
+af_err em_cu_reduce(int dev, const em_jit_prog *in, int dim, em_red_op op, void *out);
 
 /* The kernel `k` of a loaded library resolved in the current context (cuKernelGetFunction). */
 af_err em_cu_kernel_function(const char *fn, cudaKernel_t k, CUfunction *out);

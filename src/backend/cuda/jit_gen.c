@@ -809,3 +809,69 @@ uint64_t em_cu_prelude_hash(void) {
     atomic_store_explicit(&hash, h, memory_order_relaxed);
     return h;
 }
+
+/* ---- fused inputs for consumers: the program's value as a device function ---- */
+
+/* The strided leaf read of the element kernel (a leaf's own offset from the coordinates). */
+#define VALUE_STRIDED_LOAD                                                                         \
+    "em_ld1(p.p%d + ((em_sit)c.c0 * p.s%d_0 + (em_sit)c.c1 * p.s%d_1 + (em_sit)c.c2 * p.s%d_2 + "  \
+    "(em_sit)c.c3 * p.s%d_3))"
+
+char *em_cu_jit_value_source(const em_jit_prog *p, const em_cu_jit_shape *s) {
+    em_sbuf b = {0}, decl = {0}, asserts = {0};
+    af_dtype t = (af_dtype)p->instr[p->out[0]].type;
+    bool coords = !p->linear || has_generators(p);
+    int V = p->linear ? s->vec : 1;
+    em_sbuf_printf(&b, "// Ember fused value, codegen version %d\n%s\n", EM_CU_JIT_VERSION,
+                   em_cu_src_prelude);
+    em_sbuf_printf(&b, "typedef %s em_it;\ntypedef %s em_sit;\n\n",
+                   s->idx64 ? "unsigned long long" : "unsigned int",
+                   s->idx64 ? "long long" : "int");
+    if (has_xforms(p)) em_sbuf_printf(&b, "%s", xf_helpers);
+    walker w = {.decl = &decl, .asserts = &asserts, .align = 1};
+    walk(&w, p, s, NULL, false, NULL, false);
+    size_t size = (w.off + w.align - 1) & ~(w.align - 1);
+    em_sbuf_printf(
+        &b, "struct em_params {\n%s};\n%sstatic_assert(sizeof(em_params) == %zu, \"layout\");\n\n",
+        decl.s ? decl.s : "", asserts.s ? asserts.s : "", size);
+    if (decl.oom || asserts.oom || !gen_elem(&b, p)) b.oom = true;
+    const char *st = st_name(t);
+    const char *ret = t == f16 ? "em_h2f(r0)" : "r0";
+    em_sbuf_printf(&b,
+                   "#define EM_VAL_V %d\n#define EM_VAL_COORDS %d\ntypedef %s em_vt;\n\n"
+                   "__device__ __forceinline__ em_vt em_value(const em_params &p, em_it i, "
+                   "const em_coord<em_it> &c) {\n    (void)i;\n    %s r0;\n",
+                   V, coords ? 1 : 0, ct_name[t], st);
+    gen_call(&b, p, "    ", p->linear ? "em_ld1(p.p%d + i)" : VALUE_STRIDED_LOAD, "r%d");
+    em_sbuf_printf(&b, "    return %s;\n}\n\n", ret);
+    em_sbuf_printf(&b, "__device__ __forceinline__ void em_value_vec(const em_params &p, em_it i0, "
+                       "em_vt *v) {\n");
+    if (V > 1) {
+        for (int l = 0; l < p->nleaf; l++) {
+            const em_node *n = p->leaves[l];
+            if (n->op != EM_OP_BUF) continue;
+            const char *lt = st_name((af_dtype)n->type);
+            em_sbuf_printf(&b, "    %s a%d[%d];\n    em_ld<%d, %s>(a%d, p.p%d + i0);\n", lt, l, V,
+                           V, lt, l, l);
+        }
+        em_sbuf_printf(&b,
+                       "#pragma unroll\n    for (int k = 0; k < %d; k++) {\n"
+                       "        const em_it i = i0 + (em_it)k;\n        (void)i;\n"
+                       "        const em_coord<em_it> c = %s;\n        %s r0;\n",
+                       V, coords ? "em_coords<em_it>(i, p.d0, p.d1, p.d2)" : "em_coord<em_it>()",
+                       st);
+        gen_call(&b, p, "        ", "a%d[k]", "r%d");
+        em_sbuf_printf(&b, "        v[k] = %s;\n    }\n", ret);
+    } else {
+        em_sbuf_printf(&b, "    const em_coord<em_it> c = %s;\n    v[0] = em_value(p, i0, c);\n",
+                       coords ? "em_coords<em_it>(i0, p.d0, p.d1, p.d2)" : "em_coord<em_it>()");
+    }
+    em_sbuf_printf(&b, "}\n\n");
+    free(decl.s);
+    free(asserts.s);
+    if (b.oom) {
+        free(b.s);
+        return NULL;
+    }
+    return b.s;
+}

@@ -49,6 +49,27 @@ size_t em_cu_jit_pack(const em_jit_prog *p, const em_cu_jit_shape *s, void *cons
 /* True when the vector path may run: every buffer and output is aligned to its vector width. */
 bool em_cu_jit_vec_ok(const em_jit_prog *p, const em_cu_jit_shape *s, void *const *outs);
 
+/* Fused inputs for consumers (reductions, scans, statistics): the program's output 0 as a device
+ * function, so that a consumer's kernel computes the expression in registers and uses it at once.
+ * Returns malloc'ed CUDA source (NULL when out of host memory): the prelude, the typedefs em_it
+ * and em_sit (index types of the shape), the parameter struct em_params of em_cu_jit_pack and the
+ * program's em_elem, then
+ *     #define EM_VAL_V       elements per vector read (1: no vector path)
+ *     #define EM_VAL_COORDS  1 when em_value reads the coordinates c (strided leaves, generators)
+ *     typedef ... em_vt;     the compute type of output 0 (float for f16, em_c32, ...)
+ *     em_vt em_value(const em_params &p, em_it i, const em_coord<em_it> &c);
+ *         output 0 at linear index i (column-major over p.d0..p.d3); c must hold i's coordinates
+ *         (em_coords<em_it>(i, p.d0, p.d1, p.d2)) when EM_VAL_COORDS, else anything;
+ *     void em_value_vec(const em_params &p, em_it i0, em_vt *v);
+ *         v[k] = output 0 at i0 + k for k < EM_VAL_V, reading each leaf with one vector load:
+ *         only when p.vec is set (every leaf aligned; em_cu_jit_vec_ok) and i0 is a multiple of
+ *         EM_VAL_V.
+ * No kernel: the consumer appends its own, which takes `const em_params p` by value. The launch
+ * packs the parameters with em_cu_jit_pack(p, s, outs, vec, NULL, buf, cap), outs = {NULL} (the
+ * output pointer is unused), and keys its module by em_cu_jit_key(p, s) mixed with everything its
+ * own code depends on. */
+char *em_cu_jit_value_source(const em_jit_prog *p, const em_cu_jit_shape *s);
+
 /* The hash of the prelude (kernels/prelude.cuh) and philox.h as embedded at build time
  * (embedded.h declares the texts). */
 uint64_t em_cu_prelude_hash(void);
