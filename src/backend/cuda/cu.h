@@ -148,4 +148,10 @@ af_err em_cu_compile_source(const char *src, const char *kernel);
         em_cu_compile_check_register(#name, fn);                                                   \
     }
 
+/* The index family's shape slots (index.h) implemented in shape.c. */
+af_err em_cu_transpose(int dev, af_dtype type, void *out, const void *in, const dim_t idims[4],
+                       const dim_t istrides[4], bool conj);
+af_err em_cu_transpose_inplace(int dev, af_dtype type, void *data, const dim_t dims[4],
+                               bool conj);
+
 #endif
