@@ -8,6 +8,7 @@
 #include "../blas.h"
 #include "../signal.h"
 #include "../index.h"
+#include "../lapack.h"
 
 #include <af/dlpack.h>
 
@@ -491,6 +492,7 @@ const em_backend em_backend_self = {
     .default_device_env = "AF_CUDA_DEFAULT_DEVICE",
     .dlpack_device_type = kDLCUDA,
     /* Operation families: one line each. */
+    .lapack = &em_cu_lapack_ops,
     .blas = &em_cu_blas_ops,
     .algo = &em_cu_algo_ops,
     .signal = &em_cu_signal_ops,

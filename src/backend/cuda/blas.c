@@ -20,6 +20,9 @@ static struct {
     pthread_mutex_t lock;
     cublasHandle_t blas;
     cusolverDnHandle_t solver;
+    /* Kept for the handle's life: gesvdj reports through it after its kernels, so it must
+     * outlive any call that was given it. */
+    gesvdjInfo_t svdj;
 } em_cu_la_devs[EM_MAX_DEVICES] = {
 #define EM_LA_INIT                                                                                 \
     { .lock = PTHREAD_MUTEX_INITIALIZER }
@@ -163,6 +166,15 @@ af_err em_cu_la_begin(const char *fn, int dev, unsigned what, em_cu_la *c) {
         }
         em_cu_la_devs[dev].solver = h;
     }
+    if ((what & EM_CU_LA_SOLVER) && !em_cu_la_devs[dev].svdj) {
+        gesvdjInfo_t p = NULL;
+        cusolverStatus_t s = cusolverDnCreateGesvdjInfo(&p);
+        if (s != CUSOLVER_STATUS_SUCCESS) {
+            err = solver_status(fn, s, "creating the gesvdj settings");
+            goto fail;
+        }
+        em_cu_la_devs[dev].svdj = p;
+    }
     if (what & EM_CU_LA_BLAS) {
         c->blas = em_cu_la_devs[dev].blas;
         EM_CUBLAS(c, "cublasSetStream", cublasSetStream(c->blas, c->stream));
@@ -179,6 +191,7 @@ af_err em_cu_la_begin(const char *fn, int dev, unsigned what, em_cu_la *c) {
     }
     if (what & EM_CU_LA_SOLVER) {
         c->solver = em_cu_la_devs[dev].solver;
+        c->svdj = em_cu_la_devs[dev].svdj;
         EM_CUSOLVER(c, "cusolverDnSetStream", cusolverDnSetStream(c->solver, c->stream));
     }
     return AF_SUCCESS;

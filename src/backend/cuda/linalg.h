@@ -25,7 +25,8 @@ typedef struct {
     cudaStream_t stream;
     cublasHandle_t blas;
     cusolverDnHandle_t solver;
-    em_buf *blas_ws; /* cuBLAS's workspace for this call */
+    gesvdjInfo_t svdj; /* the device's Jacobi SVD settings (with EM_CU_LA_SOLVER) */
+    em_buf *blas_ws;   /* cuBLAS's workspace for this call */
     bool entered, locked;
 } em_cu_la;
 

@@ -1,0 +1,230 @@
+// Small helper kernels of the lapack family (src/backend/cuda/lapack.c): the work around the
+// cuSOLVER and cuBLAS calls that those libraries do not do. CUDA C++ compiled by NVRTC with no
+// headers. lapack.c prepends the element type, its real type and the kernel to build:
+//     #define EM_LA_TYPE <float | double | em_la_c32 | em_la_c64 | unsigned short (f16 bits)>
+//     #define EM_LA_STYPE <float | double>
+//     #define EM_LA_<KERNEL>
+// and compiles one extern "C" kernel per (kernel, dtype).
+
+struct __align__(8) em_la_c32 {
+    float re, im;
+};
+struct __align__(16) em_la_c64 {
+    double re, im;
+};
+
+typedef EM_LA_TYPE EM_LA_T;
+typedef EM_LA_STYPE EM_LA_S;
+
+// |x| in double.
+__device__ __forceinline__ double em_la_abs(float x) {
+    return fabs((double)x);
+}
+__device__ __forceinline__ double em_la_abs(double x) {
+    return fabs(x);
+}
+__device__ __forceinline__ double em_la_abs(em_la_c32 x) {
+    return hypot((double)x.re, (double)x.im);
+}
+__device__ __forceinline__ double em_la_abs(em_la_c64 x) {
+    return hypot(x.re, x.im);
+}
+__device__ __forceinline__ double em_la_abs(unsigned short h) {
+    float f;
+    asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
+    return fabs((double)f);
+}
+
+__device__ __forceinline__ void em_la_set(float *p, double v) {
+    *p = (float)v;
+}
+__device__ __forceinline__ void em_la_set(double *p, double v) {
+    *p = v;
+}
+__device__ __forceinline__ void em_la_set(em_la_c32 *p, double v) {
+    p->re = (float)v;
+    p->im = 0;
+}
+__device__ __forceinline__ void em_la_set(em_la_c64 *p, double v) {
+    p->re = v;
+    p->im = 0;
+}
+
+__device__ __forceinline__ void em_la_scale(float *p, double s) {
+    *p = (float)(*p * s);
+}
+__device__ __forceinline__ void em_la_scale(double *p, double s) {
+    *p *= s;
+}
+__device__ __forceinline__ void em_la_scale(em_la_c32 *p, double s) {
+    p->re = (float)(p->re * s);
+    p->im = (float)(p->im * s);
+}
+__device__ __forceinline__ void em_la_scale(em_la_c64 *p, double s) {
+    p->re *= s;
+    p->im *= s;
+}
+
+#define EM_LA_BLOCK 256
+
+// Sum (or max, with NaN winning) of v over the block, in double; the result in thread 0.
+__device__ double em_la_block_reduce(double v, bool is_max) {
+    __shared__ double sh[EM_LA_BLOCK];
+    sh[threadIdx.x] = v;
+    __syncthreads();
+    for (int s = EM_LA_BLOCK / 2; s > 0; s >>= 1) {
+        if ((int)threadIdx.x < s) {
+            double a = sh[threadIdx.x], b = sh[threadIdx.x + s];
+            sh[threadIdx.x] = is_max ? ((a != a || b != b) ? a + b : (a > b ? a : b)) : a + b;
+        }
+        __syncthreads();
+    }
+    return sh[0];
+}
+
+#ifdef EM_LA_TRIANGLE
+// out (rows x cols) = the upper (or lower) trapezoid of in (leading dim ld), zero elsewhere, with
+// ones on the diagonal when unit. out may be in (then ld == rows): each element is read and
+// written by one thread.
+extern "C" __global__ void __launch_bounds__(EM_LA_BLOCK)
+    em_la_triangle(EM_LA_T *out, long long rows, long long cols, const EM_LA_T *in, long long ld,
+                   int upper, int unit) {
+    long long n = rows * cols, stride = (long long)gridDim.x * blockDim.x;
+    for (long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x; e < n; e += stride) {
+        long long j = e / rows, i = e - j * rows;
+        bool keep = upper ? i <= j : i >= j;
+        EM_LA_T v;
+        if (unit && i == j)
+            em_la_set(&v, 1.0);
+        else if (keep)
+            v = in[i + j * ld];
+        else
+            em_la_set(&v, 0.0);
+        out[e] = v;
+    }
+}
+#endif
+
+#ifdef EM_LA_EYE
+// The n x n identity.
+extern "C" __global__ void __launch_bounds__(EM_LA_BLOCK) em_la_eye(EM_LA_T *out, long long n) {
+    long long total = n * n, stride = (long long)gridDim.x * blockDim.x;
+    for (long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x; e < total; e += stride)
+        em_la_set(&out[e], e % (n + 1) == 0 ? 1.0 : 0.0);
+}
+#endif
+
+#ifdef EM_LA_PIVOT
+// perm (m) from k LAPACK interchanges (1-based): the identity, then the swaps in order. The
+// swaps are sequential by nature; they touch k elements, so one thread does them.
+extern "C" __global__ void __launch_bounds__(EM_LA_BLOCK)
+    em_la_pivot(const int *ipiv, long long k, long long m, int *perm) {
+    for (long long i = threadIdx.x; i < m; i += blockDim.x)
+        perm[i] = (int)i;
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        for (long long j = 0; j < k; j++) {
+            long long p = (long long)ipiv[j] - 1;
+            if (p < 0 || p >= m) continue;
+            int t = perm[j];
+            perm[j] = perm[p];
+            perm[p] = t;
+        }
+    }
+}
+#endif
+
+#ifdef EM_LA_REDUCE
+// Reductions of |a| for the norms and the rank, in double, a being m x n:
+//   mode 0: block partials of sum |a|^p over all elements (p 1 and 2 exactly), out[blockIdx.x];
+//   mode 1: block partials of max |a| (NaN wins), out[blockIdx.x];
+//   mode 2: per column j (block j, grid-stride over columns), sum_i |a_ij|^p, out[j];
+//   mode 3: per row i (thread i), sum_j |a_ij|, out[i];
+//   mode 4: per row i < min(m, n) (thread i), max over j >= i of |a_ij| (NaN ignored), out[i].
+extern "C" __global__ void __launch_bounds__(EM_LA_BLOCK)
+    em_la_reduce(const EM_LA_T *a, long long m, long long n, int mode, double p, double *out) {
+    long long tid = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    long long stride = (long long)gridDim.x * blockDim.x;
+    if (mode <= 1) {
+        long long total = m * n;
+        double acc = 0;
+        for (long long e = tid; e < total; e += stride) {
+            double v = em_la_abs(a[e]);
+            if (mode == 1)
+                acc = (v != v || acc != acc) ? v + acc : (v > acc ? v : acc);
+            else
+                acc += p == 1 ? v : p == 2 ? v * v : pow(v, p);
+        }
+        double r = em_la_block_reduce(acc, mode == 1);
+        if (threadIdx.x == 0) out[blockIdx.x] = r;
+    } else if (mode == 2) {
+        for (long long j = blockIdx.x; j < n; j += gridDim.x) {
+            double acc = 0;
+            for (long long i = threadIdx.x; i < m; i += blockDim.x) {
+                double v = em_la_abs(a[i + j * m]);
+                acc += p == 1 ? v : pow(v, p);
+            }
+            double r = em_la_block_reduce(acc, false);
+            if (threadIdx.x == 0) out[j] = r;
+            __syncthreads();
+        }
+    } else if (mode == 3) {
+        for (long long i = tid; i < m; i += stride) {
+            double acc = 0;
+            for (long long j = 0; j < n; j++)
+                acc += em_la_abs(a[i + j * m]);
+            out[i] = acc;
+        }
+    } else {
+        long long k = m < n ? m : n;
+        for (long long i = tid; i < k; i += stride) {
+            double mx = 0;
+            for (long long j = i; j < n; j++) {
+                double v = em_la_abs(a[i + j * m]);
+                mx = v > mx ? v : mx;
+            }
+            out[i] = mx;
+        }
+    }
+}
+#endif
+
+#ifdef EM_LA_SCALE
+// The pseudo-inverse's middle factor: column i < r of v (leading dim ld, rows rows) times 1/s_i
+// where s_i reaches tol_mul * s_0 (s sorted descending, so s_0 is the largest) and is not zero,
+// else times 0. S is s's real type.
+extern "C" __global__ void __launch_bounds__(EM_LA_BLOCK)
+    em_la_scale(EM_LA_T *v, long long rows, long long r, long long ld, const EM_LA_S *s,
+                double tol_mul) {
+    double thr = tol_mul * (double)s[0];
+    long long total = rows * r, stride = (long long)gridDim.x * blockDim.x;
+    for (long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x; e < total; e += stride) {
+        long long j = e / rows, i = e - j * rows;
+        double sj = (double)s[j];
+        em_la_scale(&v[i + j * ld], (sj >= thr && sj > 0) ? 1.0 / sj : (sj == sj ? 0.0 : sj));
+    }
+}
+#endif
+
+#ifdef EM_LA_WIDEN
+// f16 bits to float, for the f16 matrix 2-norm (an SVD in float).
+extern "C" __global__ void __launch_bounds__(EM_LA_BLOCK)
+    em_la_widen(float *out, const unsigned short *in, long long n) {
+    long long stride = (long long)gridDim.x * blockDim.x;
+    for (long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x; e < n; e += stride) {
+        float f;
+        asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(in[e]));
+        out[e] = f;
+    }
+}
+#endif
+
+#ifdef EM_LA_PTRS
+// Pointer arrays for the batched cuBLAS routines: ptrs[i] = base + i * stride bytes.
+extern "C" __global__ void __launch_bounds__(EM_LA_BLOCK)
+    em_la_ptrs(char **ptrs, char *base, long long stride, long long count) {
+    long long s = (long long)gridDim.x * blockDim.x;
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < count; i += s)
+        ptrs[i] = base + i * stride;
+}
+#endif
