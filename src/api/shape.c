@@ -89,9 +89,13 @@ static af_err const_with_dims(const char *fn, const em_array *a, const dim_t dim
     return finish(fn, em_node_scalar(a->type, dims, a->node->val), out);
 }
 
-/* A RANGE generator along `dim` (s32 when the coordinates fit, else s64). */
-static em_node *range_node(const dim_t dims[4], int dim) {
-    af_dtype t = dims[0] < INT32_MAX && dims[1] < INT32_MAX ? s32 : s64;
+/* The dtype for coordinates along dims a and b: s32 when they fit, else s64. */
+static af_dtype coord_type(const dim_t dims[4], int a, int b) {
+    return dims[a] < INT32_MAX && dims[b] < INT32_MAX ? s32 : s64;
+}
+
+/* A RANGE generator along `dim` of dtype t (coord_type). */
+static em_node *range_node(const dim_t dims[4], int dim, af_dtype t) {
     em_node *n = em_node_new(EM_OP_RANGE, t, dims);
     if (n) {
         n->nleaf = 1;
@@ -280,28 +284,61 @@ fail:
  * join, join_many
  * ------------------------------------------------------------------------------------------- */
 
-/* Writes the non-empty inputs one after the other along `dim` into a new array of dims od: each
- * input is evaluated straight into its window of the output (a lazy input's expression computes
- * into place; a dense input whose window is one contiguous block is copied as bytes). */
+/* Joins of up to this many inputs are one lazy expression; longer ones are written input by
+ * input into the output (each input's expression evaluated straight into its window). */
+#define EM_JOIN_LAZY_MAX 16
+
+/* The non-empty inputs one after the other along `dim`, in a new array of dims od:
+ *  - when every input is an evaluated dense array and each one's window of the output is one
+ *    contiguous block (no dimension above `dim` is longer than 1), as byte copies;
+ *  - otherwise, for a few inputs, lazily: input k is a leaf reading its buffer at output
+ *    coordinate c - start_k along `dim`, guarded by a ZERO transform so that it reads nothing
+ *    outside itself, and a chain of selects on the coordinate picks the input that owns each
+ *    element (so join fuses into its consumer, and reads each input once);
+ *  - otherwise each input is evaluated into its window of a fresh output. */
 static af_err join_into(const char *fn, int dim, em_array *const *in, int n, const dim_t od[4],
                         em_array **out) {
     af_err err = AF_SUCCESS;
     em_array *o = NULL;
     af_dtype type = in[0]->type;
     size_t es = em_dtype_size(type);
-    EM_TRY_FN(em_array_alloc(type, od, &o));
     dim_t ost[4];
     em_dims_dense_strides(od, ost);
-    /* A window is contiguous when no dimension above the join dimension is longer than 1. */
-    bool block = true;
+    bool copy = true;
     for (int k = dim + 1; k < 4; k++)
-        block = block && od[k] == 1;
+        copy = copy && od[k] == 1;
+    for (int i = 0; i < n; i++)
+        copy = copy && !in[i]->node && em_array_is_dense(in[i]);
+    if (!copy && n <= EM_JOIN_LAZY_MAX) {
+        em_node *acc = NULL;
+        dim_t end = od[dim];
+        for (int i = n - 1; i >= 0; i--) {
+            src_view v;
+            EM_TRY_FN(source(in[i], &v));
+            dim_t start = end - in[i]->dims[dim];
+            em_node *x = src_leaf(&v, type, od, v.strides, v.offset);
+            if (x) em_node_buf_xform(x, dim, EM_XF_ZERO, in[i]->dims[dim], -start);
+            if (i == n - 1) {
+                acc = x;
+            } else {
+                /* coordinate < end of input i: input i, else what follows */
+                af_dtype it = coord_type(od, dim, dim);
+                em_node *r = range_node(od, dim, it);
+                em_node *cond = em_jit_op2(EM_OP_LT, b8, r,
+                                           em_jit_const_val(it, od, em_jit_scalar_i(it, end)));
+                acc = em_jit_op3(EM_OP_SELECT, type, cond, x, acc);
+            }
+            end = start;
+        }
+        return finish(fn, acc, out);
+    }
+    EM_TRY_FN(em_array_alloc(type, od, &o));
     dim_t at = 0;
     for (int i = 0; i < n; i++) {
         em_array *a = in[i];
         dim_t off = at * ost[dim];
         at += a->dims[dim];
-        if (block && !a->node && em_array_is_dense(a)) {
+        if (copy) {
             size_t bytes = (size_t)em_array_elements(a) * es;
             EM_TRY_FN(em_backend_self.copy_d2d(o->dev, (char *)o->buf->ptr + (size_t)off * es,
                                                (const char *)a->buf->ptr + (size_t)a->offset * es,
@@ -530,8 +567,8 @@ af_err af_diag_create(af_array *out, const af_array in, const int num) {
     st[along] = v.strides[0];
     em_node *x = src_leaf(&v, a->type, od, st, v.offset);
     if (x && num != 0) em_node_buf_xform(x, along, EM_XF_ZERO, n, 0);
-    em_node *r0 = range_node(od, 0), *r1 = range_node(od, 1);
-    af_dtype it = r0 ? (af_dtype)r0->type : s64;
+    af_dtype it = coord_type(od, 0, 1);
+    em_node *r0 = range_node(od, 0, it), *r1 = range_node(od, 1, it);
     /* j - i == num */
     em_node *cond = em_jit_op2(EM_OP_EQ, b8, em_jit_op2(EM_OP_SUB, it, r1, r0),
                                em_jit_const_val(it, od, em_jit_scalar_i(it, num)));
@@ -600,7 +637,8 @@ static af_err triangle(const char *fn, af_array *out, const af_array in, bool up
     EM_TRY_FN(check_dev(fn, 1, a));
     EM_TRY_FN(em_jit_input(a, a->dims, a->type, &x));
     const dim_t *d = a->dims;
-    em_node *r0 = range_node(d, 0), *r1 = range_node(d, 1), *diag = NULL;
+    af_dtype it = coord_type(d, 0, 1);
+    em_node *r0 = range_node(d, 0, it), *r1 = range_node(d, 1, it), *diag = NULL;
     if (unit_diag) {
         /* The generators serve both comparisons: one more reference each (the builders consume
          * theirs, and release the other operand when one is NULL). */

@@ -67,19 +67,37 @@ static void gen_block(const em_node *leaf, const dim_t dims[4], dim_t start, siz
     int64_t vals[EM_CPU_BLOCK];
     dim_t c[4];
     coords_of(dims, start, c);
-    for (size_t j = 0; j < n; j++) {
-        int64_t v = 0;
-        if (leaf->op == EM_OP_RANGE) {
-            v = c[leaf->iparam];
-        } else if (leaf->op == EM_OP_IDENTITY) {
-            v = c[0] == c[1];
-        } else { /* IOTA: the linear index within the unit dims, tiled */
-            const dim_t *u = leaf->gparam;
-            v = (c[0] % u[0]) +
-                u[0] * ((c[1] % u[1]) + u[1] * ((c[2] % u[2]) + u[2] * (c[3] % u[3])));
+    if (leaf->op == EM_OP_RANGE || leaf->op == EM_OP_IDENTITY) {
+        /* In runs along dimension 0, where only c[0] changes: each run is one simple loop (the
+         * shape operations compare RANGE generators over whole arrays). */
+        size_t j = 0;
+        while (j < n) {
+            size_t run = (size_t)(dims[0] - c[0]) < n - j ? (size_t)(dims[0] - c[0]) : n - j;
+            int64_t *v = vals + j;
+            if (leaf->op == EM_OP_IDENTITY)
+                for (size_t r = 0; r < run; r++)
+                    v[r] = c[0] + (dim_t)r == c[1];
+            else if (leaf->iparam == 0)
+                for (size_t r = 0; r < run; r++)
+                    v[r] = c[0] + (dim_t)r;
+            else
+                for (size_t r = 0; r < run; r++)
+                    v[r] = c[leaf->iparam];
+            j += run;
+            c[0] += (dim_t)run;
+            if (c[0] == dims[0]) {
+                c[0] = dims[0] - 1;
+                coords_next(dims, c);
+            }
         }
-        vals[j] = v;
-        coords_next(dims, c);
+    } else {
+        for (size_t j = 0; j < n; j++) {
+            /* IOTA: the linear index within the unit dims, tiled */
+            const dim_t *u = leaf->gparam;
+            vals[j] = (c[0] % u[0]) +
+                      u[0] * ((c[1] % u[1]) + u[1] * ((c[2] % u[2]) + u[2] * (c[3] % u[3])));
+            coords_next(dims, c);
+        }
     }
     em_cpu_casts[s64][leaf->type](dst, vals, n);
     /* f16 blocks hold floats; round them to binary16 as every f16 op does, so that a consumer sees
@@ -195,6 +213,23 @@ static void gather_leaf(const em_node *leaf, const dim_t dims[4], dim_t start, s
             memset(d, 0, run * bs); /* all-zero bits are 0 in every block representation */
         } else if (m0 == EM_XF_NONE) {
             gather_run(d, base + off * (dim_t)es, c[0], leaf->strides[0], run, t);
+        } else if (m0 == EM_XF_WRAP || m0 == EM_XF_ZERO) {
+            /* Segments of consecutive indices: a wrap restarts at 0, a zero border is a stretch of
+             * zeros; each segment is one strided loop. */
+            const dim_t len = leaf->xlen[0];
+            size_t r = 0;
+            while (r < run) {
+                dim_t i = em_xf_index(m0, c[0] + (dim_t)r, len, leaf->xshift[0]);
+                size_t seg;
+                if (i < 0 || i >= len) { /* ZERO only: WRAP always lands inside */
+                    seg = i < 0 && (size_t)-i < run - r ? (size_t)-i : run - r;
+                    memset(d + r * bs, 0, seg * bs);
+                } else {
+                    seg = (size_t)(len - i) < run - r ? (size_t)(len - i) : run - r;
+                    gather_run(d + r * bs, base + off * (dim_t)es, i, leaf->strides[0], seg, t);
+                }
+                r += seg;
+            }
         } else {
             for (size_t r = 0; r < run; r++) {
                 dim_t i = em_xf_index(m0, c[0] + (dim_t)r, leaf->xlen[0], leaf->xshift[0]);
