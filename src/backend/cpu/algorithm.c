@@ -9,4 +9,10 @@ const struct em_algo_ops em_cpu_algo_ops = {
     /* Scans, where, diff (scan.c). */
 
     /* Sorting, sets, selection (sort.c). */
+    .sort = em_cpu_sort,
+    .set_unique = em_cpu_set_unique,
+    .set_union = em_cpu_set_union,
+    .set_intersect = em_cpu_set_intersect,
+    .median = em_cpu_median,
+    .topk = em_cpu_topk,
 };

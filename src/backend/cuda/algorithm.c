@@ -9,4 +9,10 @@ const struct em_algo_ops em_cu_algo_ops = {
     /* Scans, where, diff (scan.c). */
 
     /* Sorting, sets, selection (sort.c). */
+    .sort = em_cu_sort,
+    .set_unique = em_cu_set_unique,
+    .set_union = em_cu_set_union,
+    .set_intersect = em_cu_set_intersect,
+    .median = em_cu_median,
+    .topk = em_cu_topk,
 };

@@ -154,4 +154,19 @@ af_err em_cu_transpose(int dev, af_dtype type, void *out, const void *in, const 
 af_err em_cu_transpose_inplace(int dev, af_dtype type, void *data, const dim_t dims[4],
                                bool conj);
 
+/* The algorithm family's slots (algorithm.h) implemented in sort.c. */
+af_err em_cu_sort(int dev, af_dtype type, const dim_t dims[4], int dim, bool ascending,
+                  const void *keys, void *keys_out, uint32_t *idx_out, const void *vals,
+                  size_t val_size, void *vals_out);
+af_err em_cu_set_unique(int dev, af_dtype type, const void *in, dim_t n, bool is_sorted, void *out,
+                        dim_t *nout);
+af_err em_cu_set_union(int dev, af_dtype type, const void *a, dim_t na, const void *b, dim_t nb,
+                       void *out, dim_t *nout);
+af_err em_cu_set_intersect(int dev, af_dtype type, const void *a, dim_t na, const void *b,
+                           dim_t nb, bool is_unique, void *out, dim_t *nout);
+af_err em_cu_median(int dev, af_dtype type, const void *in, const dim_t dims[4], int dim,
+                    af_dtype out_type, void *out);
+af_err em_cu_topk(int dev, af_dtype type, const void *in, const dim_t dims[4], int k, bool largest,
+                  void *vals_out, uint32_t *idx_out);
+
 #endif
