@@ -851,6 +851,37 @@ TEST(shape_moddims_views) {
     }
 }
 
+TEST(shape_moddims_view_shares) {
+    /* A view whose merged dims are contiguous within themselves stays a view of the same
+     * buffer: (4,3,2,3) reordered to (4,3,3,2) has strides (1,24,4,12); dims (4,3,6) walk it
+     * with strides (1,24,4). A view that cannot be walked that way is gathered. */
+    dim_t d[4] = {4, 3, 2, 3};
+    double *v;
+    af_array a = rand_array(f32, d, &v), r = NULL, m = NULL;
+    CHECK_AF(af_reorder(&r, a, 0, 3, 1, 2));
+    const dim_t nd[3] = {4, 3, 6}, rd[4] = {4, 3, 3, 2};
+    CHECK_AF(af_moddims(&m, r, 3, nd));
+    dim_t st[4] = {0, 0, 0, 0};
+    af_err e = af_get_strides(&st[0], &st[1], &st[2], &st[3], m);
+    if (e == AF_SUCCESS) CHECK(st[0] == 1 && st[1] == 24 && st[2] == 4);
+    const dim_t nd4[4] = {4, 3, 6, 1};
+    const dim_t *ctx[2] = {nd4, rd};
+    /* Reference: the reordered values in their column-major order, moddimmed. */
+    double *rv = em_test_read(r, NULL);
+    check_map(m, f32, nd4, rv, rd, map_linear, ctx, "af_moddims of a view");
+    af_release_array(m);
+    const dim_t gd[2] = {12, 6};
+    CHECK_AF(af_moddims(&m, r, 2, gd));
+    const dim_t gd4[4] = {12, 6, 1, 1};
+    const dim_t *ctx2[2] = {gd4, rd};
+    check_map(m, f32, gd4, rv, rd, map_linear, ctx2, "af_moddims of a view, gathered");
+    af_release_array(m);
+    free(rv);
+    af_release_array(r);
+    af_release_array(a);
+    free(v);
+}
+
 TEST(shape_compose) {
     /* Re-indexings of re-indexings, then arithmetic: tile(flip(x)), shift(tile(x)),
      * pad(reorder(x)), each checked against the composition of references. */

@@ -188,12 +188,52 @@ fail:
     return err;
 }
 
+/* Strides that view the elements of (od, os) in column-major order with dims nd, when they
+ * exist (NumPy's reshape without a copy, column-major): the dims of both shapes are grouped into
+ * runs of equal element count, and each group of old dims longer than 1 must be contiguous
+ * within itself (stride of dim k+1 = stride of k times dim k); new dims then take strides
+ * that walk the group in order. False when some group is not contiguous: a gather is needed. */
+static bool view_strides(const dim_t od[4], const dim_t os[4], const dim_t nd[4], dim_t ns[4]) {
+    dim_t dd[4], ds[4];
+    int no = 0;
+    for (int k = 0; k < 4; k++)
+        if (od[k] != 1) dd[no] = od[k], ds[no++] = os[k];
+    int oi = 0, ni = 0;
+    while (oi < no) {
+        while (ni < 4 && nd[ni] == 1)
+            ns[ni] = ni ? ns[ni - 1] * nd[ni - 1] : 1, ni++;
+        if (ni == 4) return false;
+        int o0 = oi, n0 = ni;
+        dim_t po = dd[oi], pn = nd[ni];
+        while (po != pn) {
+            if (pn < po) {
+                if (++ni == 4) return false;
+                pn *= nd[ni];
+            } else {
+                if (++oi == no) return false;
+                po *= dd[oi];
+            }
+        }
+        for (int k = o0; k < oi; k++)
+            if (ds[k + 1] != ds[k] * dd[k]) return false;
+        ns[n0] = ds[o0];
+        for (int k = n0 + 1; k <= ni; k++)
+            ns[k] = ns[k - 1] * nd[k - 1];
+        oi++, ni++;
+    }
+    for (; ni < 4; ni++)
+        ns[ni] = ni ? ns[ni - 1] * nd[ni - 1] : 1;
+    return true;
+}
+
 /* The array `a` seen with dims `d` (same element count), sharing storage where it can:
  *  - a lazy constant becomes a constant of the new dims (still lazy);
  *  - another lazy tree is evaluated in place first, since its generators and broadcasts depend on
  *    the old dims;
  *  - an evaluated dense array (offset allowed) shares its buffer, with copy on write;
- *  - a strided view is gathered into a fresh dense buffer. */
+ *  - a strided view whose elements the new dims can walk with strides (view_strides) stays a
+ *    view of the same buffer;
+ *  - any other view is gathered into a fresh dense buffer. */
 static af_err redim(const char *fn, em_array *a, const dim_t d[4], em_array **out) {
     af_err err;
     if (a->node && a->node->op == EM_OP_SCALAR) {
@@ -203,9 +243,14 @@ static af_err redim(const char *fn, em_array *a, const dim_t d[4], em_array **ou
     }
     err = em_array_eval(a);
     if (err != AF_SUCCESS) return err;
-    if (em_array_is_dense(a)) {
+    if (em_array_is_dense(a) || em_array_elements(a) == 0) {
         em_buf_retain(a->buf);
         return em_array_from_buf(a->buf, a->type, d, NULL, a->offset, a->dev, out);
+    }
+    dim_t ns[4];
+    if (view_strides(a->dims, a->strides, d, ns)) {
+        em_buf_retain(a->buf);
+        return em_array_from_buf(a->buf, a->type, d, ns, a->offset, a->dev, out);
     }
     em_node *leaf = NULL;
     em_array *b = NULL;
