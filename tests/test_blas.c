@@ -478,3 +478,46 @@ TEST(blas_dot_errors_and_empty) {
     free(v3);
     free(v4);
 }
+
+TEST(blas_matmul_view_inputs) {
+    /* Strided views (a reorder of dims 0 and 1 shares the parent's buffer) as operands and as
+     * gemm's output: read through em_array_dense_read, written after copy on write. */
+    const af_dtype ts[] = {f32, c64};
+    for (int ti = 0; ti < 2; ti++) {
+        af_dtype t = ts[ti];
+        const dim_t ad[4] = {5, 3, 1, 1}, bd[4] = {5, 4, 1, 1}, od[4] = {3, 4, 1, 1};
+        double complex *av, *bv;
+        af_array a = rand_array(t, ad, &av), b = rand_array(t, bd, &bv), v = 0, out = 0;
+        CHECK_AF(af_reorder(&v, a, 1, 0, 2, 3));
+        if (!v) continue;
+        CHECK_AF(af_matmul(&out, v, b, AF_MAT_NONE, AF_MAT_NONE));
+        double complex ref[12];
+        ref_gemm(av, ad, AF_MAT_TRANS, bv, bd, AF_MAT_NONE, 1, 0, NULL, od, ref);
+        if (out) check_ref(out, ref, 12, t, 5, 1);
+        /* The view as gemm's output: C = 1 * v^H v' + 0 C, where v' is b's first 3 columns. */
+        af_array w = 0;
+        CHECK_AF(af_reorder(&w, out, 1, 0, 2, 3)); /* 4 x 3 view of out */
+        if (w) {
+            double one[2] = {1, 0}, zero[2] = {0, 0};
+            unsigned char al[16], be[16];
+            put_scalar(t, one[0], al);
+            put_scalar(t, zero[0], be);
+            af_array c = w;
+            const dim_t bd2[4] = {5, 4, 1, 1};
+            CHECK_AF(af_gemm(&c, AF_MAT_TRANS, AF_MAT_NONE, al, b, a, be));
+            double complex ref2[12];
+            ref_gemm(bv, bd2, AF_MAT_TRANS, av, ad, AF_MAT_NONE, 1, 0, NULL, (dim_t[4]){4, 3, 1, 1},
+                     ref2);
+            check_ref(w, ref2, 12, t, 5, 1);
+            /* out, which w viewed, keeps the product of the first call. */
+            check_ref(out, ref, 12, t, 5, 1);
+            af_release_array(w);
+        }
+        af_release_array(out);
+        af_release_array(v);
+        af_release_array(a);
+        af_release_array(b);
+        free(av);
+        free(bv);
+    }
+}

@@ -1245,3 +1245,56 @@ TEST(lapack_factor_errors) {
     free(B.v);
     free(S.v);
 }
+
+TEST(lapack_view_inputs) {
+    /* A reorder view (dims 0 and 1 swapped, sharing the parent's buffer) as input: the functions
+     * see A^T. In-place functions given a view write their result to it, not to the parent. */
+    for (int ti = 0; ti < NLA; ti++) {
+        af_dtype t = la_types[ti];
+        dim_t n = 6;
+        mat A, B;
+        af_array a = rand_mat(t, n, n, 1, 1, &A), b = rand_mat(t, n, 2, 1, 1, &B), v = 0, x = 0;
+        CHECK_AF(af_reorder(&v, a, 1, 0, 2, 3));
+        if (!v) continue;
+        mat At = mat_new(n, n);
+        for (dim_t i = 0; i < n; i++)
+            for (dim_t j = 0; j < n; j++)
+                At.v[i + j * n] = at(A, j, i);
+        CHECK_AF(af_solve(&x, v, b, AF_MAT_NONE));
+        if (x) {
+            mat X = read_mat(x);
+            CHECK_REL(residual(At, X, B), 8, n, t, "solve with a view");
+            free(X.v);
+            af_release_array(x);
+        }
+        double re = 0, im = 0, nrm = 0;
+        CHECK_AF(af_det(&re, &im, v));
+        cd want = ref_det(At);
+        double got[2] = {re, im}, ref[2] = {creal(want), cimag(want)};
+        CHECK_CLOSE(got, ref, 2, 0,
+                    1000 * (double)n * eps_of(t) * (cabs(want) > 1 ? cabs(want) : 1));
+        /* MATRIX_1 of A^T is the infinity norm of A. */
+        double rows = 0;
+        for (dim_t i = 0; i < n; i++) {
+            double s = 0;
+            for (dim_t j = 0; j < n; j++)
+                s += cabs(at(A, i, j));
+            rows = s > rows ? s : rows;
+        }
+        CHECK_AF(af_norm(&nrm, v, AF_NORM_MATRIX_1, 1, 1));
+        CHECK(fabs(nrm - rows) <= 100 * eps_of(t) * rows);
+        /* In-place LU of the view: the view gets the factors, a keeps A. */
+        af_array p = 0;
+        CHECK_AF(af_lu_inplace(&p, v, true));
+        mat Av = read_mat(a);
+        CHECK(fro_diff(Av, A) == 0);
+        free(Av.v);
+        af_release_array(p);
+        free(At.v);
+        free(A.v);
+        free(B.v);
+        af_release_array(v);
+        af_release_array(a);
+        af_release_array(b);
+    }
+}

@@ -116,21 +116,30 @@ extern "C" __global__ void __launch_bounds__(EM_LA_BLOCK) em_la_eye(EM_LA_T *out
 
 #ifdef EM_LA_PIVOT
 // perm (m) from k LAPACK interchanges (1-based): the identity, then the swaps in order. The
-// swaps are sequential by nature; they touch k elements, so one thread does them.
+// swaps are sequential by nature, so one thread does them, in shared memory when the
+// permutation fits (a chain of dependent global loads would cost about a microsecond per swap).
+#define EM_LA_PIVOT_SHARED 8192
 extern "C" __global__ void __launch_bounds__(EM_LA_BLOCK)
     em_la_pivot(const int *ipiv, long long k, long long m, int *perm) {
+    __shared__ int sh[EM_LA_PIVOT_SHARED];
+    bool fits = m <= EM_LA_PIVOT_SHARED;
+    int *p = fits ? sh : perm;
     for (long long i = threadIdx.x; i < m; i += blockDim.x)
-        perm[i] = (int)i;
+        p[i] = (int)i;
     __syncthreads();
     if (threadIdx.x == 0) {
         for (long long j = 0; j < k; j++) {
-            long long p = (long long)ipiv[j] - 1;
-            if (p < 0 || p >= m) continue;
-            int t = perm[j];
-            perm[j] = perm[p];
-            perm[p] = t;
+            long long q = (long long)ipiv[j] - 1;
+            if (q < 0 || q >= m) continue;
+            int t = p[j];
+            p[j] = p[q];
+            p[q] = t;
         }
     }
+    __syncthreads();
+    if (fits)
+        for (long long i = threadIdx.x; i < m; i += blockDim.x)
+            perm[i] = sh[i];
 }
 #endif
 
