@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Below this many multiply-adds per matrix OpenBLAS runs a product on one thread (its
+/* Up to this many multiply-adds per matrix OpenBLAS runs a product on one thread (its
  * GEMM_MULTITHREAD_THRESHOLD), so batches of such products are spread over OpenMP threads. */
 #define EM_CPU_GEMM_SMALL 262144.0
 
@@ -82,7 +82,7 @@ static void gemm_batches(af_dtype t, const em_gemm_desc *d, const void *a, const
         return;
     }
     double work = (double)d->m * (double)d->n * (double)d->k;
-#pragma omp parallel for schedule(static) if (work < EM_CPU_GEMM_SMALL)
+#pragma omp parallel for schedule(static) if (work <= EM_CPU_GEMM_SMALL)
     for (dim_t i = 0; i < nb; i++) {
         dim_t z = i % d->batch[0], w = i / d->batch[0];
         const char *ap = (const char *)a + (size_t)(d->stride_a[0] * z + d->stride_a[1] * w) * es;
