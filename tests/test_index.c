@@ -1284,3 +1284,69 @@ TEST(index_indexers_and_seq) {
     CHECK_AF(af_release_indexers(NULL));
     af_release_array(a);
 }
+
+/* One block of an array assigned from another block of it (a view of the same buffer): written
+ * in place, without copying the buffer, since no reader can see a change; the view keeps its
+ * values. With a third handle sharing the buffer, or overlapping blocks, the write copies first. */
+TEST(assign_block_from_self) {
+    dim_t d[4] = {8, 6, 1, 1};
+    float h[48], z[48];
+    for (int k = 0; k < 48; k++)
+        h[k] = z[k] = (float)k;
+    af_array a = make(f32, h, d), v = 0;
+    af_seq src[2] = {af_make_seq(4, 7, 1), af_make_seq(3, 5, 1)};
+    CHECK_AF(af_index(&v, a, 2, src));
+    void *p0 = NULL, *p1 = NULL;
+    CHECK_AF(af_get_raw_ptr(&p0, a));
+    af_seq dst[2] = {af_make_seq(0, 3, 1), af_make_seq(0, 2, 1)};
+    af_array out = a;
+    CHECK_AF(af_assign_seq(&out, a, 2, dst, v));
+    CHECK_AF(af_get_raw_ptr(&p1, a));
+    CHECK(p0 == p1);
+    for (int j = 0; j < 3; j++)
+        for (int i = 0; i < 4; i++)
+            h[i + 8 * j] = z[(4 + i) + 8 * (3 + j)];
+    CHECK_BYTES(a, f32, d, h, "block from a block of itself");
+    float vref[12];
+    for (int j = 0; j < 3; j++)
+        for (int i = 0; i < 4; i++)
+            vref[i + 4 * j] = z[(4 + i) + 8 * (3 + j)];
+    dim_t vd[4] = {4, 3, 1, 1};
+    CHECK_BYTES(v, f32, vd, vref, "source view unchanged");
+    /* The same through af_assign_gen with an index array (scatter). */
+    int rows[4] = {0, 1, 2, 3};
+    dim_t rd[4] = {4, 1, 1, 1};
+    af_array ra = make(s32, rows, rd);
+    af_index_t ix[2];
+    ix[0].idx.arr = ra;
+    ix[0].isSeq = false;
+    ix[0].isBatch = false;
+    ix[1].idx.seq = af_make_seq(0, 2, 1);
+    ix[1].isSeq = true;
+    ix[1].isBatch = false;
+    CHECK_AF(af_assign_gen(&out, a, 2, ix, v));
+    CHECK_AF(af_get_raw_ptr(&p1, a));
+    CHECK(p0 == p1);
+    CHECK_BYTES(a, f32, d, h, "scatter from a block of itself");
+    /* Overlapping blocks: rows 1..4 of columns 3..5 <- rows 4..7 (the view): copied first. */
+    af_seq ov[2] = {af_make_seq(1, 4, 1), af_make_seq(3, 5, 1)};
+    CHECK_AF(af_assign_seq(&out, a, 2, ov, v));
+    float hh[48];
+    memcpy(hh, h, sizeof(h));
+    for (int j = 0; j < 3; j++)
+        for (int i = 0; i < 4; i++)
+            hh[(1 + i) + 8 * (3 + j)] = vref[i + 4 * j];
+    CHECK_BYTES(a, f32, d, hh, "overlapping blocks");
+    CHECK_BYTES(v, f32, vd, vref, "source view unchanged after the overlapping write");
+    /* A third handle sharing the buffer keeps its values. */
+    af_array b = 0, v3 = 0;
+    CHECK_AF(af_index(&v3, a, 2, src));
+    CHECK_AF(af_retain_array(&b, a));
+    CHECK_AF(af_assign_seq(&out, a, 2, dst, v3));
+    CHECK_BYTES(b, f32, d, hh, "third handle unchanged");
+    af_release_array(b);
+    af_release_array(v3);
+    af_release_array(ra);
+    af_release_array(v);
+    af_release_array(a);
+}

@@ -546,6 +546,40 @@ static void window_of(const dim_t dims[4], const idx_dim r[4], bool flat, dim_t 
     }
 }
 
+/* The element range [*lo, *hi] of the buffer that a region reaches (empty: *lo > *hi). */
+static void range_of(const dim_t dims[4], const dim_t strides[4], dim_t offset, dim_t *lo,
+                     dim_t *hi) {
+    *lo = *hi = offset;
+    for (int d = 0; d < 4; d++) {
+        if (dims[d] <= 0) {
+            *lo = 1, *hi = 0;
+            return;
+        }
+        dim_t ext = (dims[d] - 1) * strides[d];
+        if (ext < 0)
+            *lo += ext;
+        else
+            *hi += ext;
+    }
+}
+
+/* True when lhs may be written in place although rhs, a view of the same buffer, shares it: lhs
+ * holds a dense buffer from offset 0 that nothing but lhs and rhs (and rhs's cached leaf) refers
+ * to, and the written elements [lo, hi] lie outside everything rhs can read. Then no reader sees
+ * a value change, and copying the whole buffer first (copy on write) is avoidable: assigning one
+ * block of an array from another block of it writes only the block. Drops lhs's cached leaf
+ * first, as em_array_make_unique does, so that a lazy tree still reading lhs counts. */
+static bool write_beside(em_array *lhs, const em_array *rhs, dim_t lo, dim_t hi) {
+    if (rhs == lhs || !lhs->buf || rhs->buf != lhs->buf || lhs->buf->read_only) return false;
+    if (lhs->offset != 0 || !em_array_is_dense(lhs)) return false;
+    em_array_drop_leaf(lhs);
+    int expect = 2 + (__atomic_load_n(&rhs->leaf, __ATOMIC_ACQUIRE) != NULL);
+    if (em_buf_refs(lhs->buf) != expect) return false;
+    dim_t rlo, rhi;
+    range_of(rhs->dims, rhs->strides, rhs->offset, &rlo, &rhi);
+    return rlo > rhi || lo > hi || hi < rlo || rhi < lo;
+}
+
 static af_err assign_seq_impl(const char *fn, af_array *out, em_array *lhs, unsigned ndims,
                               const af_seq *seqs, em_array *rhs) {
     af_err err = AF_SUCCESS;
@@ -581,9 +615,15 @@ static af_err assign_seq_impl(const char *fn, af_array *out, em_array *lhs, unsi
     }
     window_of(lhs->dims, r, flat, w, &offset, strides);
     EM_TRY_FN(assign_fit(fn, w, rhs));
-    EM_TRY_FN(assign_value(rhs, w, lhs->type, &value));
     EM_TRY_FN(assign_target(fn, out, lhs, &target));
-    err = em_array_write_window(target, offset, strides, w, value);
+    dim_t lo, hi;
+    range_of(w, strides, offset, &lo, &hi);
+    bool beside = target == lhs && write_beside(lhs, rhs, lo, hi);
+    EM_TRY_FN(assign_value(rhs, w, lhs->type, &value));
+    if (beside)
+        err = em_array_eval_into(target, offset, strides, value);
+    else
+        err = em_array_write_window(target, offset, strides, w, value);
     value = NULL; /* consumed */
     if (err != AF_SUCCESS) {
         em_err_attribute(fn);
@@ -674,9 +714,15 @@ af_err af_assign_gen(af_array *out, const af_array lhs, const dim_t ndims,
      * lhs's buffer keeps it shared and the write then copies. */
     EM_TRY(em_array_eval(rh));
     EM_TRY(assign_target(fn, out, l, &target));
-    EM_TRY(em_array_make_unique(target));
+    /* The elements the scatter may write: an index array's dimension reaches all its positions. */
+    dim_t reach[4], lo, hi;
+    for (int d = 0; d < 4; d++)
+        reach[d] = r[d].ptr ? ldims[d] : w[d];
+    range_of(reach, strides, offset, &lo, &hi);
+    bool beside = target == l && write_beside(l, rh, lo, hi);
+    if (!beside) EM_TRY(em_array_make_unique(target));
     const em_array *val = rh;
-    if (rh->type != l->type || rh->buf == target->buf) {
+    if (rh->type != l->type || (rh->buf == target->buf && !beside)) {
         /* Converted, or read from the buffer about to be written: computed into a temporary
          * first. */
         em_node *n = NULL;
