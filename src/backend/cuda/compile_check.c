@@ -2,7 +2,7 @@
  * device or driver, so CI (which has no GPU) catches code-generation errors in every family and
  * dtype before a GPU sees them. Each family registers a checker from its own file with
  * EM_CU_COMPILE_CHECK, so adding a family touches nothing here; tests/test_codegen.c runs them
- * through the exported hook em_cu_compile_check. */
+ * through the exported hooks (em_cu_compile_check, one family at a time). */
 #include "cu.h"
 
 #include "../../core/err.h"
@@ -55,4 +55,8 @@ __attribute__((visibility("default"))) int em_cu_compile_check(const char *only,
 
 __attribute__((visibility("default"))) int em_cu_compile_check_count(void) {
     return nchecks;
+}
+
+__attribute__((visibility("default"))) const char *em_cu_compile_check_name(int i) {
+    return i >= 0 && i < nchecks ? checks[i].name : "";
 }
