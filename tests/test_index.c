@@ -1236,6 +1236,25 @@ TEST(index_interop_views) {
     CHECK_BYTES(a, f32, d, h, "assign after lock");
     if (em_test_backend() == AF_BACKEND_CPU) CHECK(((float *)p)[6] == 42);
     CHECK_AF(af_unlock_array(a));
+    /* Locking a view locks the buffer it shares with its parent (DESIGN.md's interop rule); an
+     * assignment into the parent then copies first, so the locked memory keeps the view's
+     * values. */
+    af_array lv = 0;
+    CHECK_AF(af_index(&lv, a, 2, s));
+    CHECK_AF(af_lock_array(lv));
+    CHECK_AF(af_is_locked_array(&locked, a));
+    CHECK(locked);
+    void *plv = NULL, *pa2 = NULL;
+    CHECK_AF(af_get_raw_ptr(&plv, lv));
+    CHECK_AF(af_assign_seq(&out, a, 2, s1, r)); /* row 0 again: a copies, lv keeps the buffer */
+    CHECK_AF(af_get_raw_ptr(&pa2, a));
+    CHECK(pa2 != plv);
+    CHECK_AF(af_is_locked_array(&locked, a));
+    CHECK(!locked);
+    CHECK_AF(af_unlock_array(lv));
+    CHECK_AF(af_is_locked_array(&locked, lv));
+    CHECK(!locked);
+    af_release_array(lv);
     /* A view of an array over user memory (af_device_array) reads that memory. */
     void *um = NULL;
     CHECK_AF(af_alloc_device(&um, (dim_t)sizeof(z)));

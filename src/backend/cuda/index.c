@@ -104,8 +104,12 @@ static af_err cu_index_copy(int dev, const em_index_copy *p, bool scatter) {
     q.plain = p->plain;
     q.plain_offset = p->plain_offset;
     q.n = n;
-    index_variant v = {(int)p->es, n >= ((dim_t)1 << 31),
-                       p->dims[1] == 1 && p->dims[2] == 1 && p->dims[3] == 1};
+    /* Linear: only dimension 0 varies, and dimensions 1..3 add nothing to the offsets (an index
+     * array of one element there still moves the position, so it keeps the general variant). */
+    bool linear = true;
+    for (int d = 1; d < 4; d++)
+        if (p->dims[d] != 1 || p->dim[d].idx) linear = false;
+    index_variant v = {(int)p->es, n >= ((dim_t)1 << 31), linear};
     EM_TRY(em_cu_enter(__func__, dev, &stream, &prev));
     EM_TRY(index_kernel(dev, &v, scatter ? "em_index_scatter" : "em_index_gather", &kern));
     /* Enough blocks to cover the work once (as the JIT launches); the kernels' grid-stride loop
