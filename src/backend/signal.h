@@ -43,7 +43,7 @@ typedef struct {
  * frequency-domain convolution's padding and cropping. Conversions: real to complex gives
  * (x, 0); complex to real takes the real part; floating to integer truncates toward zero, or
  * rounds half away from zero when `round` is set, then saturates to the type's range (NaN to 0);
- * to b8 gives x != 0. The api only asks for pairs where one side is f32, f64, c32 or c64 and
+ * to b8 gives 1 where that truncated or rounded value is not 0. The api only asks for pairs where one side is f32, f64, c32 or c64 and
  * the precisions agree (see the backends' compile checks for the list). */
 typedef struct {
     af_dtype dst_type, src_type;
@@ -63,7 +63,8 @@ typedef struct {
  * output has max(sdims[d], fdims[d]) there, and a signal or filter whose dim is 1 repeats. The
  * signal and output have dtype `type`; the filter has `acc` (f32 for integer and b8 signals,
  * else the signal's dtype); the sum is accumulated in `acc` and converted to `type` as
- * ArrayFire does (truncation toward zero for integers, saturating; x != 0 for b8). */
+ * ArrayFire does (truncation toward zero for integers, saturating; b8 holds 1 where the truncated
+ * value is not 0). */
 typedef struct {
     int rank;
     af_dtype type, acc;

@@ -302,7 +302,7 @@ void em_cpu_sig_store(af_dtype t, void *p, dim_t i, double re, double im, bool r
         ((double *)p)[2 * i + 1] = im;
         break;
     case f16: ((uint16_t *)p)[i] = em_float_to_half((float)re); break;
-    case b8: ((uint8_t *)p)[i] = re != 0; break;
+    case b8: ((uint8_t *)p)[i] = v != 0; break;
     case u8: ((uint8_t *)p)[i] = (uint8_t)sat(v, 0, 255); break;
     case s8: ((int8_t *)p)[i] = (int8_t)sat(v, -128, 127); break;
     case s16: ((int16_t *)p)[i] = (int16_t)sat(v, -32768, 32767); break;

@@ -326,3 +326,4 @@ af_err em_cu_fft_compile_check(void) {
     }
     return err;
 }
+EM_CU_COMPILE_CHECK(fft, em_cu_fft_compile_check)

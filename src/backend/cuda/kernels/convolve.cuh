@@ -1,1 +1,297 @@
-// Spatial convolution kernels (src/backend/cuda/convolve.c).
+// Convolution kernels (src/backend/cuda/convolve.c). NVRTC compiles kernels/signal.cuh (dtypes,
+// loads and stores), then this text, then one generated line instantiating the wanted template
+// as an extern "C" kernel. Semantics: src/backend/signal.h (em_conv_desc, em_conv_nn_desc); the
+// CPU files are the reference. Multiply-adds use explicit fma(): the library compiles with
+// --fmad=false, and a convolution is all multiply-adds.
+
+// ---- accumulation arithmetic: float, double, em_sc32, em_sc64 ----
+
+__device__ __forceinline__ void em_cv_zero(float &a) { a = 0.0f; }
+__device__ __forceinline__ void em_cv_zero(double &a) { a = 0.0; }
+__device__ __forceinline__ void em_cv_zero(em_sc32 &a) { a.re = 0.0f; a.im = 0.0f; }
+__device__ __forceinline__ void em_cv_zero(em_sc64 &a) { a.re = 0.0; a.im = 0.0; }
+
+__device__ __forceinline__ void em_cv_madd(float &a, float w, float s) { a = fmaf(w, s, a); }
+__device__ __forceinline__ void em_cv_madd(double &a, double w, double s) { a = fma(w, s, a); }
+__device__ __forceinline__ void em_cv_madd(em_sc32 &a, em_sc32 w, em_sc32 s) {
+    a.re = fmaf(w.re, s.re, a.re);
+    a.re = fmaf(-w.im, s.im, a.re);
+    a.im = fmaf(w.re, s.im, a.im);
+    a.im = fmaf(w.im, s.re, a.im);
+}
+__device__ __forceinline__ void em_cv_madd(em_sc64 &a, em_sc64 w, em_sc64 s) {
+    a.re = fma(w.re, s.re, a.re);
+    a.re = fma(-w.im, s.im, a.re);
+    a.im = fma(w.re, s.im, a.im);
+    a.im = fma(w.im, s.re, a.im);
+}
+
+// Signal dtype D read in the accumulation dtype AD (the same, or f32 for integers and b8).
+template <int D, int AD>
+__device__ __forceinline__ typename em_sig_t<AD>::t em_cv_load(const void *p, em_i64 i) {
+    typedef typename em_sig_t<AD>::t A;
+    if constexpr (D == AD) {
+        return static_cast<const A *>(p)[i];
+    } else {
+        double re, im;
+        em_sig_load<D>(p, i, re, im);
+        return (A)re;
+    }
+}
+
+// An accumulated value stored as the signal's dtype (truncation for integers, x != 0 for b8).
+template <int D, int AD>
+__device__ __forceinline__ void em_cv_store(void *p, em_i64 i, typename em_sig_t<AD>::t v) {
+    if constexpr (D == AD) {
+        static_cast<typename em_sig_t<AD>::t *>(p)[i] = v;
+    } else {
+        em_sig_store<D>(p, i, (double)v, 0.0, false);
+    }
+}
+
+struct em_conv_params {
+    em_i64 sd[4], fd[4], od[4];
+    em_i64 start[3];
+    int rank;
+};
+
+// Offsets of batch element (c1, c2, c3) in the signal and the filter: dims rank..3 index the
+// batch, and a dim of 1 repeats.
+__device__ __forceinline__ void em_cv_batch(const em_conv_params &p, em_i64 c1, em_i64 c2,
+                                            em_i64 c3, em_i64 &soff, em_i64 &foff) {
+    em_i64 c[4] = {0, c1, c2, c3};
+    em_i64 ss = 1, fs = 1;
+    soff = 0;
+    foff = 0;
+    for (int k = 0; k < 4; k++) {
+        if (k >= p.rank) {
+            soff += (p.sd[k] == 1 ? 0 : c[k]) * ss;
+            foff += (p.fd[k] == 1 ? 0 : c[k]) * fs;
+        }
+        ss *= p.sd[k];
+        fs *= p.fd[k];
+    }
+}
+
+// Any rank and filter size: one thread per output element, taps read through the cache.
+template <int D, int AD>
+__device__ void em_conv_generic_impl(void *out, const void *sig, const void *filt,
+                                     const em_conv_params &p) {
+    typedef typename em_sig_t<AD>::t A;
+    const A *f = static_cast<const A *>(filt);
+    const em_i64 total = p.od[0] * p.od[1] * p.od[2] * p.od[3];
+    const em_i64 f1n = p.rank > 1 ? p.fd[1] : 1, f2n = p.rank > 2 ? p.fd[2] : 1;
+    const em_i64 s1n = p.rank > 1 ? p.sd[1] : 1, s2n = p.rank > 2 ? p.sd[2] : 1;
+    for (em_i64 o = (em_i64)blockIdx.x * blockDim.x + threadIdx.x; o < total;
+         o += (em_i64)gridDim.x * blockDim.x) {
+        em_i64 c0 = o % p.od[0], r = o / p.od[0];
+        em_i64 c1 = r % p.od[1], c2 = (r / p.od[1]) % p.od[2], c3 = r / (p.od[1] * p.od[2]);
+        em_i64 soff, foff;
+        em_cv_batch(p, c1, c2, c3, soff, foff);
+        em_i64 b0 = c0 + p.start[0], b1 = p.rank > 1 ? c1 + p.start[1] : 0,
+               b2 = p.rank > 2 ? c2 + p.start[2] : 0;
+        A acc;
+        em_cv_zero(acc);
+        for (em_i64 k2 = 0; k2 < f2n; k2++) {
+            em_i64 s2 = b2 - k2;
+            if (s2 < 0 || s2 >= s2n) continue;
+            for (em_i64 k1 = 0; k1 < f1n; k1++) {
+                em_i64 s1 = b1 - k1;
+                if (s1 < 0 || s1 >= s1n) continue;
+                em_i64 srow = soff + (s2 * s1n + s1) * p.sd[0];
+                em_i64 frow = foff + (k2 * f1n + k1) * p.fd[0];
+                em_i64 k0lo = b0 - p.sd[0] + 1 > 0 ? b0 - p.sd[0] + 1 : 0;
+                em_i64 k0hi = b0 + 1 < p.fd[0] ? b0 + 1 : p.fd[0];
+                for (em_i64 k0 = k0lo; k0 < k0hi; k0++)
+                    em_cv_madd(acc, f[frow + k0], em_cv_load<D, AD>(sig, srow + b0 - k0));
+            }
+        }
+        em_cv_store<D, AD>(out, o, acc);
+    }
+}
+
+// Ranks 1 and 2 with the filter size known at compile time. A block computes BY rows of
+// BX * R outputs; thread (tx, ty) computes R consecutive outputs of row ty. The signal tile the
+// block needs (zero outside the signal) and the flipped filter are staged in shared memory; each
+// thread slides an R-value window along a tile row, so every tap costs one shared load of the
+// signal, one broadcast load of the filter and R multiply-adds. R is odd, so the lanes of a warp
+// (stride R apart) hit distinct banks. Rank 1 runs one output row per block row (BY = 1) and
+// batches over blockIdx.y; rank 2 batches over blockIdx.z.
+template <int D, int AD, int FW, int FH, int R, int BX, int BY>
+__device__ void em_conv_tile_impl(void *out, const void *sig, const void *filt,
+                                  const em_conv_params &p) {
+    typedef typename em_sig_t<AD>::t A;
+    constexpr int TW = BX * R + FW - 1, TH = BY + FH - 1;
+    __shared__ A tile[TH * TW];
+    __shared__ A g[FW * FH];
+    const A *f = static_cast<const A *>(filt);
+    const int tid = threadIdx.y * BX + threadIdx.x;
+    const em_i64 x0 = (em_i64)blockIdx.x * (BX * R);
+    // Batch rows: rank 1 has them on blockIdx.y, rank 2 on blockIdx.z.
+    const em_i64 nb = p.rank == 1 ? p.od[1] * p.od[2] * p.od[3] : p.od[2] * p.od[3];
+    const em_i64 bstep = p.rank == 1 ? gridDim.y : gridDim.z;
+    for (em_i64 b = p.rank == 1 ? blockIdx.y : blockIdx.z; b < nb; b += bstep) {
+        em_i64 c1, c2, c3;
+        if (p.rank == 1) {
+            c1 = b % p.od[1];
+            c2 = (b / p.od[1]) % p.od[2];
+            c3 = b / (p.od[1] * p.od[2]);
+        } else {
+            c1 = 0;
+            c2 = b % p.od[2];
+            c3 = b / p.od[2];
+        }
+        em_i64 soff, foff;
+        em_cv_batch(p, c1, c2, c3, soff, foff);
+        const em_i64 y0 = p.rank == 1 ? 0 : (em_i64)blockIdx.y * BY;
+        const em_i64 sx0 = x0 + p.start[0] - (FW - 1);
+        const em_i64 sy0 = p.rank == 1 ? 0 : y0 + p.start[1] - (FH - 1);
+        const em_i64 s1n = p.rank == 1 ? 1 : p.sd[1];
+        __syncthreads(); // the previous batch element is done with the tile
+        for (int i = tid; i < FW * FH; i += BX * BY) {
+            int a = i % FW, bb = i / FW;
+            g[i] = f[foff + (em_i64)(FH - 1 - bb) * FW + (FW - 1 - a)];
+        }
+        for (int i = tid; i < TW * TH; i += BX * BY) {
+            int tx = i % TW, ty = i / TW;
+            em_i64 gx = sx0 + tx, gy = sy0 + ty;
+            A v;
+            em_cv_zero(v);
+            if (gx >= 0 && gx < p.sd[0] && gy >= 0 && gy < s1n)
+                v = em_cv_load<D, AD>(sig, soff + gy * p.sd[0] + gx);
+            tile[i] = v;
+        }
+        __syncthreads();
+        A acc[R];
+#pragma unroll
+        for (int r = 0; r < R; r++)
+            em_cv_zero(acc[r]);
+#pragma unroll
+        for (int bb = 0; bb < FH; bb++) {
+            const A *trow = tile + (threadIdx.y + bb) * TW + threadIdx.x * R;
+            const A *grow = g + bb * FW;
+            A win[R];
+#pragma unroll
+            for (int r = 0; r < R; r++)
+                win[r] = trow[r];
+#pragma unroll
+            for (int a = 0; a < FW; a++) {
+                const A w = grow[a];
+#pragma unroll
+                for (int r = 0; r < R; r++)
+                    em_cv_madd(acc[r], w, win[r]);
+                if (a + 1 < FW) {
+#pragma unroll
+                    for (int r = 0; r + 1 < R; r++)
+                        win[r] = win[r + 1];
+                    win[R - 1] = trow[a + R];
+                }
+            }
+        }
+        const em_i64 y = y0 + threadIdx.y;
+        const em_i64 orow = p.rank == 1 ? b * p.od[0] : (b * p.od[1] + y) * p.od[0];
+        if (y < (p.rank == 1 ? 1 : p.od[1])) {
+#pragma unroll
+            for (int r = 0; r < R; r++) {
+                em_i64 x = x0 + threadIdx.x * R + r;
+                if (x < p.od[0]) em_cv_store<D, AD>(out, orow + x, acc[r]);
+            }
+        }
+    }
+}
+
+// ---- the machine-learning convolution (em_conv_nn_desc) ----
+
+struct em_nn_params {
+    em_i64 sd[4], fd[4], od[4];
+    em_i64 st[2], pad[2], dil[2];
+};
+
+// f32 and f16 compute in float, f64 in double.
+template <int D> struct em_nn_acc { typedef float t; };
+template <> struct em_nn_acc<2> { typedef double t; };
+
+template <int D> __device__ __forceinline__ typename em_nn_acc<D>::t em_nn_ld(const void *p,
+                                                                                em_i64 i) {
+    if constexpr (D == 12)
+        return em_sig_h2f(static_cast<const unsigned short *>(p)[i]);
+    else
+        return static_cast<const typename em_sig_t<D>::t *>(p)[i];
+}
+
+template <int D> __device__ __forceinline__ void em_nn_st(void *p, em_i64 i,
+                                                          typename em_nn_acc<D>::t v) {
+    if constexpr (D == 12)
+        static_cast<unsigned short *>(p)[i] = em_sig_f2h(v);
+    else
+        static_cast<typename em_sig_t<D>::t *>(p)[i] = v;
+}
+
+// Filter element (fw-1-i, fh-1-j, c, k): the flip of CUDNN_CONVOLUTION.
+__device__ __forceinline__ em_i64 em_nn_fidx(const em_nn_params &p, em_i64 i, em_i64 j, em_i64 c,
+                                             em_i64 k) {
+    return (p.fd[0] - 1 - i) + p.fd[0] * ((p.fd[1] - 1 - j) + p.fd[1] * (c + p.fd[2] * k));
+}
+
+// which 0: out (od) from a = signal, b = filter. 1: the signal's gradient (sd) from a = output
+// gradient, b = filter, gathered per signal element. 2: the filter's gradient (fd) from a =
+// output gradient, b = signal.
+template <int D, int WHICH>
+__device__ void em_conv_nn_impl(void *out, const void *a, const void *b, const em_nn_params &p) {
+    typedef typename em_nn_acc<D>::t F;
+    const em_i64 *od = p.od, *sd = p.sd, *fd = p.fd;
+    const em_i64 total = WHICH == 0 ? od[0] * od[1] * od[2] * od[3]
+                         : WHICH == 1 ? sd[0] * sd[1] * sd[2] * sd[3]
+                                      : fd[0] * fd[1] * fd[2] * fd[3];
+    for (em_i64 e = (em_i64)blockIdx.x * blockDim.x + threadIdx.x; e < total;
+         e += (em_i64)gridDim.x * blockDim.x) {
+        F acc = 0;
+        if constexpr (WHICH == 0) {
+            em_i64 x = e % od[0], y = (e / od[0]) % od[1], k = (e / (od[0] * od[1])) % od[2],
+                   n = e / (od[0] * od[1] * od[2]);
+            for (em_i64 c = 0; c < sd[2]; c++)
+                for (em_i64 j = 0; j < fd[1]; j++) {
+                    em_i64 sy = y * p.st[1] - p.pad[1] + j * p.dil[1];
+                    if (sy < 0 || sy >= sd[1]) continue;
+                    for (em_i64 i = 0; i < fd[0]; i++) {
+                        em_i64 sx = x * p.st[0] - p.pad[0] + i * p.dil[0];
+                        if (sx < 0 || sx >= sd[0]) continue;
+                        F sv = em_nn_ld<D>(a, sx + sd[0] * (sy + sd[1] * (c + sd[2] * n)));
+                        acc += sv * em_nn_ld<D>(b, em_nn_fidx(p, i, j, c, k));
+                    }
+                }
+        } else if constexpr (WHICH == 1) {
+            em_i64 sx = e % sd[0], sy = (e / sd[0]) % sd[1], c = (e / (sd[0] * sd[1])) % sd[2],
+                   n = e / (sd[0] * sd[1] * sd[2]);
+            for (em_i64 k = 0; k < od[2]; k++)
+                for (em_i64 j = 0; j < fd[1]; j++) {
+                    em_i64 ty = sy + p.pad[1] - j * p.dil[1];
+                    if (ty < 0 || ty % p.st[1] != 0 || ty / p.st[1] >= od[1]) continue;
+                    for (em_i64 i = 0; i < fd[0]; i++) {
+                        em_i64 tx = sx + p.pad[0] - i * p.dil[0];
+                        if (tx < 0 || tx % p.st[0] != 0 || tx / p.st[0] >= od[0]) continue;
+                        F gv = em_nn_ld<D>(
+                            a, tx / p.st[0] + od[0] * (ty / p.st[1] + od[1] * (k + od[2] * n)));
+                        acc += gv * em_nn_ld<D>(b, em_nn_fidx(p, i, j, c, k));
+                    }
+                }
+        } else {
+            // e indexes the filter gradient as stored: (fw-1-i, fh-1-j, c, k).
+            em_i64 fi = e % fd[0], fj = (e / fd[0]) % fd[1], c = (e / (fd[0] * fd[1])) % fd[2],
+                   k = e / (fd[0] * fd[1] * fd[2]);
+            em_i64 i = fd[0] - 1 - fi, j = fd[1] - 1 - fj;
+            for (em_i64 n = 0; n < od[3]; n++)
+                for (em_i64 y = 0; y < od[1]; y++) {
+                    em_i64 sy = y * p.st[1] - p.pad[1] + j * p.dil[1];
+                    if (sy < 0 || sy >= sd[1]) continue;
+                    for (em_i64 x = 0; x < od[0]; x++) {
+                        em_i64 sx = x * p.st[0] - p.pad[0] + i * p.dil[0];
+                        if (sx < 0 || sx >= sd[0]) continue;
+                        F gv = em_nn_ld<D>(a, x + od[0] * (y + od[1] * (k + od[2] * n)));
+                        acc += gv * em_nn_ld<D>(b, sx + sd[0] * (sy + sd[1] * (c + sd[2] * n)));
+                    }
+                }
+        }
+        em_nn_st<D>(out, e, acc);
+    }
+}

@@ -88,7 +88,7 @@ template <int D> __device__ __forceinline__ void em_sig_store(void *p, em_i64 i,
     } else if constexpr (D == 12) {
         q[i] = em_sig_f2h((float)re);
     } else if constexpr (D == 4) {
-        q[i] = re != 0;
+        q[i] = v != 0;
     } else if constexpr (D == 7) {
         q[i] = (unsigned char)em_sig_sat(v, 0, 255);
     } else if constexpr (D == 13) {

@@ -1,0 +1,250 @@
+/* Spatial convolutions on CUDA (src/backend/signal.h): Ember's own kernels in
+ * kernels/convolve.cuh, compiled by NVRTC per dtype and, for the tiled kernel, per filter size.
+ *
+ * Choice of kernel: ranks 1 and 2 with a filter of at most EM_CU_CONV_TILE_MAX1 taps (rank 1) or
+ * EM_CU_CONV_TILE_MAX2 per dim (rank 2) run the shared-memory tile kernel with the filter size as
+ * a template parameter (fully unrolled; R outputs per thread, see the kernel's comment), when its
+ * tile fits the static shared-memory limit; everything else (rank 3, larger filters) runs the
+ * generic kernel, one thread per output. The separable convolution is two such convolutions, the
+ * intermediate kept in the signal's dtype as ArrayFire keeps it. */
+#include "signal_impl.h"
+
+#include "../../core/err.h"
+#include "../../core/mem.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define EM_CU_CONV_TILE_MAX1 256
+#define EM_CU_CONV_TILE_MAX2 31
+/* Static shared memory of a tile kernel, with room under the 48 KiB limit. */
+#define EM_CU_CONV_SMEM_MAX (46 * 1024)
+
+/* Mirrors em_conv_params in kernels/convolve.cuh. */
+typedef struct {
+    long long sd[4], fd[4], od[4];
+    long long start[3];
+    int rank;
+} em_cu_conv_params;
+
+typedef struct {
+    long long sd[4], fd[4], od[4];
+    long long st[2], pad[2], dil[2];
+} em_cu_nn_params;
+
+typedef struct {
+    bool tile;
+    int fw, fh, r, bx, by;
+} conv_plan;
+
+/* Outputs per thread by accumulation type: registers hold R accumulators and an R-value window. */
+static int tile_r(af_dtype acc) {
+    return acc == f32 ? 7 : acc == c64 ? 3 : 5;
+}
+
+static size_t tile_smem(const conv_plan *p, size_t es) {
+    return ((size_t)(p->bx * p->r + p->fw - 1) * (size_t)(p->by + p->fh - 1) +
+            (size_t)(p->fw * p->fh)) *
+           es;
+}
+
+static conv_plan plan_for(const em_conv_desc *d) {
+    conv_plan p;
+    memset(&p, 0, sizeof(p));
+    size_t es = em_dtype_size(d->acc);
+    if (d->rank == 1 && d->fdims[0] <= EM_CU_CONV_TILE_MAX1) {
+        p = (conv_plan){true, (int)d->fdims[0], 1, tile_r(d->acc), 128, 1};
+        if (tile_smem(&p, es) > EM_CU_CONV_SMEM_MAX) p.tile = false;
+    } else if (d->rank == 2 && d->fdims[0] <= EM_CU_CONV_TILE_MAX2 &&
+               d->fdims[1] <= EM_CU_CONV_TILE_MAX2 && (d->odims[1] + 3) / 4 <= 65535) {
+        /* Eight rows per block where the tile fits, else four, else fewer outputs per thread. */
+        static const int cfg[][2] = {{0, 8}, {0, 4}, {3, 4}};
+        for (int i = 0; i < 3 && !p.tile; i++) {
+            int r = cfg[i][0] ? cfg[i][0] : tile_r(d->acc);
+            p = (conv_plan){true, (int)d->fdims[0], (int)d->fdims[1], r, 32, cfg[i][1]};
+            if (tile_smem(&p, es) > EM_CU_CONV_SMEM_MAX || (d->odims[1] + p.by - 1) / p.by > 65535)
+                p.tile = false;
+        }
+    }
+    return p;
+}
+
+static void conv_tail(char *buf, size_t cap, af_dtype type, af_dtype acc, const conv_plan *p) {
+    if (p->tile)
+        snprintf(buf, cap,
+                 "extern \"C\" __global__ void __launch_bounds__(%d) em_conv(void *o, const void *s, "
+                 "const void *f, em_conv_params p) { em_conv_tile_impl<%d, %d, %d, %d, %d, %d, "
+                 "%d>(o, s, f, p); }\n",
+                 p->bx * p->by, (int)type, (int)acc, p->fw, p->fh, p->r, p->bx, p->by);
+    else
+        snprintf(buf, cap,
+                 "extern \"C\" __global__ void __launch_bounds__(256) em_conv(void *o, const void "
+                 "*s, const void *f, em_conv_params p) { em_conv_generic_impl<%d, %d>(o, s, f, "
+                 "p); }\n",
+                 (int)type, (int)acc);
+}
+
+af_err em_cu_convolve(int dev, const em_conv_desc *d, void *out, const void *sig,
+                      const void *filt) {
+    af_err err = AF_SUCCESS;
+    cudaStream_t stream;
+    int prev = -1;
+    CUfunction k;
+    char tail[400];
+    em_cu_conv_params p;
+    memset(&p, 0, sizeof(p));
+    for (int i = 0; i < 4; i++) {
+        p.sd[i] = d->sdims[i];
+        p.fd[i] = d->fdims[i];
+        p.od[i] = d->odims[i];
+    }
+    for (int i = 0; i < 3; i++)
+        p.start[i] = d->start[i];
+    p.rank = d->rank;
+    long long total = p.od[0] * p.od[1] * p.od[2] * p.od[3];
+    if (total == 0) return AF_SUCCESS;
+    conv_plan plan = plan_for(d);
+    conv_tail(tail, sizeof(tail), d->type, d->acc, &plan);
+    EM_TRY(em_cu_enter(__func__, dev, &stream, &prev));
+    EM_TRY(em_cu_sig_kernel(dev, EM_CU_SIG_SRC_CONVOLVE, "em_conv", tail, &k));
+    dim3 grid, block;
+    if (plan.tile) {
+        long long bxw = (long long)plan.bx * plan.r;
+        long long gx = (p.od[0] + bxw - 1) / bxw;
+        long long rows = d->rank == 1 ? p.od[1] * p.od[2] * p.od[3] : p.od[2] * p.od[3];
+        long long gy = d->rank == 1 ? (rows < 65535 ? rows : 65535) : (p.od[1] + plan.by - 1) / plan.by;
+        long long gz = d->rank == 1 ? 1 : (rows < 65535 ? rows : 65535);
+        grid = (dim3){(unsigned)gx, (unsigned)gy, (unsigned)gz};
+        block = (dim3){(unsigned)plan.bx, (unsigned)plan.by, 1};
+        if (gx > 0x7fffffffLL) EM_FAIL(AF_ERR_SIZE, "%lld output columns are too many", p.od[0]);
+    } else {
+        grid = (dim3){em_cu_sig_blocks(dev, total), 1, 1};
+        block = (dim3){EM_CU_BLOCK, 1, 1};
+    }
+    void *args[] = {&out, (void *)&sig, (void *)&filt, &p};
+    EM_TRY(em_cu_launch(__func__, "launching the convolution kernel", k, grid, block, args, stream));
+fail:
+    em_cu_leave_enqueued(dev, prev);
+    return err;
+}
+
+af_err em_cu_convolve_sep(int dev, const em_conv_sep_desc *d, void *out, const void *sig,
+                          const void *cfilt, const void *rfilt) {
+    af_err err = AF_SUCCESS;
+    em_buf *tmp = NULL;
+    em_conv_desc a, b;
+    memset(&a, 0, sizeof(a));
+    memset(&b, 0, sizeof(b));
+    /* Along dim 0: a batch of columns, one filter. */
+    a.rank = 1;
+    a.type = d->type;
+    a.acc = d->acc;
+    memcpy(a.sdims, d->sdims, sizeof(a.sdims));
+    a.fdims[0] = d->clen;
+    a.fdims[1] = a.fdims[2] = a.fdims[3] = 1;
+    memcpy(a.odims, d->sdims, sizeof(a.odims));
+    a.odims[0] = d->odims[0];
+    a.start[0] = d->expand ? 0 : d->clen / 2;
+    /* Along dim 1: a rank-2 convolution with a 1 x rlen filter. */
+    b.rank = 2;
+    b.type = d->type;
+    b.acc = d->acc;
+    memcpy(b.sdims, a.odims, sizeof(b.sdims));
+    b.fdims[0] = 1;
+    b.fdims[1] = d->rlen;
+    b.fdims[2] = b.fdims[3] = 1;
+    memcpy(b.odims, d->odims, sizeof(b.odims));
+    b.start[1] = d->expand ? 0 : d->rlen / 2;
+    size_t n = (size_t)(a.odims[0] * a.odims[1] * a.odims[2] * a.odims[3]);
+    if (n == 0) return AF_SUCCESS;
+    EM_TRY(em_buf_alloc(dev, n * em_dtype_size(d->type), &tmp));
+    EM_TRY(em_cu_convolve(dev, &a, tmp->ptr, sig, cfilt));
+    EM_TRY(em_cu_convolve(dev, &b, out, tmp->ptr, rfilt));
+fail:
+    if (tmp) em_buf_release(tmp);
+    return err;
+}
+
+static void nn_tail(char *buf, size_t cap, af_dtype type, int which) {
+    snprintf(buf, cap,
+             "extern \"C\" __global__ void __launch_bounds__(256) em_conv_nn(void *o, const void "
+             "*a, const void *b, em_nn_params p) { em_conv_nn_impl<%d, %d>(o, a, b, p); }\n",
+             (int)type, which);
+}
+
+af_err em_cu_convolve_nn(int dev, const em_conv_nn_desc *d, int which, void *out, const void *a,
+                         const void *b) {
+    af_err err = AF_SUCCESS;
+    cudaStream_t stream;
+    int prev = -1;
+    CUfunction k;
+    char tail[300];
+    em_cu_nn_params p;
+    memset(&p, 0, sizeof(p));
+    for (int i = 0; i < 4; i++) {
+        p.sd[i] = d->sdims[i];
+        p.fd[i] = d->fdims[i];
+        p.od[i] = d->odims[i];
+    }
+    for (int i = 0; i < 2; i++) {
+        p.st[i] = d->stride[i];
+        p.pad[i] = d->pad[i];
+        p.dil[i] = d->dil[i];
+    }
+    const long long *dims = which == EM_CONV_NN_FORWARD     ? p.od
+                            : which == EM_CONV_NN_GRAD_DATA ? p.sd
+                                                            : p.fd;
+    long long total = dims[0] * dims[1] * dims[2] * dims[3];
+    if (total == 0) return AF_SUCCESS;
+    nn_tail(tail, sizeof(tail), d->type, which);
+    EM_TRY(em_cu_enter(__func__, dev, &stream, &prev));
+    EM_TRY(em_cu_sig_kernel(dev, EM_CU_SIG_SRC_CONVOLVE, "em_conv_nn", tail, &k));
+    dim3 grid = {em_cu_sig_blocks(dev, total), 1, 1}, block = {EM_CU_BLOCK, 1, 1};
+    void *args[] = {&out, (void *)&a, (void *)&b, &p};
+    EM_TRY(em_cu_launch(__func__, "launching the convolve2_nn kernel", k, grid, block, args,
+                        stream));
+fail:
+    em_cu_leave_enqueued(dev, prev);
+    return err;
+}
+
+/* Every dtype's generic kernel; the tile kernel for each accumulation type at a few filter sizes
+ * (the size is a template parameter, so these stand for the rest); the ML kernels. */
+static af_err convolve_compile_check(void) {
+    static const af_dtype types[] = {c32, c64, f32, f64, u32, s32, u16, s16, u64, s64, u8, b8};
+    char tail[400];
+    af_err err = AF_SUCCESS;
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]) && err == AF_SUCCESS; i++) {
+        af_dtype t = types[i];
+        af_dtype acc = (t == f32 || t == f64 || t == c32 || t == c64) ? t : f32;
+        em_conv_desc d;
+        memset(&d, 0, sizeof(d));
+        d.type = t;
+        d.acc = acc;
+        d.rank = 3;
+        conv_plan g = plan_for(&d);
+        conv_tail(tail, sizeof(tail), t, acc, &g);
+        err = em_cu_sig_compile(EM_CU_SIG_SRC_CONVOLVE, "em_conv", tail);
+        /* Tiles: 3x3 for every dtype; for f32 also 9x9, 31x31 and a 129-tap row. */
+        static const long long sizes[][3] = {{2, 3, 3}, {2, 9, 9}, {2, 31, 31}, {1, 129, 1}};
+        for (int s = 0; s < 4 && err == AF_SUCCESS; s++) {
+            if (s > 0 && t != f32) break;
+            d.rank = (int)sizes[s][0];
+            d.fdims[0] = sizes[s][1];
+            d.fdims[1] = sizes[s][2];
+            d.odims[1] = 1;
+            conv_plan p = plan_for(&d);
+            if (!p.tile) continue;
+            conv_tail(tail, sizeof(tail), t, acc, &p);
+            err = em_cu_sig_compile(EM_CU_SIG_SRC_CONVOLVE, "em_conv", tail);
+        }
+    }
+    static const af_dtype nn_types[] = {f32, f64, f16};
+    for (int i = 0; i < 3 && err == AF_SUCCESS; i++)
+        for (int w = 0; w < 3 && err == AF_SUCCESS; w++) {
+            nn_tail(tail, sizeof(tail), nn_types[i], w);
+            err = em_cu_sig_compile(EM_CU_SIG_SRC_CONVOLVE, "em_conv_nn", tail);
+        }
+    return err;
+}
+EM_CU_COMPILE_CHECK(convolve, convolve_compile_check)
