@@ -23,7 +23,9 @@
  * A gather writes the plain side from the indexed side (af_index_gen, af_lookup); a scatter writes
  * the indexed side from the plain side (af_assign_gen). Only bytes move: es is the element size
  * (1, 2, 4, 8 or 16), so one variant serves every dtype of that size. Index arrays are dense, of
- * any integer or floating dtype but b8 (em_index_fold says how values map to positions). */
+ * any integer or real floating dtype; a value becomes a 64-bit position (floating values truncated
+ * toward zero, NaN as 0, u64 and floating values beyond 2^63 saturated), which em_index_fold then
+ * maps into the dimension. */
 typedef struct {
     dim_t stride;    /* elements of the buffer between positions p and p + 1 */
     const void *idx; /* dims[d] index values, dense; NULL: the position is the coordinate */
