@@ -11,6 +11,8 @@
 
 #include "../core/backend.h"
 
+struct em_buf; /* core/mem.h: the where slot returns a pool buffer */
+
 /* Reductions (reduce.c): the fused-input seam.
  *
  * A reduction reads the value of a JIT program's output 0 (`in`, built by the api from the lazy
@@ -49,7 +51,52 @@ struct em_algo_ops {
      * `out` is device memory of the backend; nothing waits for the device. */
     af_err (*reduce)(int dev, const struct em_jit_prog *in, int dim, em_red_op op, void *out);
 
-    /* Scans, where, diff (scan.c). */
+    /* Scans, where, diff (scan.c). Inputs arrive through the fused-input seam, as reductions'
+     * do: the api casts the input to the output dtype inside the program (u8 -> u32 for accum,
+     * `x != 0` for where), so a scan of a*b reads a and b once and writes only its output. diff1
+     * and diff2 need no slot: the api builds them as lazy element-wise trees over shifted views
+     * of the input.
+     *
+     * Scans output 0 of `in` (in->elements > 0; dtype t: f32 f64 c32 c64 s32 u32 s64 u64) along
+     * `dim` (0..3) with `op` (AF_BINARY_ADD, _MUL, _MIN, _MAX) into `out`: dense, in->dims, dtype
+     * t. Inclusive: out[j] (j along dim) combines in[0..j]; exclusive: out[0] is the op's initial
+     * value (0; 1; for MIN the largest value, +inf for floats, (+inf, 0) for complex; for MAX the
+     * smallest value, -inf for floats, 0 for complex) and out[j] combines in[0..j-1]. Integers
+     * wrap. MIN and MAX follow EM_RED_MIN / EM_RED_MAX: NaN is ignored unless every value
+     * combined is NaN, complex values compare by magnitude, ties by real then imaginary part.
+     * `keys` (NULL, or a program of in->dims whose output 0 is s32, u32, s64 or u64): the scan
+     * restarts wherever a key differs from the previous one along dim, as if each run of equal
+     * keys were its own line. */
+    af_err (*scan)(int dev, const struct em_jit_prog *in, const struct em_jit_prog *keys, int dim,
+                   af_binary_op op, bool inclusive, void *out);
+    /* The column-major linear indices (u32) of the non-zero elements of output 0 of `in` (b8,
+     * in->elements > 0), in increasing order, into a new pool buffer *idx of *count elements
+     * (*idx is NULL when there are none). Waits for the device: the count is a host value. */
+    af_err (*where)(int dev, const struct em_jit_prog *in, struct em_buf **idx, dim_t *count);
+
+    /* Statistics (statistics.c): one-pass, numerically stable moments. Each thread keeps
+     * Welford's (n, mean, M2), or West's weighted (W, mean, S), over its values, and partial
+     * states merge with Chan's formulas; nothing computes E[x^2] - E[x]^2. Accumulation is in
+     * double (complex: double pairs) whatever the input dtype.
+     *
+     * Moments of output 0 of `x` (dtype t: f32 f64 c32 c64, the api casts integers and f16)
+     * along `dim` (0..3, or -1: every element into one result), weighted by output 0 of `w`
+     * (NULL, or an f32 / f64 program of x->dims), into `mean` and `var` (either may be NULL):
+     * dense, x->dims with dims[dim] = 1 (one element for dim -1), dtype `out_type` (t, f16 for a
+     * real t, or f64 / c64). var = M2 / (n - ddof), or S / (W - ddof) when weighted, where M2
+     * and S sum (x - mean)^2 in t's arithmetic (complex: the complex square, as ArrayFire's);
+     * with `root` the square root of that (real t only). An empty line gives NaN. */
+    af_err (*moments)(int dev, const struct em_jit_prog *x, const struct em_jit_prog *w, int dim,
+                      int ddof, bool root, af_dtype out_type, void *mean, void *var);
+    /* Co-moments of outputs 0 of `x` and `y` (equal dims, dtype t: f32 or f64) into `out`
+     * (dtype `out_type`: t, or f64). EM_COMOM_COV: the columns of a matrix (dims[2] = dims[3] =
+     * 1), out[c] = sum over rows r of (x[r,c] - mean(x)) * (y[r,c] - mean(y)) / (rows - ddof),
+     * where the means are over every element (ArrayFire's af_cov). EM_COMOM_CORR: every
+     * element, out[0] = Pearson's r = Cxy / sqrt(Cxx * Cyy) of the centred co-moments. */
+#define EM_COMOM_COV  0
+#define EM_COMOM_CORR 1
+    af_err (*comoments)(int dev, const struct em_jit_prog *x, const struct em_jit_prog *y,
+                        int kind, int ddof, af_dtype out_type, void *out);
 
     /* Sorting, sets, selection (sort.c).
      *

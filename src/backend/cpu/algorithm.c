@@ -7,6 +7,8 @@ const struct em_algo_ops em_cpu_algo_ops = {
     .reduce = em_cpu_reduce,
 
     /* Scans, where, diff (scan.c). */
+    .scan = em_cpu_scan,
+    .where = em_cpu_where,
 
     /* Sorting, sets, selection (sort.c). */
     .sort = em_cpu_sort,

@@ -78,6 +78,10 @@ const void *em_cpu_block_eval_run(const em_cpu_block_eval *e, char *scratch, dim
 
 /* The algorithm family's slots (algorithm.h) implemented in reduce.c. */
 af_err em_cpu_reduce(int dev, const em_jit_prog *in, int dim, em_red_op op, void *out);
+/* ... in scan.c. */
+af_err em_cpu_scan(int dev, const em_jit_prog *in, const em_jit_prog *keys, int dim,
+                   af_binary_op op, bool inclusive, void *out);
+af_err em_cpu_where(int dev, const em_jit_prog *in, struct em_buf **idx, dim_t *count);
 
 af_err em_cpu_random(int dev, void *out, af_dtype type, dim_t n, int dist, uint64_t seed,
                      uint64_t counter);

@@ -7,6 +7,8 @@ const struct em_algo_ops em_cu_algo_ops = {
     .reduce = em_cu_reduce,
 
     /* Scans, where, diff (scan.c). */
+    .scan = em_cu_scan,
+    .where = em_cu_where,
 
     /* Sorting, sets, selection (sort.c). */
     .sort = em_cu_sort,

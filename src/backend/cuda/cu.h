@@ -106,6 +106,10 @@ af_err em_cu_random(int dev, void *out, af_dtype type, dim_t n, int dist, uint64
 
 /* The algorithm family's slots (algorithm.h) implemented in reduce.c. */
 af_err em_cu_reduce(int dev, const em_jit_prog *in, int dim, em_red_op op, void *out);
+/* ... in scan.c. */
+af_err em_cu_scan(int dev, const em_jit_prog *in, const em_jit_prog *keys, int dim,
+                  af_binary_op op, bool inclusive, void *out);
+af_err em_cu_where(int dev, const em_jit_prog *in, struct em_buf **idx, dim_t *count);
 
 /* The kernel `k` of a loaded library resolved in the current context (cuKernelGetFunction). */
 af_err em_cu_kernel_function(const char *fn, cudaKernel_t k, CUfunction *out);
