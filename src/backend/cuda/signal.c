@@ -4,6 +4,7 @@
 #include "signal_impl.h"
 
 #include "../../core/err.h"
+#include "../../core/mem.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,10 +81,188 @@ unsigned em_cu_sig_blocks(int dev, long long n) {
     return b < 1 ? 1 : (unsigned)b;
 }
 
+/* ---- iir ------------------------------------------------------------------------------------ */
+
+/* Mirrors em_iir_params in kernels/signal.cuh. */
+typedef struct {
+    long long n, na;
+    long long cd[4], ad[4];
+} em_cu_iir_params;
+
+static void iir_tail(char *buf, size_t cap, af_dtype t) {
+    snprintf(buf, cap,
+             "extern \"C\" __global__ void em_iir(void *y, const void *c, const void *a, void *z, "
+             "em_iir_params p) { em_iir_impl<%d>(y, c, a, z, p); }\n",
+             (int)t);
+}
+
+af_err em_cu_iir(int dev, af_dtype type, void *y, const void *c, const dim_t cdims[4],
+                 const void *a, const dim_t adims[4]) {
+    af_err err = AF_SUCCESS;
+    cudaStream_t stream;
+    int prev = -1;
+    CUfunction k;
+    char tail[300];
+    em_buf *z = NULL;
+    em_cu_iir_params p;
+    memset(&p, 0, sizeof(p));
+    p.n = cdims[0];
+    p.na = adims[0];
+    for (int i = 0; i < 4; i++) {
+        p.cd[i] = cdims[i];
+        p.ad[i] = adims[i];
+    }
+    long long cols = p.cd[1] * p.cd[2] * p.cd[3];
+    if (cols == 0 || p.n == 0) return AF_SUCCESS;
+    /* One state vector per column (the recurrence runs along the column, one thread each). */
+    EM_TRY(em_buf_alloc(dev, (size_t)(cols * p.na) * em_dtype_size(type), &z));
+    iir_tail(tail, sizeof(tail), type);
+    EM_TRY(em_cu_enter(__func__, dev, &stream, &prev));
+    EM_TRY(em_cu_sig_kernel(dev, EM_CU_SIG_SRC_SIGNAL, "em_iir", tail, &k));
+    dim3 grid = {(unsigned)((cols + 127) / 128), 1, 1}, block = {128, 1, 1};
+    if (grid.x > (unsigned)em_cu_devs[dev].grid) grid.x = (unsigned)em_cu_devs[dev].grid;
+    void *zp = z->ptr;
+    void *args[] = {&y, (void *)&c, (void *)&a, &zp, &p};
+    EM_TRY(em_cu_launch(__func__, "launching the iir kernel", k, grid, block, args, stream));
+fail:
+    em_cu_leave_enqueued(dev, prev);
+    if (z) em_buf_release(z);
+    return err;
+}
+
+/* ---- medfilt -------------------------------------------------------------------------------- */
+
+typedef struct {
+    long long rows, cols, images, wlen, wwid;
+    int sym;
+} em_cu_med_params;
+
+/* Window capacities of the per-thread array; larger windows count ranks in place (0). A larger
+ * array would make every resident thread reserve it in local memory. */
+static const int med_caps[] = {16, 64, 0};
+
+static void med_tail(char *buf, size_t cap, af_dtype t, int n) {
+    snprintf(buf, cap,
+             "extern \"C\" __global__ void __launch_bounds__(128) em_medfilt(void *o, const void "
+             "*i, em_med_params p) { em_medfilt_impl<%d, %d>(o, i, p); }\n",
+             (int)t, n);
+}
+
+af_err em_cu_medfilt(int dev, af_dtype type, void *out, const void *in, const dim_t dims[4],
+                     dim_t wlen, dim_t wwid, af_border_type pad) {
+    af_err err = AF_SUCCESS;
+    cudaStream_t stream;
+    int prev = -1;
+    CUfunction k;
+    char tail[300];
+    em_cu_med_params p = {dims[0], dims[1], dims[2] * dims[3], wlen, wwid, pad == AF_PAD_SYM};
+    long long total = p.rows * p.cols * p.images;
+    if (total == 0) return AF_SUCCESS;
+    int cap = 0;
+    for (size_t i = 0; i + 1 < sizeof(med_caps) / sizeof(med_caps[0]) && !cap; i++)
+        if (wlen * wwid <= med_caps[i]) cap = med_caps[i];
+    med_tail(tail, sizeof(tail), type, cap);
+    EM_TRY(em_cu_enter(__func__, dev, &stream, &prev));
+    EM_TRY(em_cu_sig_kernel(dev, EM_CU_SIG_SRC_SIGNAL, "em_medfilt", tail, &k));
+    dim3 grid = {(unsigned)((total + 127) / 128), 1, 1}, block = {128, 1, 1};
+    if (grid.x > (unsigned)em_cu_devs[dev].grid) grid.x = (unsigned)em_cu_devs[dev].grid;
+    void *args[] = {&out, (void *)&in, &p};
+    EM_TRY(em_cu_launch(__func__, "launching the median-filter kernel", k, grid, block, args,
+                        stream));
+fail:
+    em_cu_leave_enqueued(dev, prev);
+    return err;
+}
+
+/* ---- approx1 / approx2 ---------------------------------------------------------------------- */
+
+typedef struct {
+    long long id[4], pd[4], od[4];
+    double xbeg, xstep, ybeg, ystep;
+    float off_grid;
+    int xdim, ydim, order, method, two, lanes;
+} em_cu_approx_params;
+
+static void approx_tail(char *buf, size_t cap, bool dbl) {
+    const char *t = dbl ? "double" : "float";
+    snprintf(buf, cap,
+             "extern \"C\" __global__ void em_approx(void *o, const void *i, const void *p0, "
+             "const void *p1, em_approx_params p) { em_approx_impl<%s>((%s *)o, (const %s *)i, "
+             "(const %s *)p0, (const %s *)p1, p); }\n",
+             t, t, t, t, t);
+}
+
+static af_err approx_launch(int dev, const em_approx_desc *d, void *out, const void *in,
+                            const void *pos0, const void *pos1) {
+    af_err err = AF_SUCCESS;
+    cudaStream_t stream;
+    int prev = -1;
+    CUfunction k;
+    char tail[400];
+    em_cu_approx_params p;
+    memset(&p, 0, sizeof(p));
+    for (int i = 0; i < 4; i++) {
+        p.id[i] = d->idims[i];
+        p.pd[i] = d->pdims[i];
+        p.od[i] = d->odims[i];
+    }
+    p.xbeg = d->xbeg;
+    p.xstep = d->xstep;
+    p.ybeg = d->ybeg;
+    p.ystep = d->ystep;
+    p.off_grid = d->off_grid;
+    p.xdim = d->xdim;
+    p.ydim = d->ydim;
+    p.order = d->order;
+    p.method = d->method;
+    p.two = pos1 != NULL;
+    p.lanes = em_dtype_is_complex(d->type) ? 2 : 1;
+    long long total = p.od[0] * p.od[1] * p.od[2] * p.od[3];
+    if (total == 0) return AF_SUCCESS;
+    approx_tail(tail, sizeof(tail), em_dtype_is_double(d->type));
+    EM_TRY(em_cu_enter(__func__, dev, &stream, &prev));
+    EM_TRY(em_cu_sig_kernel(dev, EM_CU_SIG_SRC_SIGNAL, "em_approx", tail, &k));
+    dim3 grid = {em_cu_sig_blocks(dev, total), 1, 1}, block = {EM_CU_BLOCK, 1, 1};
+    void *args[] = {&out, (void *)&in, (void *)&pos0, (void *)&pos1, &p};
+    EM_TRY(em_cu_launch(__func__, "launching the interpolation kernel", k, grid, block, args,
+                        stream));
+fail:
+    em_cu_leave_enqueued(dev, prev);
+    return err;
+}
+
+af_err em_cu_approx1(int dev, const em_approx_desc *d, void *out, const void *in,
+                     const void *pos) {
+    return approx_launch(dev, d, out, in, pos, NULL);
+}
+
+af_err em_cu_approx2(int dev, const em_approx_desc *d, void *out, const void *in,
+                     const void *pos0, const void *pos1) {
+    return approx_launch(dev, d, out, in, pos0, pos1);
+}
+
 /* ---- the compile check of kernels/signal.cuh ---- */
 
 static af_err signal_compile_check(void) {
+    static const af_dtype iir_types[] = {f32, f64, c32, c64};
+    static const af_dtype med_types[] = {f32, f64, b8, s32, u32, s16, u16, u8};
+    char tail[400];
     af_err err = AF_SUCCESS;
+    for (size_t i = 0; i < 4 && err == AF_SUCCESS; i++) {
+        iir_tail(tail, sizeof(tail), iir_types[i]);
+        err = em_cu_sig_compile(EM_CU_SIG_SRC_SIGNAL, "em_iir", tail);
+    }
+    for (size_t i = 0; i < sizeof(med_types) / sizeof(med_types[0]) && err == AF_SUCCESS; i++)
+        for (size_t c = 0; c < sizeof(med_caps) / sizeof(med_caps[0]) && err == AF_SUCCESS; c++) {
+            /* Every dtype at the smallest capacity; the larger ones differ only in the array. */
+            if (c > 0 && med_types[i] != f32) break;
+            med_tail(tail, sizeof(tail), med_types[i], med_caps[c]);
+            err = em_cu_sig_compile(EM_CU_SIG_SRC_SIGNAL, "em_medfilt", tail);
+        }
+    for (int dbl = 0; dbl < 2 && err == AF_SUCCESS; dbl++) {
+        approx_tail(tail, sizeof(tail), dbl);
+        err = em_cu_sig_compile(EM_CU_SIG_SRC_SIGNAL, "em_approx", tail);
+    }
     return err;
 }
 EM_CU_COMPILE_CHECK(signal, signal_compile_check)
@@ -99,4 +278,8 @@ const struct em_signal_ops em_cu_signal_ops = {
      * measured crossover once it has been run): the tiled kernels stay ahead of three FFTs up to
      * about these sizes. */
     .conv_auto_taps = {1024, 625, 343},
+    .iir = em_cu_iir,
+    .medfilt = em_cu_medfilt,
+    .approx1 = em_cu_approx1,
+    .approx2 = em_cu_approx2,
 };
