@@ -69,19 +69,21 @@ static conv_plan plan_for(const em_conv_desc *d) {
     return p;
 }
 
-static void conv_tail(char *buf, size_t cap, af_dtype type, af_dtype acc, const conv_plan *p) {
+/* The generated line defining kernel `name`. */
+static void conv_tail(char *buf, size_t cap, const char *name, af_dtype type, af_dtype acc,
+                      const conv_plan *p) {
     if (p->tile)
         snprintf(buf, cap,
-                 "extern \"C\" __global__ void __launch_bounds__(%d) em_conv(void *o, const void *s, "
+                 "extern \"C\" __global__ void __launch_bounds__(%d) %s(void *o, const void *s, "
                  "const void *f, em_conv_params p) { em_conv_tile_impl<%d, %d, %d, %d, %d, %d, "
                  "%d>(o, s, f, p); }\n",
-                 p->bx * p->by, (int)type, (int)acc, p->fw, p->fh, p->r, p->bx, p->by);
+                 p->bx * p->by, name, (int)type, (int)acc, p->fw, p->fh, p->r, p->bx, p->by);
     else
         snprintf(buf, cap,
-                 "extern \"C\" __global__ void __launch_bounds__(256) em_conv(void *o, const void "
-                 "*s, const void *f, em_conv_params p) { em_conv_generic_impl<%d, %d>(o, s, f, "
-                 "p); }\n",
-                 (int)type, (int)acc);
+                 "extern \"C\" __global__ void __launch_bounds__(256) %s(void *o, const void *s, "
+                 "const void *f, em_conv_params p) { em_conv_generic_impl<%d, %d>(o, s, f, p); "
+                 "}\n",
+                 name, (int)type, (int)acc);
 }
 
 af_err em_cu_convolve(int dev, const em_conv_desc *d, void *out, const void *sig,
@@ -104,7 +106,7 @@ af_err em_cu_convolve(int dev, const em_conv_desc *d, void *out, const void *sig
     long long total = p.od[0] * p.od[1] * p.od[2] * p.od[3];
     if (total == 0) return AF_SUCCESS;
     conv_plan plan = plan_for(d);
-    conv_tail(tail, sizeof(tail), d->type, d->acc, &plan);
+    conv_tail(tail, sizeof(tail), "em_conv", d->type, d->acc, &plan);
     EM_TRY(em_cu_enter(__func__, dev, &stream, &prev));
     EM_TRY(em_cu_sig_kernel(dev, EM_CU_SIG_SRC_CONVOLVE, "em_conv", tail, &k));
     dim3 grid, block;
@@ -165,11 +167,11 @@ fail:
     return err;
 }
 
-static void nn_tail(char *buf, size_t cap, af_dtype type, int which) {
+static void nn_tail(char *buf, size_t cap, const char *name, af_dtype type, int which) {
     snprintf(buf, cap,
-             "extern \"C\" __global__ void __launch_bounds__(256) em_conv_nn(void *o, const void "
-             "*a, const void *b, em_nn_params p) { em_conv_nn_impl<%d, %d>(o, a, b, p); }\n",
-             (int)type, which);
+             "extern \"C\" __global__ void __launch_bounds__(256) %s(void *o, const void *a, "
+             "const void *b, em_nn_params p) { em_conv_nn_impl<%d, %d>(o, a, b, p); }\n",
+             name, (int)type, which);
 }
 
 af_err em_cu_convolve_nn(int dev, const em_conv_nn_desc *d, int which, void *out, const void *a,
@@ -196,7 +198,7 @@ af_err em_cu_convolve_nn(int dev, const em_conv_nn_desc *d, int which, void *out
                                                             : p.fd;
     long long total = dims[0] * dims[1] * dims[2] * dims[3];
     if (total == 0) return AF_SUCCESS;
-    nn_tail(tail, sizeof(tail), d->type, which);
+    nn_tail(tail, sizeof(tail), "em_conv_nn", d->type, which);
     EM_TRY(em_cu_enter(__func__, dev, &stream, &prev));
     EM_TRY(em_cu_sig_kernel(dev, EM_CU_SIG_SRC_CONVOLVE, "em_conv_nn", tail, &k));
     dim3 grid = {em_cu_sig_blocks(dev, total), 1, 1}, block = {EM_CU_BLOCK, 1, 1};
@@ -208,13 +210,28 @@ fail:
     return err;
 }
 
-/* Every dtype's generic kernel; the tile kernel for each accumulation type at a few filter sizes
- * (the size is a template parameter, so these stand for the rest); the ML kernels. */
+/* Appends kernel text to a growing source (the compile check batches variants per NVRTC call,
+ * which saves parsing the headers once per variant). */
+static bool append(char *buf, size_t cap, size_t *used, const char *text) {
+    size_t n = strlen(text);
+    if (*used + n + 1 > cap) return false;
+    memcpy(buf + *used, text, n + 1);
+    *used += n;
+    return true;
+}
+
+/* Every dtype's generic kernel; the tile kernel for each accumulation type (and two integer
+ * dtypes) at 3x3 and for f32 at the benchmarked sizes (the size is a template parameter, so these
+ * stand for the rest); the ML kernels. Compiled in three batches. */
 static af_err convolve_compile_check(void) {
     static const af_dtype types[] = {c32, c64, f32, f64, u32, s32, u16, s16, u64, s64, u8, b8};
-    char tail[400];
+    static char src[16384];
+    char tail[400], name[32];
+    size_t used = 0;
     af_err err = AF_SUCCESS;
-    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]) && err == AF_SUCCESS; i++) {
+    bool ok = true;
+    int nk = 0;
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
         af_dtype t = types[i];
         af_dtype acc = (t == f32 || t == f64 || t == c32 || t == c64) ? t : f32;
         em_conv_desc d;
@@ -223,28 +240,47 @@ static af_err convolve_compile_check(void) {
         d.acc = acc;
         d.rank = 3;
         conv_plan g = plan_for(&d);
-        conv_tail(tail, sizeof(tail), t, acc, &g);
-        err = em_cu_sig_compile(EM_CU_SIG_SRC_CONVOLVE, "em_conv", tail);
-        /* Tiles: 3x3 for every dtype; for f32 also 9x9, 31x31 and a 129-tap row. */
-        static const long long sizes[][3] = {{2, 3, 3}, {2, 9, 9}, {2, 31, 31}, {1, 129, 1}};
-        for (int s = 0; s < 4 && err == AF_SUCCESS; s++) {
+        snprintf(name, sizeof(name), "em_conv_%d", nk++);
+        conv_tail(tail, sizeof(tail), name, t, acc, &g);
+        ok = ok && append(src, sizeof(src), &used, tail);
+    }
+    if (!ok) return em_err(AF_ERR_INTERNAL, __func__, "compile-check source overflow");
+    err = em_cu_sig_compile(EM_CU_SIG_SRC_CONVOLVE, "em_conv_0", src);
+    used = 0;
+    static const af_dtype tiled[] = {f32, f64, c32, c64, u8, s32};
+    static const long long sizes[][3] = {{2, 3, 3}, {2, 5, 5}, {2, 9, 9}, {1, 129, 1}};
+    for (size_t i = 0; i < sizeof(tiled) / sizeof(tiled[0]) && err == AF_SUCCESS; i++) {
+        af_dtype t = tiled[i];
+        af_dtype acc = (t == f32 || t == f64 || t == c32 || t == c64) ? t : f32;
+        for (int s = 0; s < 4; s++) {
             if (s > 0 && t != f32) break;
+            em_conv_desc d;
+            memset(&d, 0, sizeof(d));
+            d.type = t;
+            d.acc = acc;
             d.rank = (int)sizes[s][0];
             d.fdims[0] = sizes[s][1];
             d.fdims[1] = sizes[s][2];
             d.odims[1] = 1;
             conv_plan p = plan_for(&d);
             if (!p.tile) continue;
-            conv_tail(tail, sizeof(tail), t, acc, &p);
-            err = em_cu_sig_compile(EM_CU_SIG_SRC_CONVOLVE, "em_conv", tail);
+            snprintf(name, sizeof(name), "em_conv_%d", nk++);
+            conv_tail(tail, sizeof(tail), name, t, acc, &p);
+            ok = ok && append(src, sizeof(src), &used, tail);
         }
     }
+    if (!ok) return em_err(AF_ERR_INTERNAL, __func__, "compile-check source overflow");
+    if (err == AF_SUCCESS) err = em_cu_sig_compile(EM_CU_SIG_SRC_CONVOLVE, "em_conv_12", src);
+    used = 0;
     static const af_dtype nn_types[] = {f32, f64, f16};
-    for (int i = 0; i < 3 && err == AF_SUCCESS; i++)
-        for (int w = 0; w < 3 && err == AF_SUCCESS; w++) {
-            nn_tail(tail, sizeof(tail), nn_types[i], w);
-            err = em_cu_sig_compile(EM_CU_SIG_SRC_CONVOLVE, "em_conv_nn", tail);
+    for (int i = 0; i < 3; i++)
+        for (int w = 0; w < 3; w++) {
+            snprintf(name, sizeof(name), "em_conv_nn_%d", i * 3 + w);
+            nn_tail(tail, sizeof(tail), name, nn_types[i], w);
+            ok = ok && append(src, sizeof(src), &used, tail);
         }
+    if (!ok) return em_err(AF_ERR_INTERNAL, __func__, "compile-check source overflow");
+    if (err == AF_SUCCESS) err = em_cu_sig_compile(EM_CU_SIG_SRC_CONVOLVE, "em_conv_nn_0", src);
     return err;
 }
 EM_CU_COMPILE_CHECK(convolve, convolve_compile_check)
