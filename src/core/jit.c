@@ -470,6 +470,13 @@ af_err em_jit_prog_build(em_node *const *roots, int n, em_jit_prog *out) {
     for (int i = 0; i < out->nleaf; i++)
         if (!leaf_is_linear(out->leaves[i])) out->linear = false;
     out->key = prog_key(out);
+    /* Uniform leaves that are not linear (broadcast values, jit.h) are read differently by the
+     * CUDA generator: they enter the key by position. Only non-linear programs can have them. */
+    for (int i = 0; i < out->nleaf && !out->linear; i++) {
+        const em_node *l = out->leaves[i];
+        if (l->op == EM_OP_BUF && !leaf_is_linear(l) && em_node_buf_uniform(l))
+            out->key = em_hash_mix(out->key, (uint64_t)i + 1);
+    }
     goto done;
 oom:
     err = em_err(AF_ERR_NO_MEM, __func__, "out of host memory building a JIT program");

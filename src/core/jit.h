@@ -103,6 +103,16 @@ enum { EM_XF_NONE = 0, EM_XF_WRAP = 1, EM_XF_CLAMP = 2, EM_XF_MIRROR = 3, EM_XF_
 static inline int em_xf_mode(uint16_t xmode, int k) {
     return (xmode >> (EM_XF_BITS * k)) & ((1 << EM_XF_BITS) - 1);
 }
+/* True when BUF leaf n reads one element wherever it is evaluated (every dimension has stride 0
+ * or length 1, no transform): a value broadcast from device memory, such as af_tile of a
+ * one-element array. A CUDA kernel loads it once instead of indexing it per element, so a
+ * program whose other leaves are dense still takes the linear path (it is part of the key). */
+static inline bool em_node_buf_uniform(const em_node *n) {
+    if (n->xmode) return false;
+    for (int d = 0; d < 4; d++)
+        if (n->strides[d] != 0 && n->dims[d] != 1) return false;
+    return true;
+}
 /* Sets dimension k's transform on BUF leaf n. */
 static inline void em_node_buf_xform(em_node *n, int k, int mode, dim_t len, dim_t shift) {
     n->xmode = (uint16_t)((n->xmode & ~(((1 << EM_XF_BITS) - 1) << (EM_XF_BITS * k))) |

@@ -330,6 +330,31 @@ bool em_cu_jit_supports(em_op op, af_dtype ot, af_dtype rt) {
 
 /* ---- shape and key ---- */
 
+/* True for a program that is not linear only because some leaves are uniform (a value broadcast
+ * from device memory, jit.h em_node_buf_uniform; the program key tells them apart): the element
+ * kernel still runs the linear path, vector loads included, and loads such a leaf once by its
+ * pointer. Consumers that index leaves themselves (the fused value of reductions) keep the
+ * strided path, which reads the same value. */
+static bool uniform_linear(const em_jit_prog *p) {
+    if (p->linear) return false;
+    for (int l = 0; l < p->nleaf; l++) {
+        const em_node *n = p->leaves[l];
+        if (n->op != EM_OP_BUF || em_node_buf_uniform(n)) continue;
+        if (n->xmode) return false;
+        dim_t expect = 1;
+        for (int d = 0; d < 4; d++) {
+            if (n->dims[d] != 1 && n->strides[d] != expect) return false;
+            expect *= n->dims[d];
+        }
+    }
+    return true;
+}
+
+/* A leaf that uniform_linear programs load once. */
+static bool leaf_uniform(const em_jit_prog *p, const em_node *n) {
+    return !p->linear && n->op == EM_OP_BUF && em_node_buf_uniform(n);
+}
+
 void em_cu_jit_shape_of(const em_jit_prog *p, em_cu_jit_shape *s) {
     const dim_t big = (dim_t)1 << 31;
     bool idx64 = p->elements >= big;
@@ -350,7 +375,7 @@ void em_cu_jit_shape_of(const em_jit_prog *p, em_cu_jit_shape *s) {
         if (!p->linear && n->buf && (dim_t)(n->buf->bytes / es) >= big / 4) idx64 = true;
     }
     s->idx64 = idx64;
-    s->vec = p->linear ? (int)(16 / widest) : 1;
+    s->vec = p->linear || uniform_linear(p) ? (int)(16 / widest) : 1;
     s->window = false;
 }
 
@@ -535,7 +560,7 @@ bool em_cu_jit_vec_ok(const em_jit_prog *p, const em_cu_jit_shape *s, void *cons
     }
     for (int l = 0; l < p->nleaf; l++) {
         const em_node *n = p->leaves[l];
-        if (n->op != EM_OP_BUF) continue;
+        if (n->op != EM_OP_BUF || leaf_uniform(p, n)) continue;
         size_t es = es_of[n->type];
         uintptr_t a = (uintptr_t)n->buf->ptr + (uintptr_t)n->offset * es;
         if (a & ((size_t)s->vec * es - 1)) return false;
@@ -688,6 +713,8 @@ static void gen_call(em_sbuf *b, const em_jit_prog *p, const char *indent, const
         char v[1024], conv[1100];
         if (p->leaves[l]->xmode)
             xf_load(p->leaves[l], l, v, sizeof(v));
+        else if (leaf_uniform(p, p->leaves[l]))
+            snprintf(v, sizeof(v), "em_ld1(p.p%d)", l); /* the one element it reads */
         else
             snprintf(v, sizeof(v), leaf_fmt, l, l, l, l, l, l, l, l, l, l);
         load_conv((af_dtype)p->leaves[l]->type, v, conv, sizeof(conv));
@@ -724,7 +751,7 @@ char *em_cu_jit_source(const em_jit_prog *p, const em_cu_jit_shape *s) {
             "(const em_params p) {\n"
             "    const em_it tid = (em_it)blockIdx.x * (em_it)blockDim.x + (em_it)threadIdx.x;\n"
             "    const em_it stride = (em_it)gridDim.x * (em_it)blockDim.x;\n");
-    if (p->linear && !s->window) {
+    if ((p->linear || uniform_linear(p)) && !s->window) {
         em_sbuf_printf(&b, "    em_it start = 0;\n");
         if (V > 1) {
             /* The vector path: V consecutive elements per thread, each buffer read and written
@@ -736,7 +763,7 @@ char *em_cu_jit_source(const em_jit_prog *p, const em_cu_jit_shape *s) {
                            V, V);
             for (int l = 0; l < p->nleaf; l++) {
                 const em_node *n = p->leaves[l];
-                if (n->op != EM_OP_BUF) continue;
+                if (n->op != EM_OP_BUF || leaf_uniform(p, n)) continue;
                 const char *st = st_name((af_dtype)n->type);
                 em_sbuf_printf(
                     &b, "            %s a%d[%d];\n            em_ld<%d, %s>(a%d, p.p%d + i0);\n",

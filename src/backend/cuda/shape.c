@@ -135,7 +135,9 @@ fail:
 /* Every transpose variant, and JIT programs whose leaves carry index transforms (tile, shift,
  * pad of each border type, diag_create's guarded read), in 32- and 64-bit index arithmetic. The
  * programs are built over a stand-in buffer that nothing reads. */
-static af_err xform_compile_one(em_node *root) {
+/* Compiles root's program in 32- and 64-bit indexing; when must_have is set, the generated
+ * source must contain it (the code shape the program is meant to take). */
+static af_err xform_compile_one(em_node *root, const char *must_have) {
     if (!root) return em_err(AF_ERR_NO_MEM, __func__, "out of host memory");
     em_jit_prog prog;
     af_err err = em_jit_prog_build(&root, 1, &prog);
@@ -149,7 +151,11 @@ static af_err xform_compile_one(em_node *root) {
             err = em_err(AF_ERR_NO_MEM, __func__, "out of host memory");
             break;
         }
-        err = em_cu_compile_source(src, EM_CU_JIT_KERNEL);
+        if (must_have && !strstr(src, must_have))
+            err = em_err(AF_ERR_INTERNAL, __func__, "the generated kernel lacks \"%s\"",
+                         must_have);
+        else
+            err = em_cu_compile_source(src, EM_CU_JIT_KERNEL);
         free(src);
     }
     if (built) em_jit_prog_free(&prog);
@@ -191,12 +197,27 @@ static af_err shape_compile_check(void) {
         }
         em_node *kids[2] = {x, y};
         em_op op = em_cu_jit_supports(EM_OP_ADD, ty, ty) ? EM_OP_ADD : EM_OP_EQ;
-        err = xform_compile_one(em_node_op(op, op == EM_OP_ADD ? ty : b8, dims, kids));
+        err = xform_compile_one(em_node_op(op, op == EM_OP_ADD ? ty : b8, dims, kids), NULL);
+        /* A dense leaf plus a uniform one (af_tile of a one-element array): the linear path,
+         * vector loads included, with the broadcast value loaded once. */
+        if (err == AF_SUCCESS) {
+            const dim_t dense[4] = {1, 9, 54, 108}, zero[4] = {0, 0, 0, 0};
+            em_node *k2[2] = {em_node_buf(&stand_in, ty, dims, dense, 0),
+                              em_node_buf(&stand_in, ty, dims, zero, 5)};
+            if (!k2[0] || !k2[1]) {
+                if (k2[0]) em_node_release(k2[0]);
+                if (k2[1]) em_node_release(k2[1]);
+                return em_err(AF_ERR_NO_MEM, __func__, "out of host memory");
+            }
+            /* The vector path and a load of the uniform leaf's one element (leaf 1). */
+            err = xform_compile_one(em_node_op(op, op == EM_OP_ADD ? ty : b8, dims, k2),
+                                    "em_ld1(p.p1)");
+        }
         /* A zero-padded leaf alone (the output is the leaf itself, as af_pad makes it). */
         if (err == AF_SUCCESS) {
             em_node *z = em_node_buf(&stand_in, ty, dims, st, 0);
             if (z) em_node_buf_xform(z, 0, EM_XF_ZERO, 7, -2);
-            err = xform_compile_one(z);
+            err = xform_compile_one(z, NULL);
         }
     }
     return err;
