@@ -22,12 +22,6 @@ static size_t width(af_dtype t) {
 static dim_t elems(const dim_t d[4]) {
     return d[0] * d[1] * d[2] * d[3];
 }
-static unsigned ndims_of(const dim_t d[4]) {
-    unsigned n = 4;
-    while (n > 1 && d[n - 1] == 1)
-        n--;
-    return n;
-}
 
 /* A random array of `type` and dims d, with NaN/inf among floating values; *vals receives its
  * values as stored (read back), so references move exactly what the library holds. */
@@ -765,6 +759,23 @@ TEST(shape_transpose) {
             free(v);
         }
     }
+}
+
+TEST(shape_transpose_constant) {
+    /* A lazy constant transposes to a constant; conjugation flips its imaginary part. */
+    const dim_t d[2] = {3, 5};
+    af_array c = NULL, t = NULL;
+    CHECK_AF(af_constant_complex(&c, 1.5, -2.0, 2, d, c32));
+    CHECK_AF(af_transpose(&t, c, true));
+    dim_t g[4];
+    CHECK_AF(af_get_dims(&g[0], &g[1], &g[2], &g[3], t));
+    CHECK(g[0] == 5 && g[1] == 3);
+    double *v = em_test_read(t, NULL);
+    for (int i = 0; v && i < 15; i++)
+        CHECK(v[2 * i] == 1.5 && v[2 * i + 1] == 2.0);
+    free(v);
+    af_release_array(t);
+    af_release_array(c);
 }
 
 TEST(shape_transpose_inplace) {

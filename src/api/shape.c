@@ -697,6 +697,11 @@ af_err af_transpose(af_array *out, af_array in, const bool conjugate) {
             if (conj) n = em_jit_op1(EM_OP_CONJ, a->type, n);
             EM_TRY(finish(__func__, n, &b));
         }
+    } else if (is_const(a)) {
+        /* A constant's transpose is the constant (conjugated if asked) with swapped dims. */
+        em_scalar v = a->node->val;
+        if (conj) v.f[1] = -v.f[1];
+        EM_TRY(finish(__func__, em_node_scalar(a->type, od, v), &b));
     } else {
         EM_NEED_SLOT(index, transpose);
         EM_TRY(check_dev(__func__, 1, a));
