@@ -99,7 +99,7 @@ static void rand_dims(dim_t d[4], dim_t maxd) {
 
 /* The input in one of NFORMS forms over the same values and dims: 0 the evaluated array, 1 a
  * lazy re-indexing of it (flipped twice), 2 a view with permuted strides over another buffer
- * (af_reorder of a copy laid out with dims 1 and 2 swapped). */
+ * (af_reorder of a copy laid out with dims 1 and 2 swapped), 3 a view with step 2 (af_index). */
 static af_array input_form(af_array a, const dim_t d[4], int form) {
     af_array r = NULL, t = NULL;
     switch (form) {
@@ -118,13 +118,34 @@ static af_array input_form(af_array a, const dim_t d[4], int form) {
         af_release_array(dense);
         return r;
     }
+    case 3: {
+        /* A view with step 2 along dimension 0 (af_index of a parent holding each value twice);
+         * the evaluated array where af_index is not built. */
+        dim_t one[4] = {1, d[0], d[1] * d[2] * d[3], 1}, two[4] = {2 * d[0], d[1], d[2], d[3]};
+        af_array m = NULL, j = NULL, p = NULL;
+        CHECK_AF(af_moddims(&m, a, 3, one));
+        CHECK_AF(af_join(&j, 0, m, m));
+        CHECK_AF(af_moddims(&p, j, 4, two));
+        af_release_array(m);
+        af_release_array(j);
+        af_seq s[4] = {{0, (double)(2 * d[0] - 1), 2}, af_span, af_span, af_span};
+        af_err e = af_index(&r, p, 4, s);
+        af_release_array(p);
+        if (e == AF_SUCCESS) {
+            bool lin = false;
+            if (d[0] > 1 && af_is_linear(&lin, r) == AF_SUCCESS) CHECK(!lin); /* a real view */
+            return r;
+        }
+        if (e != AF_ERR_NOT_SUPPORTED) em_test_fail(__FILE__, __LINE__, "af_index: %d", (int)e);
+        CHECK_AF(af_retain_array(&r, a));
+        return r;
+    }
     default:
-        (void)d;
         CHECK_AF(af_retain_array(&r, a));
         return r;
     }
 }
-#define NFORMS 3
+#define NFORMS 4
 
 /* ---------------------------------------------------------------------------------------------
  * flip
