@@ -476,6 +476,48 @@ TEST(shape_join) {
     }
 }
 
+TEST(shape_join_many_inputs) {
+    /* More inputs than one lazy select takes: each is written into its window of the output
+     * (evaluated, lazy and view inputs alike), along every dimension. */
+    for (int dim = 0; dim < 4; dim++) {
+        enum { N = 20 };
+        af_array in[N], forms[N];
+        double *v[N];
+        dim_t d[4] = {3, 2, 2, 1}, di[N][4], od[4];
+        memcpy(od, d, sizeof(od));
+        od[dim] = 0;
+        for (int i = 0; i < N; i++) {
+            memcpy(di[i], d, sizeof(d));
+            di[i][dim] = 1 + i % 3;
+            od[dim] += di[i][dim];
+            in[i] = rand_array(s16, di[i], &v[i]);
+            forms[i] = input_form(in[i], di[i], i % NFORMS);
+        }
+        af_array o = NULL;
+        CHECK_AF(af_join_many(&o, dim, N, forms));
+        size_t n = (size_t)elems(od);
+        double *ref = malloc((n + 1) * sizeof(double));
+        for (size_t e = 0; e < n; e++) {
+            dim_t c[4];
+            coords(od, (dim_t)e, c);
+            int i = 0;
+            while (c[dim] >= di[i][dim])
+                c[dim] -= di[i][dim], i++;
+            ref[e] = v[i][lin(di[i], c)];
+        }
+        double *g = em_test_read(o, NULL);
+        if (g) CHECK_CLOSE(g, ref, n, 0, 0);
+        free(g);
+        free(ref);
+        af_release_array(o);
+        for (int i = 0; i < N; i++) {
+            free(v[i]);
+            af_release_array(in[i]);
+            af_release_array(forms[i]);
+        }
+    }
+}
+
 TEST(shape_join_empty_and_errors) {
     dim_t d[4] = {3, 4, 1, 1}, d2[4] = {3, 5, 1, 1};
     double *va, *vb;
