@@ -873,6 +873,25 @@ TEST(shape_transpose_inplace) {
             }
         }
     }
+    /* Views and lazy arrays: the view is made unique first, its parent keeps its values. */
+    for (int form = 1; form < NFORMS; form++) {
+        dim_t sq[4] = {6, 6, 2, 1};
+        double *v;
+        af_array a = rand_array(c64, sq, &v), x = input_form(a, sq, form);
+        CHECK_AF(af_transpose_inplace(x, true));
+        double *vc = malloc((size_t)elems(sq) * 2 * sizeof(double));
+        memcpy(vc, v, (size_t)elems(sq) * 2 * sizeof(double));
+        conj_vals(vc, (size_t)elems(sq));
+        tr_ctx c = {0};
+        check_map(x, c64, sq, vc, sq, map_tr, &c, "af_transpose_inplace of a view");
+        double *k = em_test_read(a, NULL);
+        if (k) CHECK_CLOSE(k, v, (size_t)elems(sq) * 2, 0, 0);
+        free(k);
+        free(vc);
+        free(v);
+        af_release_array(x);
+        af_release_array(a);
+    }
     dim_t d[4] = {3, 4, 1, 1};
     double *v;
     af_array a = rand_array(f32, d, &v);
