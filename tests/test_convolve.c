@@ -386,12 +386,17 @@ TEST(convolve_views_and_lazy) {
 
 /* Long signals and filters through the FFT path, and AUTO on floats, against the direct sum. */
 TEST(convolve_freq_long) {
-    dim_t sd[4] = {5000, 1, 1, 1}, fd[4] = {300, 1, 1, 1};
+    /* Filters above every backend's AF_CONV_AUTO limit, and below it. */
+    dim_t sd[4] = {5000, 1, 1, 1}, fd[4] = {1100, 1, 1, 1}, fs[4] = {300, 1, 1, 1};
     check_conv(f32, f32, sd, fd, 1, false, AF_CONV_AUTO, false);
-    check_conv(f64, f64, sd, fd, 1, true, AF_CONV_FREQ, false);
-    dim_t s2[4] = {60, 50, 1, 1}, f2[4] = {21, 19, 1, 1};
+    check_conv(f64, f64, sd, fs, 1, true, AF_CONV_FREQ, false);
+    check_conv(f32, f32, sd, fs, 1, true, AF_CONV_AUTO, false);
+    dim_t s2[4] = {60, 50, 1, 1}, f2[4] = {31, 29, 1, 1}, f2s[4] = {21, 19, 1, 1};
     check_conv(f32, f32, s2, f2, 2, false, AF_CONV_AUTO, false);
     check_conv(c32, c32, s2, f2, 2, true, AF_CONV_AUTO, false);
+    check_conv(f32, f32, s2, f2s, 2, true, AF_CONV_AUTO, false);
+    dim_t s3[4] = {20, 18, 16, 1}, f3[4] = {9, 9, 9, 1};
+    check_conv(f32, f32, s3, f3, 3, false, AF_CONV_AUTO, false);
 }
 
 /* Empty signal or filter: the signal comes back. */

@@ -379,9 +379,10 @@ const struct em_signal_ops em_cpu_signal_ops = {
     .convolve = em_cpu_convolve,
     .convolve_sep = em_cpu_convolve_sep,
     .convolve_nn = em_cpu_convolve_nn,
-    /* Measured on two cores (docs/BENCH.md): the direct loops beat the FFT path up to about these
-     * filter sizes on large signals. */
-    .conv_auto_taps = {256, 121, 27},
+    /* Measured on the two-core build host (docs/SIGNAL.md): on 2^22-sample rows, 1024^2 images
+     * and 128^3 volumes (f32) the direct loops and the FFT path cost the same at about 512 taps
+     * (1-D), 21x21 (2-D) and 7x7x7 (3-D); at and below these sizes the direct loops run. */
+    .conv_auto_taps = {512, 441, 343},
     .iir = em_cpu_iir,
     .medfilt = em_cpu_medfilt,
     .approx1 = em_cpu_approx1,

@@ -274,9 +274,9 @@ const struct em_signal_ops em_cu_signal_ops = {
     .convolve = em_cu_convolve,
     .convolve_sep = em_cu_convolve_sep,
     .convolve_nn = em_cu_convolve_nn,
-    /* Estimated for the H200 from the kernels' instruction counts (docs/BENCH.md has the
-     * measured crossover once it has been run): the tiled kernels stay ahead of three FFTs up to
-     * about these sizes. */
+    /* Estimated for the H200 from the tile kernel's instruction count against three cuFFT calls
+     * and the padding and product passes (docs/SIGNAL.md; to be replaced by the measured
+     * crossover): up to 1024 taps (1-D), 25x25 (2-D) and 7x7x7 (3-D) the direct kernels run. */
     .conv_auto_taps = {1024, 625, 343},
     .iir = em_cu_iir,
     .medfilt = em_cu_medfilt,
