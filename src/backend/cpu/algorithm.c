@@ -9,6 +9,9 @@ const struct em_algo_ops em_cpu_algo_ops = {
     /* Scans, where, diff (scan.c). */
     .scan = em_cpu_scan,
     .where = em_cpu_where,
+    /* Statistics (statistics.c). */
+    .moments = em_cpu_moments,
+    .comoments = em_cpu_comoments,
 
     /* Sorting, sets, selection (sort.c). */
     .sort = em_cpu_sort,

@@ -82,6 +82,11 @@ af_err em_cpu_reduce(int dev, const em_jit_prog *in, int dim, em_red_op op, void
 af_err em_cpu_scan(int dev, const em_jit_prog *in, const em_jit_prog *keys, int dim,
                    af_binary_op op, bool inclusive, void *out);
 af_err em_cpu_where(int dev, const em_jit_prog *in, struct em_buf **idx, dim_t *count);
+/* ... in statistics.c. */
+af_err em_cpu_moments(int dev, const em_jit_prog *x, const em_jit_prog *w, int dim, int ddof,
+                      bool root, af_dtype out_type, void *mean, void *var);
+af_err em_cpu_comoments(int dev, const em_jit_prog *x, const em_jit_prog *y, int kind, int ddof,
+                        af_dtype out_type, void *out);
 
 af_err em_cpu_random(int dev, void *out, af_dtype type, dim_t n, int dist, uint64_t seed,
                      uint64_t counter);
