@@ -227,26 +227,10 @@ fail:
     return err;
 }
 
-/* One FFT call (the backend's fft slot) over dims d: rank transformed, the rest batched. */
+/* One FFT call over dims d: rank transformed, the rest batched (signal_util.h). */
 static af_err fft_call(const char *fn, int dev, em_fft_kind kind, bool forward, bool dbl, int rank,
                        const dim_t d[4], const void *in, void *out) {
-    af_err err = AF_SUCCESS;
-    em_fft_desc fd;
-    memset(&fd, 0, sizeof(fd));
-    fd.kind = kind;
-    fd.forward = forward;
-    fd.dbl = dbl;
-    fd.rank = rank;
-    fd.batch = 1;
-    for (int k = 0; k < 3; k++)
-        fd.n[k] = k < rank ? d[k] : 1;
-    for (int k = rank; k < 4; k++)
-        fd.batch *= d[k];
-    fd.scale = 1.0;
-    if (em_dims_elements(d) == 0) return AF_SUCCESS;
-    EM_TRY_FN(em_backend_self.signal->fft(dev, &fd, in, out));
-fail:
-    return err;
+    return em_sig_fft(fn, dev, kind, forward, dbl, rank, d, 1.0, in, out);
 }
 
 /* Pads `a` (read as dtype src_type from sp with strides st) into a fresh buffer of dtype wt with

@@ -22,29 +22,10 @@
 
 #include <string.h>
 
-/* Runs one transform through the backend. dims are the real-side logical dims (the output's for
- * C2R, the input's otherwise): dims 0..rank-1 are transformed and the rest batched. */
+/* Runs one transform through the backend (signal_util.h). */
 static af_err fft_run(const char *fn, int dev, em_fft_kind kind, bool forward, bool dbl, int rank,
                       const dim_t dims[4], double scale, const void *in, void *out) {
-    af_err err = AF_SUCCESS;
-    EM_NEED_SLOT(signal, fft);
-    em_fft_desc d;
-    memset(&d, 0, sizeof(d));
-    d.kind = kind;
-    d.forward = forward;
-    d.dbl = dbl;
-    d.rank = rank;
-    d.batch = 1;
-    for (int k = 0; k < 3; k++)
-        d.n[k] = k < rank ? dims[k] : 1;
-    for (int k = rank; k < 4; k++)
-        d.batch *= dims[k];
-    d.scale = scale;
-    if (em_dims_elements(dims) == 0) return AF_SUCCESS;
-    EM_TRY_FN(em_backend_self.signal->fft(dev, &d, in, out));
-    return AF_SUCCESS;
-fail:
-    return err;
+    return em_sig_fft(fn, dev, kind, forward, dbl, rank, dims, scale, in, out);
 }
 
 static af_err check_rank(const char *fn, int pos, const em_array *a, int rank) {

@@ -97,3 +97,37 @@ af_err em_sig_window(const char *fn, int dev, af_dtype dst_type, const dim_t dim
 fail:
     return err;
 }
+
+af_err em_sig_fft(const char *fn, int dev, em_fft_kind kind, bool forward, bool dbl, int rank,
+                  const dim_t dims[4], double scale, const void *in, void *out) {
+    af_err err = AF_SUCCESS;
+    EM_NEED_SLOT(signal, fft);
+    em_fft_desc d;
+    memset(&d, 0, sizeof(d));
+    d.kind = kind;
+    d.forward = forward;
+    d.dbl = dbl;
+    d.scale = scale;
+    d.batch = 1;
+    for (int k = rank; k < 4; k++)
+        d.batch *= dims[k];
+    d.n[0] = d.n[1] = d.n[2] = 1;
+    int r = 0;
+    for (int k = 0; k < rank; k++)
+        if (dims[k] != 1 || (k == 0 && kind != EM_FFT_C2C)) d.n[r++] = dims[k];
+    d.rank = r;
+    if (em_dims_elements(dims) == 0) return AF_SUCCESS;
+    if (r == 0) {
+        /* Every transformed dim has length 1: the transform is the identity. */
+        if (in == out && scale == 1.0) return AF_SUCCESS;
+        af_dtype ct = dbl ? c64 : c32;
+        dim_t st[4];
+        em_dims_dense_strides(dims, st);
+        EM_TRY_FN(em_sig_window(fn, dev, ct, dims, out, ct, dims, st, in, NULL, scale, false));
+        return AF_SUCCESS;
+    }
+    EM_TRY_FN(em_backend_self.signal->fft(dev, &d, in, out));
+    return AF_SUCCESS;
+fail:
+    return err;
+}

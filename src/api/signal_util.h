@@ -32,6 +32,13 @@ af_err em_sig_window(const char *fn, int dev, af_dtype dst_type, const dim_t dim
                      af_dtype src_type, const dim_t src_dims[4], const dim_t src_strides[4],
                      const void *src, const dim_t offset[4], double scale, bool round);
 
+/* One call of the backend's fft slot over dense data with dims `dims` (the real-side logical
+ * dims: the output's for C2R, the input's otherwise): dims 0..rank-1 are transformed, the rest
+ * batched. Transformed dims of length 1 are dropped from the plan (a length-1 transform is the
+ * identity, and cuFFT does not take them), except dim 0 of R2C/C2R, which holds the halving. */
+af_err em_sig_fft(const char *fn, int dev, em_fft_kind kind, bool forward, bool dbl, int rank,
+                  const dim_t dims[4], double scale, const void *in, void *out);
+
 /* The complex dtype of the same precision (f32, c32 -> c32; f64, c64 -> c64). */
 static inline af_dtype em_sig_complex_of(af_dtype t) {
     return em_dtype_is_double(t) ? c64 : c32;
