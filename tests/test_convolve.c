@@ -384,6 +384,51 @@ TEST(convolve_views_and_lazy) {
     free(ref);
 }
 
+/* A strided view (every other element along dim 0) as signal, spatially and through the FFT. */
+TEST(convolve_strided_view_signal) {
+    dim_t bd[4] = {21, 8, 1, 1}, fd[4] = {3, 3, 1, 1};
+    for (int ti = 0; ti < 4; ti++) {
+        af_dtype t = float_types[ti];
+        double *x = rand_pairs(t, nelem(bd), 0, 0), *f = rand_pairs(t, 9, 0, 0);
+        af_array base = make(x, bd, t), af = make(f, fd, t), v = NULL, out = NULL;
+        af_seq idx[2] = {{0, 20, 2}, {1, 6, 1}};
+        af_err err = af_index(&v, base, 2, idx);
+        if (err != AF_SUCCESS) {
+            CHECK(err == AF_ERR_NOT_SUPPORTED);
+        } else {
+            dim_t vd[4] = {11, 6, 1, 1};
+            double *vals = malloc(sizeof(double) * 2 * 66);
+            for (dim_t j = 0; j < 6; j++)
+                for (dim_t i = 0; i < 11; i++) {
+                    vals[2 * (i + 11 * j)] = x[2 * (2 * i + 21 * (j + 1))];
+                    vals[2 * (i + 11 * j) + 1] = x[2 * (2 * i + 21 * (j + 1)) + 1];
+                }
+            for (int dom = 1; dom <= 2; dom++) {
+                CHECK_AF(af_convolve2(&out, v, af, AF_CONV_EXPAND, (af_conv_domain)dom));
+                dim_t od[4], st[3];
+                out_dims(2, true, vd, fd, od, st);
+                double *ref = calloc(2 * (size_t)nelem(od), sizeof(double));
+                ref_conv(vals, vd, f, fd, 2, od, st, ref);
+                dim_t n;
+                double *g = read_pairs(out, t, &n);
+                CHECK(n == nelem(od));
+                if (g && n == nelem(od))
+                    CHECK_CLOSE(g, ref, 2 * (size_t)n, 0, (t == f64 || t == c64) ? 1e-10 : 1e-4);
+                free(g);
+                free(ref);
+                af_release_array(out);
+                out = NULL;
+            }
+            free(vals);
+            af_release_array(v);
+        }
+        af_release_array(base);
+        af_release_array(af);
+        free(x);
+        free(f);
+    }
+}
+
 /* Long signals and filters through the FFT path, and AUTO on floats, against the direct sum. */
 TEST(convolve_freq_long) {
     /* Filters above every backend's AF_CONV_AUTO limit, and below it. */

@@ -427,6 +427,62 @@ TEST(fft_views_and_lazy_inputs) {
     free(x);
 }
 
+/* A strided view (every other element along dim 0, an inner range along dim 1) as the input of
+ * c2c, real-promoting and r2c transforms. */
+TEST(fft_strided_view_input) {
+    const dim_t n0 = 9, n1 = 5;
+    dim_t bd[4] = {2 * n0 + 1, n1 + 2, 1, 1};
+    for (int ti = 0; ti < 4; ti++) {
+        af_dtype t = fft_types[ti];
+        double *x = rand_input(t, nelem(bd));
+        af_array base = make_from_pairs(x, bd, t), v = NULL, out = NULL;
+        af_seq idx[2] = {{1, (double)(2 * n0 - 1), 2}, {1, (double)n1, 1}};
+        af_err err = af_index(&v, base, 2, idx);
+        if (err != AF_SUCCESS) {
+            CHECK(err == AF_ERR_NOT_SUPPORTED);
+            af_release_array(base);
+            free(x);
+            continue;
+        }
+        dim_t vd[4] = {n0, n1, 1, 1};
+        double *ref = malloc(sizeof(double) * 2 * (size_t)(n0 * n1));
+        for (dim_t j = 0; j < n1; j++)
+            for (dim_t i = 0; i < n0; i++) {
+                dim_t s = (1 + 2 * i) + bd[0] * (1 + j);
+                ref[2 * (i + n0 * j)] = x[2 * s];
+                ref[2 * (i + n0 * j) + 1] = x[2 * s + 1];
+            }
+        double *vals = malloc(sizeof(double) * 2 * (size_t)(n0 * n1));
+        memcpy(vals, ref, sizeof(double) * 2 * (size_t)(n0 * n1));
+        ref_dft(ref, vd, 2, -1);
+        CHECK_AF(af_fft2(&out, v, 1.0, 0, 0));
+        check_cplx(out, ref, vd, (t == f64 || t == c64) ? c64 : c32, (double)(n0 * n1));
+        af_release_array(out);
+        out = NULL;
+        if (t == f32 || t == f64) {
+            CHECK_AF(af_fft_r2c(&out, v, 1.0, 0));
+            /* The reference's first n0/2+1 rows of the 1-D transform along dim 0. */
+            memcpy(ref, vals, sizeof(double) * 2 * (size_t)(n0 * n1));
+            ref_dft(ref, vd, 1, -1);
+            dim_t hd[4] = {n0 / 2 + 1, n1, 1, 1};
+            double *half = malloc(sizeof(double) * 2 * (size_t)(hd[0] * n1));
+            for (dim_t j = 0; j < n1; j++)
+                for (dim_t i = 0; i < hd[0]; i++) {
+                    half[2 * (i + hd[0] * j)] = ref[2 * (i + n0 * j)];
+                    half[2 * (i + hd[0] * j) + 1] = ref[2 * (i + n0 * j) + 1];
+                }
+            check_cplx(out, half, hd, t == f64 ? c64 : c32, (double)n0);
+            free(half);
+            af_release_array(out);
+        }
+        af_release_array(v);
+        af_release_array(base);
+        free(x);
+        free(ref);
+        free(vals);
+    }
+}
+
 /* The plan cache: results are the same with no cache, a small one and the default. */
 TEST(fft_plan_cache_size) {
     dim_t d[4] = {30, 4, 1, 1};

@@ -434,6 +434,67 @@ TEST(approx2_methods_and_layouts) {
         }
 }
 
+/* Strided views as the median filter's input and as approx1's values and positions. */
+TEST(signal_strided_view_inputs) {
+    dim_t bd[4] = {19, 7, 1, 1};
+    double *x = rand_for(f32, nelem(bd));
+    af_array base = em_test_make(x, 2, bd, f32), v = NULL, out = NULL;
+    af_seq idx[2] = {{0, 18, 2}, {1, 5, 1}};
+    af_err err = af_index(&v, base, 2, idx);
+    if (err != AF_SUCCESS) {
+        CHECK(err == AF_ERR_NOT_SUPPORTED);
+    } else {
+        dim_t vd[4] = {10, 5, 1, 1};
+        double vals[50], ref[50];
+        for (dim_t j = 0; j < 5; j++)
+            for (dim_t i = 0; i < 10; i++)
+                vals[i + 10 * j] = x[2 * i + 19 * (j + 1)];
+        CHECK_AF(af_medfilt2(&out, v, 3, 3, AF_PAD_SYM));
+        ref_medfilt(vals, vd, 3, 3, true, f32, ref);
+        dim_t n;
+        double *g = em_test_read(out, &n);
+        CHECK_CLOSE(g, ref, 50, 0, 0);
+        free(g);
+        af_release_array(out);
+        out = NULL;
+        /* approx1 with the view as values and a view of positions (every other of 20). */
+        double pos[20];
+        for (int i = 0; i < 20; i++)
+            pos[i] = (float)(i * 0.45);
+        dim_t pd[4] = {20, 1, 1, 1};
+        af_array pb = em_test_make(pos, 1, pd, f32), pv = NULL;
+        af_seq pidx[1] = {{0, 19, 2}};
+        CHECK_AF(af_index(&pv, pb, 1, pidx));
+        CHECK_AF(af_approx1(&out, v, pv, AF_INTERP_LINEAR, -1.0f));
+        double want[50];
+        for (dim_t j = 0; j < 5; j++)
+            for (dim_t i = 0; i < 10; i++) {
+                double p = (float)pos[2 * i], r[2];
+                double line[20];
+                for (int k = 0; k < 10; k++) {
+                    line[2 * k] = vals[k + 10 * j];
+                    line[2 * k + 1] = 0;
+                }
+                if (p > 9) {
+                    r[0] = -1;
+                } else {
+                    ref_interp(line, 1, 10, 0, 1, p, 0, AF_INTERP_LINEAR, false, r);
+                }
+                want[i + 10 * j] = r[0];
+            }
+        g = em_test_read(out, &n);
+        CHECK(n == 50);
+        CHECK_CLOSE(g, want, 50, 0, 2e-5);
+        free(g);
+        af_release_array(out);
+        af_release_array(pv);
+        af_release_array(pb);
+        af_release_array(v);
+    }
+    af_release_array(base);
+    free(x);
+}
+
 TEST(approx_bad_input) {
     dim_t d[4] = {8, 1, 1, 1}, p2[4] = {4, 1, 1, 1};
     double x[16] = {0};
