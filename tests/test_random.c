@@ -1,12 +1,16 @@
-/* random.h: Philox 4x32-10 and the engine API. The generator is checked against Random123's
- * published known answers; the layout of every dtype against a plain-C reading of the convention
- * in src/core/philox.h (which the CUDA backend follows too); the distributions with statistical
- * checks on a million samples, whose tolerances are stated next to each; and the engine API for
- * seeding, counter advance, sharing between retained handles, per-thread default engines and bad
- * input. */
+/* random.h: ArrayFire's three engines (Philox 4x32-10, Threefry 2x32-16, Mersenne GP11213) and the
+ * engine API. The generators are checked against published known answers; every engine, dtype and
+ * distribution against golden values derived from ArrayFire's algorithm (its CUDA kernels, read
+ * and reimplemented independently of src/core/rng.h: tests/README of this file's history has the
+ * derivation), bit for bit for integers and uniforms and to an ulp for normals; the backend's
+ * output against the per-thread definition in src/core/rng.h, bit for bit for every kind, which is
+ * also what makes the CUDA backend's numbers the CPU's; the distributions with mean, variance,
+ * histogram chi-square and lag-correlation checks whose tolerances are stated beside each; and
+ * the engine API for seeding, counter and state advance, sharing between retained handles, types,
+ * per-thread default engines and bad input. */
 #include "test.h"
 
-#include "../src/core/philox.h"
+#include "../src/core/rng.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -16,6 +20,10 @@ static const af_dtype uniform_types[] = {f32, c32, f64, c64, b8,  s32, u32,
 #define NUNIFORM (sizeof(uniform_types) / sizeof(uniform_types[0]))
 static const af_dtype normal_types[] = {f32, c32, f64, c64, f16};
 #define NNORMAL (sizeof(normal_types) / sizeof(normal_types[0]))
+static const af_random_engine_type engine_types[] = {AF_RANDOM_ENGINE_PHILOX_4X32_10,
+                                                     AF_RANDOM_ENGINE_THREEFRY_2X32_16,
+                                                     AF_RANDOM_ENGINE_MERSENNE_GP11213};
+static const char *const engine_names[] = {"Philox", "Threefry", "Mersenne"};
 
 /* The nearest binary16 value to x, ties to even. */
 static double round_to_half(double x) {
@@ -28,7 +36,31 @@ static double round_to_half(double x) {
     return copysign(nearbyint(ldexp(a, -q)) * ldexp(1, q), x);
 }
 
-/* ---- Philox itself ----------------------------------------------------------------------------
+/* Draws n elements of t from a fresh engine of `type` and `seed` into a malloc'ed host buffer. */
+static void *draw_raw(af_random_engine_type type, unsigned long long seed, af_dtype t, int normal,
+                      dim_t n) {
+    af_random_engine e = 0;
+    af_array a = 0;
+    void *host = calloc((size_t)n + 1, em_test_dtype_size(t));
+    CHECK_AF(af_create_random_engine(&e, type, seed));
+    CHECK_AF(normal ? af_random_normal(&a, 1, &n, t, e) : af_random_uniform(&a, 1, &n, t, e));
+    if (a) CHECK_AF(af_get_data_ptr(host, a));
+    af_release_array(a);
+    af_release_random_engine(e);
+    return host;
+}
+
+/* Distance in ulps between two floats of `bytes` bytes (2, 4 or 8) given by their bits. */
+static uint64_t ulp_distance(uint64_t a, uint64_t b, size_t bytes) {
+    unsigned bits = 8 * (unsigned)bytes;
+    uint64_t sign = (uint64_t)1 << (bits - 1);
+    int64_t x = (int64_t)(a & (sign - 1)), y = (int64_t)(b & (sign - 1));
+    if (a & sign) x = -x;
+    if (b & sign) y = -y;
+    return x > y ? (uint64_t)(x - y) : (uint64_t)(y - x);
+}
+
+/* ---- The generators themselves ------------------------------------------------------------------
  */
 
 TEST(random_philox_known_answers) {
@@ -50,332 +82,733 @@ TEST(random_philox_known_answers) {
     }
 }
 
-TEST(random_philox_counter_carry) {
-    /* Block b of (seed, counter) is Philox at the 128-bit counter counter + b. */
+TEST(random_threefry_known_answers) {
+    /* Threefry 2x32 with 16 rounds on Random123's three kat inputs (counter, key). Random123
+     * publishes answers for 13, 20 and 32 rounds only; these were computed with an independent
+     * implementation of the same construction, which reproduces Random123's published 13- and
+     * 20-round answers. */
+    static const uint32_t kat[3][6] = {
+        {0, 0, 0, 0, 0xc9e95d8b, 0x663f4d97},
+        {0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xa3e9afee, 0x64f11f29},
+        {0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344, 0x41dffe3e, 0x252a17da},
+    };
+    for (int k = 0; k < 3; k++) {
+        uint32_t out[2];
+        em_threefry2x32_16(&kat[k][2], &kat[k][0], out);
+        CHECK(out[0] == kat[k][4] && out[1] == kat[k][5]);
+    }
+}
+
+TEST(random_counter_carry) {
+    /* Thread index idx of (seed, counter) is Philox at the 128-bit counter + idx, and Threefry at
+     * the 64-bit counter + idx and that + half, wrapping. */
     uint32_t w[4], ref[4];
     const uint32_t key[2] = {0x89abcdefu, 0x01234567u};
-    em_philox_block(0x0123456789abcdefull, UINT64_MAX, 2, w);
+    em_rng_cb_words(EM_RNG_PHILOX, 0x0123456789abcdefull, UINT64_MAX, 2, 512, w);
     em_philox4x32_10(key, (const uint32_t[4]){1, 0, 1, 0}, ref);
     CHECK(memcmp(w, ref, sizeof(w)) == 0);
-    em_philox_block(0x0123456789abcdefull, 0xfffffffeull, 3, w);
+    em_rng_cb_words(EM_RNG_PHILOX, 0x0123456789abcdefull, 0xfffffffeull, 3, 512, w);
     em_philox4x32_10(key, (const uint32_t[4]){1, 1, 0, 0}, ref);
+    CHECK(memcmp(w, ref, sizeof(w)) == 0);
+    em_rng_cb_words(EM_RNG_THREEFRY, 0x0123456789abcdefull, UINT64_MAX - 1, 3, 512, w);
+    em_threefry2x32_16(key, (const uint32_t[2]){1, 0}, ref);
+    em_threefry2x32_16(key, (const uint32_t[2]){513, 0}, ref + 2);
     CHECK(memcmp(w, ref, sizeof(w)) == 0);
 }
 
+TEST(random_mersenne_tables_and_seeding) {
+    /* MTGP's recursion and tempering tables are linear over XOR: a corrupted entry breaks it. */
+    for (int b = 0; b < EM_RNG_MT_BLOCKS; b++)
+        for (int i = 0; i < 16; i++)
+            for (int j = 0; j < 16; j++) {
+                const uint32_t *r = &em_rng_mt_rec_tbl[16 * b], *t = &em_rng_mt_tmp_tbl[16 * b];
+                if (r[i ^ j] != (r[i] ^ r[j]) || t[i ^ j] != (t[i] ^ t[j])) {
+                    em_test_fail(__FILE__, __LINE__, "block %d: tables not linear at %d ^ %d", b, i,
+                                 j);
+                    return;
+                }
+            }
+    for (int b = 0; b < EM_RNG_MT_BLOCKS; b++)
+        CHECK(em_rng_mt_pos[b] < EM_RNG_MT_N - EM_RNG_THREADS - 1); /* the kernel's barrier rule */
+    /* The seeded state of seed 1234, from an independent implementation of ArrayFire's
+     * initState: word 0 is the seed, word 1 the hidden seed of block 0's table. */
+    uint32_t *s = malloc(EM_RNG_MT_WORDS * sizeof(uint32_t));
+    em_rng_mt_init(1234, s);
+    CHECK(s[0] == 0x4d2 && s[1] == 0xbee48db && s[2] == 0xea8d8018 && s[350] == 0xaca95d46);
+    CHECK(s[351] == 0x4d2 && s[31 * 351 + 350] == 0x276d9bee);
+    free(s);
+}
+
 TEST(random_half_conversion) {
-    /* The binary16 rounding in philox.h against the exact rounding of this file, on every float
-     * bit pattern with a step that visits all exponents and many ties. */
+    /* The binary16 rounding of rng.h against the exact rounding of this file, on every float bit
+     * pattern with a step that visits all exponents and many ties, and back. */
     for (uint64_t bits = 0; bits <= 0xffffffffu; bits += 4093) {
         uint32_t b = (uint32_t)bits;
         float f;
         memcpy(&f, &b, 4);
-        double got = em_test_half_to_double(em_philox_f32_to_f16(f));
+        uint16_t h = em_rng_f32_to_f16(f);
+        double got = em_test_half_to_double(h);
         double ref = round_to_half(f);
         if (!(got == ref || (isnan(got) && isnan(ref))) || signbit(got) != signbit(ref)) {
             em_test_fail(__FILE__, __LINE__, "%a: got %a, expected %a", f, got, ref);
             break;
         }
+        double back = em_rng_f16_to_f32(h);
+        if (!(back == got || (isnan(back) && isnan(got)))) {
+            em_test_fail(__FILE__, __LINE__, "0x%04x: back %a, expected %a", h, back, got);
+            break;
+        }
     }
     /* Ties to even at the subnormal and normal boundaries. */
-    CHECK(em_philox_f32_to_f16(0x1p-25f) == 0);
-    CHECK(em_philox_f32_to_f16(0x1.8p-24f) == 2);
-    CHECK(em_philox_f32_to_f16(2049.0f) == em_philox_f32_to_f16(2048.0f));
-    CHECK(em_philox_f32_to_f16(65520.0f) == 0x7c00);
+    CHECK(em_rng_f32_to_f16(0x1p-25f) == 0);
+    CHECK(em_rng_f32_to_f16(0x1.8p-24f) == 2);
+    CHECK(em_rng_f32_to_f16(2049.0f) == em_rng_f32_to_f16(2048.0f));
+    CHECK(em_rng_f32_to_f16(65520.0f) == 0x7c00);
 }
 
-/* ---- The layout of every dtype ----------------------------------------------------------------
+TEST(random_math_accuracy) {
+    /* em_rng_log and em_rng_sincospi against the C library in long double, on a grid of the
+     * arguments draws pass: within 1 ulp of double (the functions are designed to about 0.7). */
+    double worst_log = 0, worst_sc = 0;
+    for (int i = 1; i <= 20000; i++) {
+        double x = ldexp((double)i * 0.9999731, -(i % 70)) / 20000.0;
+        long double ref = logl((long double)x);
+        double got = em_rng_log(x);
+        double ulp = ldexp(1.0, ilogb((double)ref) - 52);
+        double err = (double)fabsl((long double)got - ref) / ulp;
+        if (err > worst_log) worst_log = err;
+        double u = 2.0 * (double)i / 20000.0, s, c;
+        em_rng_sincospi(u, &s, &c);
+        long double pu = (long double)u * 3.14159265358979323846264338327950288L;
+        long double rs = sinl(pu), rc = cosl(pu);
+        if (fabsl(rs) > 0.1L) {
+            double e = (double)fabsl((long double)s - rs) / ldexp(1.0, ilogb((double)rs) - 52);
+            if (e > worst_sc) worst_sc = e;
+        }
+        if (fabsl(rc) > 0.1L) {
+            double e = (double)fabsl((long double)c - rc) / ldexp(1.0, ilogb((double)rc) - 52);
+            if (e > worst_sc) worst_sc = e;
+        }
+    }
+    if (worst_log > 1.0 || worst_sc > 1.0)
+        em_test_fail(__FILE__, __LINE__, "worst errors: log %.3g ulp, sincospi %.3g ulp", worst_log,
+                     worst_sc);
+    /* Exact points. */
+    double s, c;
+    CHECK(em_rng_log(1.0) == 0 && em_rng_log(2.0) == 0x1.62e42fefa39efp-1);
+    em_rng_sincospi(1.0, &s, &c);
+    CHECK(s == 0 && !signbit(s) && c == -1);
+    em_rng_sincospi(0.5, &s, &c);
+    CHECK(s == 1 && c == 0 && !signbit(c));
+    em_rng_sincospi(2.0, &s, &c);
+    CHECK(s == 0 && !signbit(s) && c == 1);
+}
+
+/* ---- ArrayFire's numbers ------------------------------------------------------------------------
  */
 
-/* Word k of the stream of (seed, counter 0): word k % 4 of block k / 4. */
-static uint32_t stream_word(uint64_t seed, uint64_t k) {
-    uint32_t w[4];
-    const uint32_t key[2] = {(uint32_t)seed, (uint32_t)(seed >> 32)};
-    const uint32_t ctr[4] = {(uint32_t)(k / 4), (uint32_t)((k / 4) >> 32), 0, 0};
-    em_philox4x32_10(key, ctr, w);
-    return w[k % 4];
-}
-
-static uint64_t stream_u64(uint64_t seed, uint64_t j) {
-    return stream_word(seed, 2 * j) | (uint64_t)stream_word(seed, 2 * j + 1) << 32;
-}
-
-/* Scalar j of a uniform draw of real type t, read from the convention in philox.h. */
-static double ref_uniform(uint64_t seed, af_dtype t, uint64_t j) {
-    switch (t) {
-    case u8:
-        return (uint8_t)(stream_word(seed, j / 4) >> (8 * (j % 4)));
-    case s8:
-        return (int8_t)(uint8_t)(stream_word(seed, j / 4) >> (8 * (j % 4)));
-    case b8:
-        return (stream_word(seed, j / 4) >> (8 * (j % 4))) & 1;
-    case u16:
-        return (uint16_t)(stream_word(seed, j / 2) >> (16 * (j % 2)));
-    case s16:
-        return (int16_t)(uint16_t)(stream_word(seed, j / 2) >> (16 * (j % 2)));
-    case u32:
-        return stream_word(seed, j);
-    case s32:
-        return (int32_t)stream_word(seed, j);
-    case u64:
-        return (double)stream_u64(seed, j);
-    case s64:
-        return (double)(int64_t)stream_u64(seed, j);
-    case f16:
-        return ldexp((uint16_t)(stream_word(seed, j / 2) >> (16 * (j % 2))) >> 5, -11);
-    case f32:
-    case c32:
-        return ldexp(stream_word(seed, j) >> 8, -24);
-    case f64:
-    case c64:
-        return ldexp((double)(stream_u64(seed, j) >> 11), -53);
-    }
-    return NAN;
-}
-
-/* Scalar j of a normal draw of real type t (Box-Muller in double on the pair j / 2). */
-static double ref_normal(uint64_t seed, af_dtype t, uint64_t j) {
-    uint64_t p = j / 2;
-    double u1, u2;
-    if (t == f64 || t == c64) {
-        u1 = ldexp((double)(stream_u64(seed, 2 * p) >> 11) + 1, -53);
-        u2 = ldexp((double)(stream_u64(seed, 2 * p + 1) >> 11), -53);
-    } else {
-        u1 = ldexp((double)stream_word(seed, 2 * p) + 1, -32);
-        u2 = ldexp((double)stream_word(seed, 2 * p + 1), -32);
-    }
-    double r = sqrt(-2 * log(u1)), a = 2 * M_PI * u2;
-    double z = (j % 2) ? r * sin(a) : r * cos(a);
-    if (t == f32 || t == c32) return (float)z;
-    if (t == f16) return round_to_half((float)z);
-    return z;
-}
-
-TEST(random_uniform_layout_every_dtype) {
-    /* Bit-exact: uniforms use only exact integer-to-float conversions and powers of two. */
-    const uint64_t seed = 0x0123456789abcdefull;
-    const dim_t dims[3] = {5, 3, 3}; /* 45: not a multiple of any per-block count */
-    for (size_t ti = 0; ti < NUNIFORM; ti++) {
-        af_dtype t = uniform_types[ti];
-        af_random_engine e = 0;
-        af_array a = 0;
-        CHECK_AF(af_create_random_engine(&e, AF_RANDOM_ENGINE_PHILOX, seed));
-        CHECK_AF(af_random_uniform(&a, 3, dims, t, e));
-        if (!a) continue;
-        af_dtype got_t;
-        CHECK_AF(af_get_type(&got_t, a));
-        CHECK(got_t == t);
-        size_t cnt = 45 * ((t == c32 || t == c64) ? 2 : 1);
-        double *got = em_test_read(a, NULL);
-        double ref[90];
-        for (size_t j = 0; j < cnt; j++)
-            ref[j] = ref_uniform(seed, t, j);
-        if (!CHECK_CLOSE(got, ref, cnt, 0, 0)) fprintf(stderr, "    uniform dtype %d\n", t);
-        free(got);
-        af_release_array(a);
-        af_release_random_engine(e);
-    }
-}
-
-TEST(random_normal_layout_every_dtype) {
-    /* log, sin and cos may differ in their last bit between math libraries: 1e-6 relative. */
-    const uint64_t seed = 977;
-    const dim_t dims[2] = {7, 5};
-    for (size_t ti = 0; ti < NNORMAL; ti++) {
-        af_dtype t = normal_types[ti];
-        af_random_engine e = 0;
-        af_array a = 0;
-        CHECK_AF(af_create_random_engine(&e, AF_RANDOM_ENGINE_PHILOX, seed));
-        CHECK_AF(af_random_normal(&a, 2, dims, t, e));
-        if (!a) continue;
-        size_t cnt = 35 * ((t == c32 || t == c64) ? 2 : 1);
-        double *got = em_test_read(a, NULL);
-        double ref[70];
-        for (size_t j = 0; j < cnt; j++)
-            ref[j] = ref_normal(seed, t, j);
-        double rtol = t == f16 ? 1e-3 : 1e-6;
-        if (!CHECK_CLOSE(got, ref, cnt, rtol, 1e-12)) fprintf(stderr, "    normal dtype %d\n", t);
-        free(got);
-        af_release_array(a);
-        af_release_random_engine(e);
-    }
-}
-
-TEST(random_known_answer_through_api) {
-    /* Seed 0, counter 0: af_randu of u32 returns Philox's first block, Random123's zero vector. */
-    const dim_t four[1] = {4};
-    af_array a = 0;
-    uint32_t w[4];
-    CHECK_AF(af_set_seed(0));
-    CHECK_AF(af_randu(&a, 1, four, u32));
-    CHECK_AF(af_get_data_ptr(w, a));
-    CHECK(w[0] == 0x6627e8d5 && w[1] == 0xe169c58d && w[2] == 0xbc57ac4c && w[3] == 0x9b00dbd8);
-    af_release_array(a);
-    /* The key is {seed low, seed high}; the next call continues at counter 1. */
-    const uint32_t key[2] = {0xa4093822, 0x299f31d0};
-    uint32_t ref[4];
-    CHECK_AF(af_set_seed(0x299f31d0a4093822ull));
-    for (uint32_t block = 0; block < 3; block++) {
-        CHECK_AF(af_randu(&a, 1, four, u32));
-        CHECK_AF(af_get_data_ptr(w, a));
-        em_philox4x32_10(key, (const uint32_t[4]){block, 0, 0, 0}, ref);
-        CHECK(memcmp(w, ref, sizeof(w)) == 0);
-        af_release_array(a);
-    }
-}
-
-/* ---- Streams: seeds and counters ----------------------------------------------------------------
- */
-
-static float *draw_f32(dim_t n) {
-    af_array a = 0;
-    float *x = calloc((size_t)n + 1, sizeof(float));
-    CHECK_AF(af_randu(&a, 1, &n, f32));
-    CHECK_AF(af_get_data_ptr(x, a));
-    af_release_array(a);
-    return x;
-}
-
-static size_t count_equal(const float *a, const float *b, size_t n) {
-    size_t same = 0;
-    for (size_t i = 0; i < n; i++)
-        same += a[i] == b[i];
-    return same;
-}
-
-TEST(random_same_seed_same_numbers) {
-    CHECK_AF(af_set_seed(42));
-    float *a = draw_f32(1001);
-    CHECK_AF(af_set_seed(42));
-    float *b = draw_f32(1001);
-    CHECK(count_equal(a, b, 1001) == 1001);
-    /* An engine made with the same seed gives the same numbers as the default engine. */
+TEST(random_arrayfire_philox_example) {
+    /* The example of issue 16: ArrayFire 3.10 begins this draw with 0.87279207, 0.37916768,
+     * 0.75082725, 0.2884735. */
     af_random_engine e = 0;
-    af_array x = 0;
-    const dim_t n = 1001;
-    CHECK_AF(af_create_random_engine(&e, AF_RANDOM_ENGINE_DEFAULT, 42));
-    CHECK_AF(af_random_uniform(&x, 1, &n, f32, e));
-    float c[1001];
-    CHECK_AF(af_get_data_ptr(c, x));
-    CHECK(count_equal(a, c, 1001) == 1001);
-    unsigned long long s = 0;
-    CHECK_AF(af_get_seed(&s));
-    CHECK(s == 42);
-    free(a);
-    free(b);
-    af_release_array(x);
+    af_array a = 0;
+    const dim_t n = 16;
+    float x[16] = {0};
+    CHECK_AF(af_create_random_engine(&e, AF_RANDOM_ENGINE_PHILOX_4X32_10, 1234));
+    CHECK_AF(af_random_uniform(&a, 1, &n, f32, e));
+    CHECK_AF(af_get_data_ptr(x, a));
+    CHECK(x[0] == 0.87279207f && x[1] == 0.37916768f && x[2] == 0.75082725f && x[3] == 0.2884735f);
+    af_release_array(a);
     af_release_random_engine(e);
 }
 
-TEST(random_different_seeds_differ) {
-    CHECK_AF(af_set_seed(1));
-    float *a = draw_f32(1000);
-    CHECK_AF(af_set_seed(2));
-    float *b = draw_f32(1000);
-    /* Equal by chance with probability 2^-24 each: a handful at most. */
-    CHECK(count_equal(a, b, 1000) < 5);
-    free(a);
-    free(b);
-}
+/* Golden values: element `idx` of a draw of 2000 elements of `type` from a fresh engine (0
+ * Philox, 1 Threefry, 2 Mersenne) with seed 1234, as bits (re; im for complex types). They come
+ * from an implementation of ArrayFire's CUDA kernels written apart from src/core/rng.h, with
+ * correctly rounded log, sin and cos for the normals. The indices cross the layout's strides:
+ * slot 0 and 1 of a thread (0 and 256 apart), and the next group (1024). */
+typedef struct {
+    int engine;
+    af_dtype type;
+    int normal;
+    int idx;
+    uint64_t re, im;
+} golden;
 
-TEST(random_consecutive_calls_differ) {
-    CHECK_AF(af_set_seed(7));
-    float *a = draw_f32(1000);
-    float *b = draw_f32(1000);
-    CHECK(count_equal(a, b, 1000) < 5);
-    /* Calls take whole blocks: 8 then 8 f32 equal one draw of 16. 6 then 2 skip the rest of the
-     * second block, so they equal scalars 0..5 and 8..9 of one draw. */
-    CHECK_AF(af_set_seed(7));
-    float *c = draw_f32(8), *d = draw_f32(8);
-    CHECK_AF(af_set_seed(7));
-    float *e = draw_f32(16);
-    CHECK(count_equal(c, e, 8) == 8 && count_equal(d, e + 8, 8) == 8);
-    CHECK_AF(af_set_seed(7));
-    float *f = draw_f32(6), *g = draw_f32(2);
-    CHECK(count_equal(f, e, 6) == 6 && count_equal(g, e + 8, 2) == 2);
-    free(a), free(b), free(c), free(d), free(e), free(f), free(g);
-}
+static const golden goldens[] = {
+    {0, f32, 0, 0, 0x3f5f6f4dull, 0x0ull},
+    {0, f32, 0, 1, 0x3ec22244ull, 0x0ull},
+    {0, f32, 0, 255, 0x3f40c8e4ull, 0x0ull},
+    {0, f32, 0, 256, 0x3e160c3cull, 0x0ull},
+    {0, f32, 0, 1024, 0x3e817cc4ull, 0x0ull},
+    {0, f32, 0, 1999, 0x3f04a967ull, 0x0ull},
+    {0, c32, 0, 0, 0x3f5f6f4dull, 0x3e160c3cull},
+    {0, c32, 0, 1, 0x3ec22244ull, 0x3f6341ecull},
+    {0, c32, 0, 255, 0x3f40c8e4ull, 0x3ee8acfcull},
+    {0, c32, 0, 256, 0x3f3bfe70ull, 0x3e50d6e4ull},
+    {0, c32, 0, 1024, 0x3e817cc4ull, 0x3f61f73aull},
+    {0, c32, 0, 1999, 0x3e4a5ab4ull, 0x3f3b17c6ull},
+    {0, f64, 0, 0, 0x3febede996e4b062ull, 0x0ull},
+    {0, f64, 0, 1, 0x3fd8444872b8d07cull, 0x0ull},
+    {0, f64, 0, 255, 0x3fe8191c8d0e8ad0ull, 0x0ull},
+    {0, f64, 0, 256, 0x3fe77fcdf20686b7ull, 0x0ull},
+    {0, f64, 0, 1024, 0x3fd02f9894b87dceull, 0x0ull},
+    {0, f64, 0, 1999, 0x3fc94b56ba5d8be4ull, 0x0ull},
+    {0, c64, 0, 0, 0x3febede996e4b062ull, 0x3fe77fcdf20686b7ull},
+    {0, c64, 0, 1, 0x3fd8444872b8d07cull, 0x3f97623db3ae0480ull},
+    {0, c64, 0, 255, 0x3fe8191c8d0e8ad0ull, 0x3fd56a8ae0336d82ull},
+    {0, c64, 0, 256, 0x3fdc0c84dc63a2beull, 0x3fa21f1bfd81e800ull},
+    {0, c64, 0, 1024, 0x3fd02f9894b87dceull, 0x3fea444da9633828ull},
+    {0, c64, 0, 1999, 0x3fdad002bbf9da82ull, 0x3fd125db5decc94cull},
+    {0, b8, 0, 0, 0x0ull, 0x0ull},
+    {0, b8, 0, 1, 0x1ull, 0x0ull},
+    {0, b8, 0, 255, 0x1ull, 0x0ull},
+    {0, b8, 0, 256, 0x1ull, 0x0ull},
+    {0, b8, 0, 1024, 0x1ull, 0x0ull},
+    {0, b8, 0, 1999, 0x1ull, 0x0ull},
+    {0, s32, 0, 0, 0x2090b348ull, 0x0ull},
+    {0, s32, 0, 1, 0x9eeede35ull, 0x0ull},
+    {0, s32, 0, 255, 0x3f371b97ull, 0x0ull},
+    {0, s32, 0, 256, 0xda7cf0abull, 0x0ull},
+    {0, s32, 0, 1024, 0xbf419dadull, 0x0ull},
+    {0, s32, 0, 1999, 0x7b5698feull, 0x0ull},
+    {0, u32, 0, 0, 0x2090b348ull, 0x0ull},
+    {0, u32, 0, 1, 0x9eeede35ull, 0x0ull},
+    {0, u32, 0, 255, 0x3f371b97ull, 0x0ull},
+    {0, u32, 0, 256, 0xda7cf0abull, 0x0ull},
+    {0, u32, 0, 1024, 0xbf419dadull, 0x0ull},
+    {0, u32, 0, 1999, 0x7b5698feull, 0x0ull},
+    {0, u8, 0, 0, 0x48ull, 0x0ull},
+    {0, u8, 0, 1, 0x35ull, 0x0ull},
+    {0, u8, 0, 255, 0x97ull, 0x0ull},
+    {0, u8, 0, 256, 0xb3ull, 0x0ull},
+    {0, u8, 0, 1024, 0xabull, 0x0ull},
+    {0, u8, 0, 1999, 0xfull, 0x0ull},
+    {0, s64, 0, 0, 0xda7cf0ab2090b348ull, 0x0ull},
+    {0, s64, 0, 1, 0x1cbe137c9eeede35ull, 0x0ull},
+    {0, s64, 0, 255, 0x8ba982463f371b97ull, 0x0ull},
+    {0, s64, 0, 256, 0xcbca470e4401906full, 0x0ull},
+    {0, s64, 0, 1024, 0x1e08c613bf419dadull, 0x0ull},
+    {0, s64, 0, 1999, 0x44e839c1cd69528bull, 0x0ull},
+    {0, u64, 0, 0, 0xda7cf0ab2090b348ull, 0x0ull},
+    {0, u64, 0, 1, 0x1cbe137c9eeede35ull, 0x0ull},
+    {0, u64, 0, 255, 0x8ba982463f371b97ull, 0x0ull},
+    {0, u64, 0, 256, 0xcbca470e4401906full, 0x0ull},
+    {0, u64, 0, 1024, 0x1e08c613bf419dadull, 0x0ull},
+    {0, u64, 0, 1999, 0x44e839c1cd69528bull, 0x0ull},
+    {0, s16, 0, 0, 0xb348ull, 0x0ull},
+    {0, s16, 0, 1, 0xde35ull, 0x0ull},
+    {0, s16, 0, 255, 0x1b97ull, 0x0ull},
+    {0, s16, 0, 256, 0x2090ull, 0x0ull},
+    {0, s16, 0, 1024, 0x906full, 0x0ull},
+    {0, s16, 0, 1999, 0xc59ull, 0x0ull},
+    {0, u16, 0, 0, 0xb348ull, 0x0ull},
+    {0, u16, 0, 1, 0xde35ull, 0x0ull},
+    {0, u16, 0, 255, 0x1b97ull, 0x0ull},
+    {0, u16, 0, 256, 0x2090ull, 0x0ull},
+    {0, u16, 0, 1024, 0x906full, 0x0ull},
+    {0, u16, 0, 1999, 0xc59ull, 0x0ull},
+    {0, f16, 0, 0, 0x34ccull, 0x0ull},
+    {0, f16, 0, 1, 0x3038ull, 0x0ull},
+    {0, f16, 0, 255, 0x3b23ull, 0x0ull},
+    {0, f16, 0, 256, 0x3afcull, 0x0ull},
+    {0, f16, 0, 1024, 0x36faull, 0x0ull},
+    {0, f16, 0, 1999, 0x3b9dull, 0x0ull},
+    {0, s8, 0, 0, 0x48ull, 0x0ull},
+    {0, s8, 0, 1, 0x35ull, 0x0ull},
+    {0, s8, 0, 255, 0x97ull, 0x0ull},
+    {0, s8, 0, 256, 0xb3ull, 0x0ull},
+    {0, s8, 0, 1024, 0xabull, 0x0ull},
+    {0, s8, 0, 1999, 0xfull, 0x0ull},
+    {0, f32, 1, 0, 0x3ece9c5aull, 0x0ull},
+    {0, f32, 1, 1, 0xbfb8436aull, 0x0ull},
+    {0, f32, 1, 255, 0x3f8ce26full, 0x0ull},
+    {0, f32, 1, 256, 0x3ec8f4cbull, 0x0ull},
+    {0, f32, 1, 1024, 0xc004784dull, 0x0ull},
+    {0, f32, 1, 1999, 0x3f82be1eull, 0x0ull},
+    {0, c32, 1, 0, 0x3ece9c5aull, 0x3ec8f4cbull},
+    {0, c32, 1, 1, 0xbfb8436aull, 0xbfc22ceeull},
+    {0, c32, 1, 255, 0x3f8ce26full, 0x3cadaf33ull},
+    {0, c32, 1, 256, 0x3f2c119full, 0xbd87c971ull},
+    {0, c32, 1, 1024, 0xc004784dull, 0xbd1ac3e1ull},
+    {0, c32, 1, 1999, 0xbfc43e5cull, 0x3f061227ull},
+    {0, f64, 1, 0, 0x3ff2acd95d1cdb55ull, 0x0ull},
+    {0, f64, 1, 1, 0xbfc2f03f129d2e5bull, 0x0ull},
+    {0, f64, 1, 255, 0x3fece1522acd6386ull, 0x0ull},
+    {0, f64, 1, 256, 0x3ff22a01b71217fdull, 0x0ull},
+    {0, f64, 1, 1024, 0xbffdaa7faedf91d0ull, 0x0ull},
+    {0, f64, 1, 1999, 0x3fe470f2bfde46d3ull, 0x0ull},
+    {0, c64, 1, 0, 0x3ff2acd95d1cdb55ull, 0x3ff22a01b71217fdull},
+    {0, c64, 1, 1, 0xbfc2f03f129d2e5bull, 0xbfc3f50cbda14492ull},
+    {0, c64, 1, 255, 0x3fece1522acd6386ull, 0x3f91cd494131fe26ull},
+    {0, c64, 1, 256, 0xbfb9feb71f120a24ull, 0xbfcfcf5022f15699ull},
+    {0, c64, 1, 1024, 0xbffdaa7faedf91d0ull, 0xbfa1545f0f226265ull},
+    {0, c64, 1, 1999, 0xbfd8a4d72ae0da0full, 0xbfe610ed29d41c05ull},
+    {0, f16, 1, 0, 0xbfbaull, 0x0ull},
+    {0, f16, 1, 1, 0xb9c4ull, 0x0ull},
+    {0, f16, 1, 255, 0x3c31ull, 0x0ull},
+    {0, f16, 1, 256, 0xb905ull, 0x0ull},
+    {0, f16, 1, 1024, 0xb916ull, 0x0ull},
+    {0, f16, 1, 1999, 0x40ecull, 0x0ull},
+    {1, f32, 0, 0, 0x3e846b9eull, 0x0ull},
+    {1, f32, 0, 1, 0x3e5f326cull, 0x0ull},
+    {1, f32, 0, 255, 0x3e1d208cull, 0x0ull},
+    {1, f32, 0, 256, 0x3f16a7e0ull, 0x0ull},
+    {1, f32, 0, 1024, 0x3ef9c80cull, 0x0ull},
+    {1, f32, 0, 1999, 0x3f1e92acull, 0x0ull},
+    {1, c32, 0, 0, 0x3e846b9eull, 0x3f16a7e0ull},
+    {1, c32, 0, 1, 0x3e5f326cull, 0x3ee23600ull},
+    {1, c32, 0, 255, 0x3e1d208cull, 0x3f2fdf12ull},
+    {1, c32, 0, 256, 0x3e973ee4ull, 0x3e8b71fcull},
+    {1, c32, 0, 1024, 0x3ef9c80cull, 0x3d83a850ull},
+    {1, c32, 0, 1999, 0x3f204fa6ull, 0x3d0ce090ull},
+    {1, f64, 0, 0, 0x3fd08d73a7e5a9f8ull, 0x0ull},
+    {1, f64, 0, 1, 0x3fcbe64d4b388d80ull, 0x0ull},
+    {1, f64, 0, 255, 0x3fc3a41180d7ef88ull, 0x0ull},
+    {1, f64, 0, 256, 0x3fd2e7dc78516e40ull, 0x0ull},
+    {1, f64, 0, 1024, 0x3fdf390178041d42ull, 0x0ull},
+    {1, f64, 0, 1999, 0x3fe409f4b70119c1ull, 0x0ull},
+    {1, c64, 0, 0, 0x3fd08d73a7e5a9f8ull, 0x3fbdac68c4454240ull},
+    {1, c64, 0, 1, 0x3fcbe64d4b388d80ull, 0x3fd07926892b45acull},
+    {1, c64, 0, 255, 0x3fc3a41180d7ef88ull, 0x3fe2e032c0aa4538ull},
+    {1, c64, 0, 256, 0x3fd2e7dc78516e40ull, 0x3fcf3449cb007570ull},
+    {1, c64, 0, 1024, 0x3fdf390178041d42ull, 0x3fdd51c478595d3eull},
+    {1, c64, 0, 1999, 0x3fe409f4b70119c1ull, 0x3fedc9e5107e3b24ull},
+    {1, b8, 0, 0, 0x0ull, 0x0ull},
+    {1, b8, 0, 1, 0x1ull, 0x0ull},
+    {1, b8, 0, 255, 0x0ull, 0x0ull},
+    {1, b8, 0, 256, 0x1ull, 0x0ull},
+    {1, b8, 0, 1024, 0x1ull, 0x0ull},
+    {1, b8, 0, 1999, 0x0ull, 0x0ull},
+    {1, s32, 0, 0, 0xbdca3160ull, 0x0ull},
+    {1, s32, 0, 1, 0xc8336569ull, 0x0ull},
+    {1, s32, 0, 255, 0xd8b7dcfeull, 0x0ull},
+    {1, s32, 0, 256, 0x69582035ull, 0x0ull},
+    {1, s32, 0, 1024, 0x831bfa1full, 0x0ull},
+    {1, s32, 0, 1999, 0x616d543dull, 0x0ull},
+    {1, u32, 0, 0, 0xbdca3160ull, 0x0ull},
+    {1, u32, 0, 1, 0xc8336569ull, 0x0ull},
+    {1, u32, 0, 255, 0xd8b7dcfeull, 0x0ull},
+    {1, u32, 0, 256, 0x69582035ull, 0x0ull},
+    {1, u32, 0, 1024, 0x831bfa1full, 0x0ull},
+    {1, u32, 0, 1999, 0x616d543dull, 0x0ull},
+    {1, u8, 0, 0, 0x60ull, 0x0ull},
+    {1, u8, 0, 1, 0x69ull, 0x0ull},
+    {1, u8, 0, 255, 0xfeull, 0x0ull},
+    {1, u8, 0, 256, 0x31ull, 0x0ull},
+    {1, u8, 0, 1024, 0x35ull, 0x0ull},
+    {1, u8, 0, 1999, 0x64ull, 0x0ull},
+    {1, s64, 0, 0, 0x69582035bdca3160ull, 0x0ull},
+    {1, s64, 0, 1, 0x8ee50036c8336569ull, 0x0ull},
+    {1, s64, 0, 255, 0x5020ed95d8b7dcfeull, 0x0ull},
+    {1, s64, 0, 256, 0xba4701e6b4608e1eull, 0x0ull},
+    {1, s64, 0, 1024, 0xef8af631831bfa1full, 0x0ull},
+    {1, s64, 0, 1999, 0xf731f7515fb05a47ull, 0x0ull},
+    {1, u64, 0, 0, 0x69582035bdca3160ull, 0x0ull},
+    {1, u64, 0, 1, 0x8ee50036c8336569ull, 0x0ull},
+    {1, u64, 0, 255, 0x5020ed95d8b7dcfeull, 0x0ull},
+    {1, u64, 0, 256, 0xba4701e6b4608e1eull, 0x0ull},
+    {1, u64, 0, 1024, 0xef8af631831bfa1full, 0x0ull},
+    {1, u64, 0, 1999, 0xf731f7515fb05a47ull, 0x0ull},
+    {1, s16, 0, 0, 0x3160ull, 0x0ull},
+    {1, s16, 0, 1, 0x6569ull, 0x0ull},
+    {1, s16, 0, 255, 0xdcfeull, 0x0ull},
+    {1, s16, 0, 256, 0xbdcaull, 0x0ull},
+    {1, s16, 0, 1024, 0xfa1full, 0x0ull},
+    {1, s16, 0, 1999, 0x8d69ull, 0x0ull},
+    {1, u16, 0, 0, 0x3160ull, 0x0ull},
+    {1, u16, 0, 1, 0x6569ull, 0x0ull},
+    {1, u16, 0, 255, 0xdcfeull, 0x0ull},
+    {1, u16, 0, 256, 0xbdcaull, 0x0ull},
+    {1, u16, 0, 1024, 0xfa1full, 0x0ull},
+    {1, u16, 0, 1999, 0x8d69ull, 0x0ull},
+    {1, f16, 0, 0, 0x3a75ull, 0x0ull},
+    {1, f16, 0, 1, 0x38d4ull, 0x0ull},
+    {1, f16, 0, 255, 0x3060ull, 0x0ull},
+    {1, f16, 0, 256, 0x3424ull, 0x0ull},
+    {1, f16, 0, 1024, 0x25e0ull, 0x0ull},
+    {1, f16, 0, 1999, 0x372aull, 0x0ull},
+    {1, s8, 0, 0, 0x60ull, 0x0ull},
+    {1, s8, 0, 1, 0x69ull, 0x0ull},
+    {1, s8, 0, 255, 0xfeull, 0x0ull},
+    {1, s8, 0, 256, 0x31ull, 0x0ull},
+    {1, s8, 0, 1024, 0x35ull, 0x0ull},
+    {1, s8, 0, 1999, 0x64ull, 0x0ull},
+    {1, f32, 1, 0, 0xbfaa5334ull, 0x0ull},
+    {1, f32, 1, 1, 0xbf876f28ull, 0x0ull},
+    {1, f32, 1, 255, 0xbfa04752ull, 0x0ull},
+    {1, f32, 1, 256, 0xbd93fa1cull, 0x0ull},
+    {1, f32, 1, 1024, 0xbce3acd5ull, 0x0ull},
+    {1, f32, 1, 1999, 0x3f690d0full, 0x0ull},
+    {1, c32, 1, 0, 0xbfaa5334ull, 0xbd93fa1cull},
+    {1, c32, 1, 1, 0xbf876f28ull, 0x3e5d125cull},
+    {1, c32, 1, 255, 0xbfa04752ull, 0x3f5e7614ull},
+    {1, c32, 1, 256, 0xbf43e3d2ull, 0xbe65ca91ull},
+    {1, c32, 1, 1024, 0xbce3acd5ull, 0xbeba1a20ull},
+    {1, c32, 1, 1999, 0x3e41072bull, 0xbe3e1a34ull},
+    {1, f64, 1, 0, 0xbfeabd1526e123b4ull, 0x0ull},
+    {1, f64, 1, 1, 0xbfe0ea01b87556acull, 0x0ull},
+    {1, f64, 1, 255, 0xbffc0bfd23e6c121ull, 0x0ull},
+    {1, f64, 1, 256, 0xbfa73aefc4eb52edull, 0x0ull},
+    {1, f64, 1, 1024, 0xbfc27458fb9774ccull, 0x0ull},
+    {1, f64, 1, 1999, 0x3fed66cb843b9be3ull, 0x0ull},
+    {1, c64, 1, 0, 0xbfdfb8cc179ec7c9ull, 0xbf9b8f43a1ab417dull},
+    {1, c64, 1, 1, 0xbfe8305f5c39cafdull, 0x3fc3bdf71df65bb2ull},
+    {1, c64, 1, 255, 0xbff18cc40568a2caull, 0x3fe85bce5fb7dfe5ull},
+    {1, c64, 1, 256, 0xbfe6f4902070e9baull, 0xbfcaed94335901ebull},
+    {1, c64, 1, 1024, 0xbfb59aefddaa99a6ull, 0xbff1a8feb73c330bull},
+    {1, c64, 1, 1999, 0x3ffa5a866499e5aeull, 0xbff9f4450695ecb5ull},
+    {1, f16, 1, 0, 0x39ccull, 0x0ull},
+    {1, f16, 1, 1, 0x36d1ull, 0x0ull},
+    {1, f16, 1, 255, 0xb700ull, 0x0ull},
+    {1, f16, 1, 256, 0x345aull, 0x0ull},
+    {1, f16, 1, 1024, 0xb167ull, 0x0ull},
+    {1, f16, 1, 1999, 0x3a08ull, 0x0ull},
+    {2, f32, 0, 0, 0x3e097e20ull, 0x0ull},
+    {2, f32, 0, 1, 0x3db76eb0ull, 0x0ull},
+    {2, f32, 0, 255, 0x3e808486ull, 0x0ull},
+    {2, f32, 0, 256, 0x3f1bdea0ull, 0x0ull},
+    {2, f32, 0, 1024, 0x3ea751feull, 0x0ull},
+    {2, f32, 0, 1999, 0x3f1b40c8ull, 0x0ull},
+    {2, c32, 0, 0, 0x3e097e20ull, 0x3f1bdea0ull},
+    {2, c32, 0, 1, 0x3db76eb0ull, 0x3f732477ull},
+    {2, c32, 0, 255, 0x3e808486ull, 0x3f016030ull},
+    {2, c32, 0, 256, 0x3f5f56b9ull, 0x3e246c5cull},
+    {2, c32, 0, 1024, 0x3e6b9164ull, 0x3f77c64bull},
+    {2, c32, 0, 1999, 0x3e999b30ull, 0x3f2eb4faull},
+    {2, f64, 0, 0, 0x3fc12fc3f54def50ull, 0x0ull},
+    {2, f64, 0, 1, 0x3fb6edd60ff32478ull, 0x0ull},
+    {2, f64, 0, 255, 0x3fd01090b560580cull, 0x0ull},
+    {2, f64, 0, 256, 0x3febead724452363ull, 0x0ull},
+    {2, f64, 0, 1024, 0x3fcd722c787be324ull, 0x0ull},
+    {2, f64, 0, 1999, 0x3fd3336603abad3eull, 0x0ull},
+    {2, c64, 0, 0, 0x3fc12fc3f54def50ull, 0x3febead724452363ull},
+    {2, c64, 0, 1, 0x3fb6edd60ff32478ull, 0x3febdd35d38b7ea3ull},
+    {2, c64, 0, 255, 0x3fd01090b560580cull, 0x3fea3ed0631d7418ull},
+    {2, c64, 0, 256, 0x3fd4ea3fddd05cb8ull, 0x3fed15132c04a1a5ull},
+    {2, c64, 0, 1024, 0x3fe1e59007c4fb7aull, 0x3fb91e16ba189a70ull},
+    {2, c64, 0, 1999, 0x3fe55e7c20c07078ull, 0x3fe24d7130ada82aull},
+    {2, b8, 0, 0, 0x1ull, 0x0ull},
+    {2, b8, 0, 1, 0x0ull, 0x0ull},
+    {2, b8, 0, 255, 0x0ull, 0x0ull},
+    {2, b8, 0, 256, 0x0ull, 0x0ull},
+    {2, b8, 0, 1024, 0x1ull, 0x0ull},
+    {2, b8, 0, 1999, 0x1ull, 0x0ull},
+    {2, s32, 0, 0, 0xdda07815ull, 0x0ull},
+    {2, s32, 0, 1, 0xe91229f0ull, 0x0ull},
+    {2, s32, 0, 255, 0xbfbdbd2aull, 0x0ull},
+    {2, s32, 0, 256, 0x64216071ull, 0x0ull},
+    {2, s32, 0, 1024, 0xac570088ull, 0x0ull},
+    {2, s32, 0, 1999, 0x64bf37f4ull, 0x0ull},
+    {2, u32, 0, 0, 0xdda07815ull, 0x0ull},
+    {2, u32, 0, 1, 0xe91229f0ull, 0x0ull},
+    {2, u32, 0, 255, 0xbfbdbd2aull, 0x0ull},
+    {2, u32, 0, 256, 0x64216071ull, 0x0ull},
+    {2, u32, 0, 1024, 0xac570088ull, 0x0ull},
+    {2, u32, 0, 1999, 0x64bf37f4ull, 0x0ull},
+    {2, u8, 0, 0, 0x15ull, 0x0ull},
+    {2, u8, 0, 1, 0xf0ull, 0x0ull},
+    {2, u8, 0, 255, 0x2aull, 0x0ull},
+    {2, u8, 0, 256, 0x78ull, 0x0ull},
+    {2, u8, 0, 1024, 0x71ull, 0x0ull},
+    {2, u8, 0, 1999, 0xa3ull, 0x0ull},
+    {2, s64, 0, 0, 0x64216071dda07815ull, 0x0ull},
+    {2, s64, 0, 1, 0xcdb8972e91229f0ull, 0x0ull},
+    {2, s64, 0, 255, 0x7e9fd0b1bfbdbd2aull, 0x0ull},
+    {2, s64, 0, 256, 0xd6e4e93720a946ddull, 0x0ull},
+    {2, s64, 0, 1024, 0x839b497c51ba70full, 0x0ull},
+    {2, s64, 0, 1999, 0x514b05ccb33267f1ull, 0x0ull},
+    {2, u64, 0, 0, 0x64216071dda07815ull, 0x0ull},
+    {2, u64, 0, 1, 0xcdb8972e91229f0ull, 0x0ull},
+    {2, u64, 0, 255, 0x7e9fd0b1bfbdbd2aull, 0x0ull},
+    {2, u64, 0, 256, 0xd6e4e93720a946ddull, 0x0ull},
+    {2, u64, 0, 1024, 0x839b497c51ba70full, 0x0ull},
+    {2, u64, 0, 1999, 0x514b05ccb33267f1ull, 0x0ull},
+    {2, s16, 0, 0, 0x7815ull, 0x0ull},
+    {2, s16, 0, 1, 0x29f0ull, 0x0ull},
+    {2, s16, 0, 255, 0xbd2aull, 0x0ull},
+    {2, s16, 0, 256, 0xdda0ull, 0x0ull},
+    {2, s16, 0, 1024, 0x46ddull, 0x0ull},
+    {2, s16, 0, 1999, 0xeafdull, 0x0ull},
+    {2, u16, 0, 0, 0x7815ull, 0x0ull},
+    {2, u16, 0, 1, 0x29f0ull, 0x0ull},
+    {2, u16, 0, 255, 0xbd2aull, 0x0ull},
+    {2, u16, 0, 256, 0xdda0ull, 0x0ull},
+    {2, u16, 0, 1024, 0x46ddull, 0x0ull},
+    {2, u16, 0, 1999, 0xeafdull, 0x0ull},
+    {2, f16, 0, 0, 0x3840ull, 0x0ull},
+    {2, f16, 0, 1, 0x3ab0ull, 0x0ull},
+    {2, f16, 0, 255, 0x342eull, 0x0ull},
+    {2, f16, 0, 256, 0x304cull, 0x0ull},
+    {2, f16, 0, 1024, 0x39c9ull, 0x0ull},
+    {2, f16, 0, 1999, 0x2d40ull, 0x0ull},
+    {2, s8, 0, 0, 0x15ull, 0x0ull},
+    {2, s8, 0, 1, 0xf0ull, 0x0ull},
+    {2, s8, 0, 255, 0x2aull, 0x0ull},
+    {2, s8, 0, 256, 0x78ull, 0x0ull},
+    {2, s8, 0, 1024, 0x71ull, 0x0ull},
+    {2, s8, 0, 1999, 0xa3ull, 0x0ull},
+    {2, f32, 1, 0, 0xbf83062aull, 0x0ull},
+    {2, f32, 1, 1, 0xbfa708d4ull, 0x0ull},
+    {2, f32, 1, 255, 0xbf97e029ull, 0x0ull},
+    {2, f32, 1, 256, 0x3f692bb9ull, 0x0ull},
+    {2, f32, 1, 1024, 0xbf2e42e6ull, 0x0ull},
+    {2, f32, 1, 1999, 0xbfaa23c8ull, 0x0ull},
+    {2, c32, 1, 0, 0xbf83062aull, 0x3f692bb9ull},
+    {2, c32, 1, 1, 0xbfa708d4ull, 0x400465cfull},
+    {2, c32, 1, 255, 0xbf97e029ull, 0xbbf6fff0ull},
+    {2, c32, 1, 256, 0x3ed9a702ull, 0x3ed2b330ull},
+    {2, c32, 1, 1024, 0xc02680d4ull, 0x3ea7e042ull},
+    {2, c32, 1, 1999, 0xbfb8626dull, 0xbeefb3e1ull},
+    {2, f64, 1, 0, 0xbff841998e22df2full, 0x0ull},
+    {2, f64, 1, 1, 0xbff144a6ee0a1a76ull, 0x0ull},
+    {2, f64, 1, 255, 0xbffda35c61bbe6c9ull, 0x0ull},
+    {2, f64, 1, 256, 0x3ff5954f8aa76eb9ull, 0x0ull},
+    {2, f64, 1, 1024, 0xbff027bd66dc2b3full, 0x0ull},
+    {2, f64, 1, 1999, 0x3fe25db80579c73eull, 0x0ull},
+    {2, c64, 1, 0, 0xbff841998e22df2full, 0x3ff5954f8aa76eb9ull},
+    {2, c64, 1, 1, 0xbff144a6ee0a1a76ull, 0x3ffb5ff15b998b7eull},
+    {2, c64, 1, 255, 0xbffda35c61bbe6c9ull, 0xbf8819b66f8dce10ull},
+    {2, c64, 1, 256, 0xbfff04e69574f6c6ull, 0xbff03fb71126693full},
+    {2, c64, 1, 1024, 0x3fc52abd4afbe66full, 0xbfdb1781dac418e5ull},
+    {2, c64, 1, 1999, 0x3ff21fa0d74b684eull, 0xbfe496e31a5d5e89ull},
+    {2, f16, 1, 0, 0x2eb5ull, 0x0ull},
+    {2, f16, 1, 1, 0x35eeull, 0x0ull},
+    {2, f16, 1, 255, 0xba11ull, 0x0ull},
+    {2, f16, 1, 256, 0xb837ull, 0x0ull},
+    {2, f16, 1, 1024, 0x4000ull, 0x0ull},
+    {2, f16, 1, 1999, 0xb531ull, 0x0ull},
+};
 
-TEST(random_empty_draw_keeps_counter) {
-    const dim_t zero[2] = {0, 3}, four[1] = {4};
-    af_array a = 0;
-    uint32_t w[4], ref[4];
-    CHECK_AF(af_set_seed(3));
-    CHECK_AF(af_randu(&a, 2, zero, f32));
-    dim_t n = -1;
-    CHECK_AF(af_get_elements(&n, a));
-    CHECK(n == 0);
-    af_release_array(a);
-    CHECK_AF(af_randn(&a, 2, zero, c64));
-    af_release_array(a);
-    CHECK_AF(af_randu(&a, 1, four, u32));
-    CHECK_AF(af_get_data_ptr(w, a));
-    em_philox4x32_10((const uint32_t[2]){3, 0}, (const uint32_t[4]){0, 0, 0, 0}, ref);
-    CHECK(memcmp(w, ref, sizeof(w)) == 0);
-    af_release_array(a);
-}
-
-TEST(random_complex_is_pairs) {
-    /* A complex draw of n equals a real draw of 2n: (re, im) are consecutive scalars. */
-    const dim_t n = 33, n2 = 66;
-    for (int normal = 0; normal < 2; normal++) {
-        for (int dbl = 0; dbl < 2; dbl++) {
-            af_array c = 0, r = 0;
-            double cv[66] = {0}, rv[66] = {0};
-            float cf[66] = {0}, rf[66] = {0};
-            af_err (*fn)(af_array *, unsigned, const dim_t *, af_dtype) =
-                normal ? af_randn : af_randu;
-            CHECK_AF(af_set_seed(11));
-            CHECK_AF(fn(&c, 1, &n, dbl ? c64 : c32));
-            CHECK_AF(af_set_seed(11));
-            CHECK_AF(fn(&r, 1, &n2, dbl ? f64 : f32));
-            if (dbl) {
-                CHECK_AF(af_get_data_ptr(cv, c));
-                CHECK_AF(af_get_data_ptr(rv, r));
-                CHECK(memcmp(cv, rv, sizeof(cv)) == 0);
-            } else {
-                CHECK_AF(af_get_data_ptr(cf, c));
-                CHECK_AF(af_get_data_ptr(rf, r));
-                CHECK(memcmp(cf, rf, sizeof(cf)) == 0);
+TEST(random_golden_every_engine_and_dtype) {
+    /* Uniforms and integers bit for bit. Normals within an ulp of the golden value for f32 and
+     * f16 and two for f64 and c64: ArrayFire computes log, sin and cos with CUDA's functions
+     * (within an ulp or two of exact) and Ember with its own (within an ulp), and the golden
+     * values round each step exactly. */
+    const dim_t n = 2000;
+    size_t count = sizeof(goldens) / sizeof(goldens[0]);
+    for (size_t i = 0; i < count;) {
+        const golden *g = &goldens[i];
+        size_t es = em_test_dtype_size(g->type);
+        unsigned char *x = draw_raw(engine_types[g->engine], 1234, g->type, g->normal, n);
+        for (; i < count && goldens[i].engine == g->engine && goldens[i].type == g->type &&
+               goldens[i].normal == g->normal;
+             i++) {
+            const golden *h = &goldens[i];
+            bool cplx = h->type == c32 || h->type == c64;
+            size_t part = cplx ? es / 2 : es;
+            for (int c = 0; c < (cplx ? 2 : 1); c++) {
+                uint64_t got = 0, want = c ? h->im : h->re;
+                memcpy(&got, x + (size_t)h->idx * es + (size_t)c * part, part);
+                uint64_t tol = !h->normal ? 0 : (h->type == f64 || h->type == c64) ? 2 : 1;
+                bool flt = h->type == f32 || h->type == c32 || h->type == f64 || h->type == c64 ||
+                           h->type == f16;
+                uint64_t d = flt ? ulp_distance(got, want, part) : (got != want);
+                if (d > tol)
+                    em_test_fail(__FILE__, __LINE__,
+                                 "%s %s %s element %d%s: 0x%llx, expected 0x%llx",
+                                 engine_names[h->engine], h->normal ? "normal" : "uniform",
+                                 em_test_dtype_name(h->type), h->idx, c ? " (im)" : "",
+                                 (unsigned long long)got, (unsigned long long)want);
             }
-            af_release_array(c);
-            af_release_array(r);
         }
+        free(x);
     }
 }
 
-TEST(random_f16_normal_is_f32_rounded) {
-    const dim_t n = 257;
-    af_array h = 0, f = 0;
-    uint16_t hv[257];
-    float fv[257];
-    CHECK_AF(af_set_seed(5));
-    CHECK_AF(af_randn(&h, 1, &n, f16));
-    CHECK_AF(af_set_seed(5));
-    CHECK_AF(af_randn(&f, 1, &n, f32));
-    CHECK_AF(af_get_data_ptr(hv, h));
-    CHECK_AF(af_get_data_ptr(fv, f));
-    for (int i = 0; i < 257; i++)
-        if (em_test_half_to_double(hv[i]) != round_to_half(fv[i])) {
-            em_test_fail(__FILE__, __LINE__, "element %d: %g vs %g", i,
-                         em_test_half_to_double(hv[i]), (double)fv[i]);
-            break;
+TEST(random_mersenne_blocks_and_state) {
+    /* 100000 f32 from Mersenne seed 77 run on 4 of ArrayFire's blocks of 25000 elements, in rounds
+     * of 1024: block 0's last round also writes elements 25000..25599, which block 1 leaves. Then
+     * a second draw continues from the state the first saved. Golden values as above. */
+    af_random_engine e = 0;
+    af_array a = 0;
+    const dim_t n = 100000, m = 1000;
+    uint32_t *x = malloc((size_t)n * 4);
+    CHECK_AF(af_create_random_engine(&e, AF_RANDOM_ENGINE_MERSENNE_GP11213, 77));
+    CHECK_AF(af_random_uniform(&a, 1, &n, f32, e));
+    CHECK_AF(af_get_data_ptr(x, a));
+    af_release_array(a);
+    static const uint32_t at[7][2] = {{0, 1057663464},     {24999, 1052314304}, {25000, 1060059525},
+                                      {25599, 1051454416}, {25600, 1064843538}, {25601, 1057391379},
+                                      {99999, 1048555496}};
+    for (int i = 0; i < 7; i++)
+        if (x[at[i][0]] != at[i][1])
+            em_test_fail(__FILE__, __LINE__, "element %u: 0x%08x, expected 0x%08x", at[i][0],
+                         x[at[i][0]], at[i][1]);
+    CHECK_AF(af_random_uniform(&a, 1, &m, u32, e));
+    CHECK_AF(af_get_data_ptr(x, a));
+    CHECK(x[0] == 0x6c0a2cd3u && x[1] == 0xa5c380e6u && x[2] == 0x2f567e98u &&
+          x[3] == 0x0add0ab8u && x[999] == 0x6bcf2432u);
+    af_release_array(a);
+    af_release_random_engine(e);
+    free(x);
+}
+
+/* ---- The backend against the per-thread definition of rng.h -------------------------------------
+ */
+
+/* What the definition in rng.h gives for a draw of n elements of `kind`: every thread of every
+ * group (counter-based engines) or every round of every block (Mersenne, advancing `mt`) stored
+ * with em_rng_store, exactly as the CUDA kernels do. */
+static void ref_draw(int engine, int kind, uint64_t n, uint64_t seed, uint64_t counter,
+                     uint32_t *mt, void *out) {
+    uint64_t G = em_rng_group(kind);
+    if (engine != EM_RNG_MERSENNE) {
+        for (uint64_t g = 0; g * G < n; g++)
+            for (unsigned t = 0; t < EM_RNG_THREADS; t++) {
+                uint32_t w[4];
+                em_rng_cb_words(engine, seed, counter, g * G + t, G / 2, w);
+                em_rng_store(out, kind, g * G + t, 0, n, w);
+            }
+        return;
+    }
+    em_rng_mt_plan p = em_rng_mt_plan_of(kind, n);
+    for (unsigned b = 0; b < p.blocks; b++) {
+        uint32_t ring[EM_RNG_MT_RING], o[4 * EM_RNG_THREADS];
+        const unsigned R = EM_RNG_MT_RING, off = R - EM_RNG_MT_N, pos = em_rng_mt_pos[b];
+        memcpy(ring + off, mt + b * EM_RNG_MT_N, EM_RNG_MT_N * sizeof(uint32_t));
+        uint64_t start = b * p.per_block;
+        uint64_t end = start + p.per_block < n ? start + p.per_block : n;
+        uint64_t rounds = (end - start + G - 1) / G, j = 0;
+        for (uint64_t i = 0; i < rounds; i++) {
+            for (unsigned k = 0; k < 4 * EM_RNG_THREADS; k++, j++) {
+                uint32_t r = em_rng_mt_recursion(
+                    &em_rng_mt_rec_tbl[16 * b], em_rng_mt_sh1[b], em_rng_mt_sh2[b],
+                    ring[(j + off) % R], ring[(j + off + 1) % R], ring[(j + off + pos) % R]);
+                ring[j % R] = r;
+                o[k] =
+                    em_rng_mt_temper(&em_rng_mt_tmp_tbl[16 * b], r, ring[(j + off + pos - 1) % R]);
+            }
+            for (unsigned t = 0; t < EM_RNG_THREADS; t++) {
+                uint32_t w[4] = {o[t], o[EM_RNG_THREADS + t], o[2 * EM_RNG_THREADS + t],
+                                 o[3 * EM_RNG_THREADS + t]};
+                em_rng_store(out, kind, start + i * G + t, b ? start + p.skip : 0, n, w);
+            }
         }
-    af_release_array(h);
-    af_release_array(f);
+        memcpy(mt + b * EM_RNG_MT_N, ring + off, EM_RNG_MT_N * sizeof(uint32_t));
+    }
+}
+
+static int engine_id(int k) {
+    return k == 0 ? EM_RNG_PHILOX : k == 1 ? EM_RNG_THREEFRY : EM_RNG_MERSENNE;
+}
+
+/* Draws `count` arrays of the given shapes of t from one engine and compares each with the
+ * reference, which follows the engine's counter (the elements drawn so far) or state. */
+static void check_against_reference(int ek, af_dtype t, int normal, int count,
+                                    const unsigned *ndims, const dim_t (*dims)[4]) {
+    const unsigned long long seed = 0x5eedf00d12345ull;
+    int kind = em_rng_kind((int)t, normal);
+    size_t es = em_test_dtype_size(t);
+    af_random_engine e = 0;
+    uint32_t *mt = malloc(EM_RNG_MT_WORDS * sizeof(uint32_t));
+    em_rng_mt_init(seed, mt);
+    uint64_t counter = 0;
+    CHECK_AF(af_create_random_engine(&e, engine_types[ek], seed));
+    for (int c = 0; c < count; c++) {
+        uint64_t n = 1;
+        for (unsigned d = 0; d < ndims[c]; d++)
+            n *= (uint64_t)dims[c][d];
+        af_array a = 0;
+        CHECK_AF(normal ? af_random_normal(&a, ndims[c], dims[c], t, e)
+                        : af_random_uniform(&a, ndims[c], dims[c], t, e));
+        unsigned char *got = calloc(n + 1, es), *want = calloc(n + 1, es);
+        if (a && n) CHECK_AF(af_get_data_ptr(got, a));
+        ref_draw(engine_id(ek), kind, n, seed, counter, mt, want);
+        counter += n;
+        if (memcmp(got, want, n * es) != 0) {
+            uint64_t i = 0;
+            while (memcmp(got + i * es, want + i * es, es) == 0)
+                i++;
+            em_test_fail(__FILE__, __LINE__, "%s %s %s, draw %d of %llu: element %llu differs",
+                         engine_names[ek], normal ? "normal" : "uniform", em_test_dtype_name(t), c,
+                         (unsigned long long)n, (unsigned long long)i);
+        }
+        free(got);
+        free(want);
+        af_release_array(a);
+    }
+    af_release_random_engine(e);
+    free(mt);
+}
+
+/* Odd 4-D shapes, one element, a partial group, and several groups; drawn one after another. */
+static const unsigned ref_ndims[] = {4, 1, 2, 1, 3};
+static const dim_t ref_dims[][4] = {{7, 5, 3, 2}, {1}, {33, 31}, {5000}, {1, 1, 4097}};
+#define NREF (sizeof(ref_ndims) / sizeof(ref_ndims[0]))
+
+TEST(random_uniform_every_dtype_matches_definition) {
+    /* Bit for bit, for every engine and dtype, across consecutive draws: this is what makes every
+     * backend's numbers the same (the CUDA kernels store with em_rng_store itself). */
+    for (int ek = 0; ek < 3; ek++)
+        for (size_t ti = 0; ti < NUNIFORM; ti++)
+            check_against_reference(ek, uniform_types[ti], 0, (int)NREF, ref_ndims, ref_dims);
+}
+
+TEST(random_normal_every_dtype_matches_definition) {
+    /* Bit for bit as well: log, sin and cos are rng.h's own, in portable arithmetic. */
+    for (int ek = 0; ek < 3; ek++)
+        for (size_t ti = 0; ti < NNORMAL; ti++)
+            check_against_reference(ek, normal_types[ti], 1, (int)NREF, ref_ndims, ref_dims);
+}
+
+TEST(random_mersenne_many_blocks_matches_definition) {
+    /* Draw sizes that use 2..32 blocks, with and without a reach into the next block, and states
+     * saved after a number of rounds that is and is not a multiple of 3 (the ring's period). */
+    static const unsigned nd[] = {1, 1, 1, 1};
+    static const dim_t d[][4] = {{40000}, {1048576}, {300001}, {65536}};
+    check_against_reference(2, f32, 0, 4, nd, d);
+    check_against_reference(2, u8, 0, 2, nd, d);
+    check_against_reference(2, c64, 1, 2, nd + 2, d + 2);
+}
+
+TEST(random_counter_grows_by_elements) {
+    /* As in ArrayFire, a draw of n moves the counter by n: a draw of 5 u32 then one of 4 gives
+     * Philox's first words at counters 0..4, then at 5..8. */
+    af_random_engine e = 0;
+    af_array a = 0;
+    const dim_t five = 5, four = 4;
+    uint32_t x[5], w[4];
+    CHECK_AF(af_create_random_engine(&e, AF_RANDOM_ENGINE_PHILOX, 99));
+    CHECK_AF(af_random_uniform(&a, 1, &five, u32, e));
+    af_release_array(a);
+    CHECK_AF(af_random_uniform(&a, 1, &four, u32, e));
+    CHECK_AF(af_get_data_ptr(x, a));
+    af_release_array(a);
+    for (uint32_t i = 0; i < 4; i++) {
+        em_philox4x32_10((const uint32_t[2]){99, 0}, (const uint32_t[4]){5 + i, 0, 0, 0}, w);
+        CHECK(x[i] == w[0]);
+    }
+    /* Empty draws move nothing; the seed resets the counter. */
+    const dim_t zero[2] = {0, 3};
+    CHECK_AF(af_random_uniform(&a, 2, zero, f32, e));
+    dim_t cnt = -1;
+    CHECK_AF(af_get_elements(&cnt, a));
+    CHECK(cnt == 0);
+    af_release_array(a);
+    CHECK_AF(af_random_engine_set_seed(&e, 99));
+    CHECK_AF(af_random_uniform(&a, 1, &four, u32, e));
+    CHECK_AF(af_get_data_ptr(x, a));
+    af_release_array(a);
+    em_philox4x32_10((const uint32_t[2]){99, 0}, (const uint32_t[4]){0, 0, 0, 0}, w);
+    CHECK(x[0] == w[0]);
+    af_release_random_engine(e);
 }
 
 /* ---- Distributions ------------------------------------------------------------------------------
  */
 
-/* One million draws of a real floating type as doubles. */
 #define NSTAT 1000000
-static double *draw_stat(af_dtype t, bool normal, unsigned long long seed) {
+/* 10^6 draws of a real type from engine ek as doubles. */
+static double *draw_stat(int ek, af_dtype t, bool normal, unsigned long long seed) {
+    af_random_engine e = 0;
     af_array a = 0;
     const dim_t dims[2] = {1000, 1000};
-    CHECK_AF(af_set_seed(seed));
-    CHECK_AF(normal ? af_randn(&a, 2, dims, t) : af_randu(&a, 2, dims, t));
-    double *x = em_test_read(a, NULL);
+    CHECK_AF(af_create_random_engine(&e, engine_types[ek], seed));
+    CHECK_AF(normal ? af_random_normal(&a, 2, dims, t, e) : af_random_uniform(&a, 2, dims, t, e));
+    double *x = a ? em_test_read(a, NULL) : calloc(2 * NSTAT, sizeof(double));
     af_release_array(a);
+    af_release_random_engine(e);
     return x;
 }
 
@@ -393,145 +826,247 @@ static void moments(const double *x, size_t n, double *mean, double *var, double
     *var = s2 / (double)(n - 1);
 }
 
-TEST(random_uniform_statistics) {
-    /* For 10^6 uniform draws on [0, 1): the mean's standard error is 2.9e-4 and the variance's
-     * is 7.5e-5; the tolerances below are about 7 standard errors (f16's grid of 2^-11 shifts the
-     * mean by 2.4e-4, inside the bound). Every value lies in [0, 1), and the extremes come within
-     * 1e-4 of both ends. The seeds are fixed, so the test is deterministic. */
-    const af_dtype types[] = {f32, f64, f16};
-    for (int k = 0; k < 3; k++) {
-        double *x = draw_stat(types[k], false, 1234 + k);
-        double mean, var, lo, hi;
-        moments(x, NSTAT, &mean, &var, &lo, &hi);
-        if (fabs(mean - 0.5) > 2e-3 || fabs(var - 1.0 / 12) > 5e-4 || lo < 0 || hi >= 1 ||
-            lo > 1e-4 || hi < 1 - 1e-3)
-            em_test_fail(__FILE__, __LINE__, "dtype %d: mean %g var %g min %g max %g", types[k],
-                         mean, var, lo, hi);
-        free(x);
+/* The largest |correlation| between x[i] and x[i + lag] over the lags that matter for the
+ * layout: neighbours, a thread's slots (256 apart) and the next group (1024). */
+static double worst_lag_correlation(const double *x, size_t n, double mean, double var) {
+    static const size_t lags[] = {1, 2, 3, 4, 255, 256, 512, 1024};
+    double worst = 0;
+    for (size_t l = 0; l < sizeof(lags) / sizeof(lags[0]); l++) {
+        double s = 0;
+        for (size_t i = 0; i + lags[l] < n; i++)
+            s += (x[i] - mean) * (x[i + lags[l]] - mean);
+        double r = s / ((double)(n - lags[l]) * var);
+        if (fabs(r) > worst) worst = fabs(r);
     }
+    return worst;
 }
 
-TEST(random_normal_statistics) {
-    /* For 10^6 standard normal draws: the mean's standard error is 1e-3, the standard
-     * deviation's 7e-4, and the fraction within one sigma (0.6827) has 4.7e-4; the tolerances are
-     * 5e-3, 5e-3 and 3e-3. Each tail reaches beyond 4 sigma (about 32 such values expected on each
-     * side) and stay within the largest values Box-Muller can produce (6.7 from 32-bit words, 8.6
-     * from 53-bit ones). */
+/* Chi-square of counts against expected counts over k bins. */
+static double chi_square(const double *count, const double *expect, int k) {
+    double c = 0;
+    for (int i = 0; i < k; i++)
+        c += (count[i] - expect[i]) * (count[i] - expect[i]) / expect[i];
+    return c;
+}
+
+TEST(random_uniform_statistics_every_engine) {
+    /* 10^6 draws on [0, 1] (ArrayFire's 1 - u can reach both ends): the mean's standard error is
+     * 2.9e-4 and the variance's 7.5e-5; the tolerances are about 7 of them. Chi-square on 100
+     * equal bins has 99 degrees of freedom (mean 99, sd 14): below 99 + 7 * 14. A lag correlation
+     * has standard error 1e-3: below 6e-3. f16's grid (2^-11 near 1) is too coarse for equal bins
+     * and shifts the mean by at most 2.4e-4; it gets the moments only. The seeds are fixed. */
     const af_dtype types[] = {f32, f64, f16};
-    for (int k = 0; k < 3; k++) {
-        double *x = draw_stat(types[k], true, 99 + k);
-        double mean, var, lo, hi;
-        moments(x, NSTAT, &mean, &var, &lo, &hi);
-        size_t in1 = 0;
-        for (size_t i = 0; i < NSTAT; i++)
-            in1 += fabs(x[i]) < 1;
-        double frac = (double)in1 / NSTAT;
-        if (fabs(mean) > 5e-3 || fabs(sqrt(var) - 1) > 5e-3 || fabs(frac - 0.682689) > 3e-3 ||
-            hi < 4 || lo > -4 || hi > 8.6 || lo < -8.6)
-            em_test_fail(__FILE__, __LINE__, "dtype %d: mean %g sd %g frac %g min %g max %g",
-                         types[k], mean, sqrt(var), frac, lo, hi);
-        free(x);
-    }
+    for (int ek = 0; ek < 3; ek++)
+        for (int k = 0; k < 3; k++) {
+            double *x = draw_stat(ek, types[k], false, 1234 + k);
+            double mean, var, lo, hi;
+            moments(x, NSTAT, &mean, &var, &lo, &hi);
+            double chi = 0, lag = 0;
+            if (types[k] != f16) {
+                double count[100] = {0}, expect[100];
+                for (size_t i = 0; i < NSTAT; i++)
+                    count[x[i] >= 1 ? 99 : (int)(x[i] * 100)]++;
+                for (int b = 0; b < 100; b++)
+                    expect[b] = NSTAT / 100.0;
+                chi = chi_square(count, expect, 100);
+                lag = worst_lag_correlation(x, NSTAT, mean, var);
+            }
+            if (fabs(mean - 0.5) > 2e-3 || fabs(var - 1.0 / 12) > 5e-4 || lo < 0 || hi > 1 ||
+                lo > (types[k] == f16 ? 1e-3 : 1e-4) || hi < 1 - 1e-3 || chi > 99 + 7 * 14 ||
+                lag > 6e-3)
+                em_test_fail(
+                    __FILE__, __LINE__, "%s %s: mean %g var %g min %g max %g chi2 %g lag corr %g",
+                    engine_names[ek], em_test_dtype_name(types[k]), mean, var, lo, hi, chi, lag);
+            free(x);
+        }
+}
+
+TEST(random_normal_statistics_every_engine) {
+    /* 10^6 standard normal draws: the mean's standard error is 1e-3 and the standard deviation's
+     * 7e-4 (tolerances 5e-3); chi-square on 40 bins of width 0.2 over [-4, 4] plus the two tails
+     * (41 degrees of freedom, mean 41, sd 9): below 41 + 7 * 9 (f16's grid distorts narrow bins:
+     * moments only); lag correlations below 6e-3 as above; each tail reaches past 4 sigma and no
+     * value exceeds what Box-Muller can make from these words (under 9). */
+    const af_dtype types[] = {f32, f64, f16};
+    for (int ek = 0; ek < 3; ek++)
+        for (int k = 0; k < 3; k++) {
+            double *x = draw_stat(ek, types[k], true, 99 + k);
+            double mean, var, lo, hi;
+            moments(x, NSTAT, &mean, &var, &lo, &hi);
+            double chi = 0, lag = 0;
+            if (types[k] != f16) {
+                double count[42] = {0}, expect[42];
+                for (size_t i = 0; i < NSTAT; i++) {
+                    int b = 41;
+                    if (x[i] < -4)
+                        b = 0;
+                    else if (x[i] < 4)
+                        b = 1 + (int)((x[i] + 4) / 0.2) > 40 ? 40 : 1 + (int)((x[i] + 4) / 0.2);
+                    count[b]++;
+                }
+                for (int b = 0; b < 42; b++) {
+                    double a0 = b == 0 ? -INFINITY : -4 + 0.2 * (b - 1);
+                    double a1 = b == 41 ? INFINITY : -4 + 0.2 * b;
+                    expect[b] = NSTAT * 0.5 * (erf(a1 / sqrt(2.0)) - erf(a0 / sqrt(2.0)));
+                }
+                chi = chi_square(count, expect, 42);
+                lag = worst_lag_correlation(x, NSTAT, mean, var);
+            }
+            if (fabs(mean) > 5e-3 || fabs(sqrt(var) - 1) > 5e-3 || chi > 41 + 7 * 9 || lag > 6e-3 ||
+                hi < 4 || lo > -4 || hi > 9 || lo < -9)
+                em_test_fail(__FILE__, __LINE__,
+                             "%s %s: mean %g sd %g min %g max %g chi2 %g lag corr %g",
+                             engine_names[ek], em_test_dtype_name(types[k]), mean, sqrt(var), lo,
+                             hi, chi, lag);
+            free(x);
+        }
 }
 
 TEST(random_complex_normal_parts) {
     /* Each part of a complex normal is a standard normal, as in ArrayFire (variance 1 each). */
-    double *x = draw_stat(c32, true, 5);
-    double mean, var, lo, hi;
-    moments(x, 2 * NSTAT, &mean, &var, &lo, &hi);
-    CHECK(fabs(mean) < 5e-3 && fabs(var - 1) < 1e-2);
-    free(x);
-}
-
-TEST(random_integer_statistics) {
-    /* u8: all 256 values appear, each count within 8 standard deviations (62.4) of 3906.25. b8:
-     * only 0 and 1, mean 0.5 +- 2.5e-3 (5 standard errors). Signed types are centred on 0. */
-    const dim_t dims[1] = {1000000};
-    af_array a = 0;
-    uint8_t *u = malloc(1000000);
-    CHECK_AF(af_set_seed(21));
-    CHECK_AF(af_randu(&a, 1, dims, u8));
-    CHECK_AF(af_get_data_ptr(u, a));
-    af_release_array(a);
-    size_t hist[256] = {0};
-    for (int i = 0; i < 1000000; i++)
-        hist[u[i]]++;
-    for (int v = 0; v < 256; v++)
-        if (fabs((double)hist[v] - 3906.25) > 8 * 62.4)
-            em_test_fail(__FILE__, __LINE__, "u8 value %d drawn %zu times", v, hist[v]);
-    CHECK_AF(af_randu(&a, 1, dims, b8));
-    CHECK_AF(af_get_data_ptr(u, a));
-    af_release_array(a);
-    size_t ones = 0, other = 0;
-    for (int i = 0; i < 1000000; i++) {
-        ones += u[i] == 1;
-        other += u[i] > 1;
-    }
-    CHECK(other == 0);
-    CHECK(fabs((double)ones / 1e6 - 0.5) < 2.5e-3);
-    free(u);
-    const af_dtype signed_types[] = {s8, s16, s32, s64};
-    const double range[] = {128, 32768, 2147483648.0, 9223372036854775808.0};
-    for (int k = 0; k < 4; k++) {
-        CHECK_AF(af_randu(&a, 1, dims, signed_types[k]));
-        double *x = em_test_read(a, NULL);
+    for (int ek = 0; ek < 3; ek++) {
+        double *x = draw_stat(ek, c32, true, 5);
         double mean, var, lo, hi;
-        moments(x, 1000000, &mean, &var, &lo, &hi);
-        /* Uniform on the integers of [-R, R): mean -1/2 with standard error R / sqrt(3e6). */
-        CHECK(fabs(mean + 0.5) < 5 * range[k] / sqrt(3e6));
-        CHECK(lo < -0.99 * range[k] && hi > 0.99 * range[k]);
+        moments(x, 2 * NSTAT, &mean, &var, &lo, &hi);
+        CHECK(fabs(mean) < 5e-3 && fabs(var - 1) < 1e-2);
         free(x);
-        af_release_array(a);
     }
 }
 
-/* ---- The engine API
- * ------------------------------------------------------------------------------ */
+TEST(random_integer_statistics_every_engine) {
+    /* u8: chi-square over the 256 values (255 degrees of freedom, mean 255, sd 22.6) below
+     * 255 + 7 * 22.6. b8: only 0 and 1, mean 0.5 +- 2.5e-3 (5 standard errors). Signed types are
+     * centred on -1/2 with standard error R / sqrt(3e6) (R the type's half range). */
+    const dim_t dims[1] = {1000000};
+    for (int ek = 0; ek < 3; ek++) {
+        uint8_t *u = draw_raw(engine_types[ek], 21, u8, 0, dims[0]);
+        double count[256] = {0}, expect[256];
+        for (int i = 0; i < 1000000; i++)
+            count[u[i]]++;
+        for (int v = 0; v < 256; v++)
+            expect[v] = 1e6 / 256;
+        double chi = chi_square(count, expect, 256);
+        if (chi > 255 + 7 * 22.6)
+            em_test_fail(__FILE__, __LINE__, "%s u8: chi2 %g", engine_names[ek], chi);
+        free(u);
+        u = draw_raw(engine_types[ek], 22, b8, 0, dims[0]);
+        size_t ones = 0, other = 0;
+        for (int i = 0; i < 1000000; i++) {
+            ones += u[i] == 1;
+            other += u[i] > 1;
+        }
+        CHECK(other == 0);
+        CHECK(fabs((double)ones / 1e6 - 0.5) < 2.5e-3);
+        free(u);
+        const af_dtype signed_types[] = {s8, s16, s32, s64};
+        const double range[] = {128, 32768, 2147483648.0, 9223372036854775808.0};
+        for (int k = 0; k < 4; k++) {
+            af_random_engine e = 0;
+            af_array a = 0;
+            CHECK_AF(af_create_random_engine(&e, engine_types[ek], 23 + k));
+            CHECK_AF(af_random_uniform(&a, 1, dims, signed_types[k], e));
+            double *x = em_test_read(a, NULL);
+            double mean, var, lo, hi;
+            moments(x, 1000000, &mean, &var, &lo, &hi);
+            CHECK(fabs(mean + 0.5) < 5 * range[k] / sqrt(3e6));
+            CHECK(lo < -0.99 * range[k] && hi > 0.99 * range[k]);
+            free(x);
+            af_release_array(a);
+            af_release_random_engine(e);
+        }
+    }
+}
 
-TEST(random_engine_lifecycle) {
-    af_random_engine e = 0, r = 0;
-    af_random_engine_type t = 0;
-    unsigned long long s = 0;
-    CHECK_AF(af_create_random_engine(&e, AF_RANDOM_ENGINE_PHILOX_4X32_10, 123));
-    CHECK_AF(af_random_engine_get_type(&t, e));
-    CHECK(t == AF_RANDOM_ENGINE_PHILOX_4X32_10);
-    CHECK_AF(af_random_engine_get_seed(&s, e));
-    CHECK(s == 123);
-    CHECK_AF(af_random_engine_set_seed(&e, 456));
-    CHECK_AF(af_random_engine_get_seed(&s, e));
-    CHECK(s == 456);
-    CHECK_AF(af_random_engine_set_type(&e, AF_RANDOM_ENGINE_DEFAULT));
-    /* A retained handle shares seed and counter: draws from either advance both. */
+/* ---- The engine API -----------------------------------------------------------------------------
+ */
+
+/* The first four u32 of a draw from engine e. */
+static void four_u32(af_random_engine e, uint32_t out[4]) {
+    const dim_t four = 4;
+    af_array a = 0;
+    memset(out, 0, 4 * sizeof(uint32_t));
+    CHECK_AF(af_random_uniform(&a, 1, &four, u32, e));
+    if (a) CHECK_AF(af_get_data_ptr(out, a));
+    af_release_array(a);
+}
+
+TEST(random_engine_lifecycle_every_type) {
+    for (int ek = 0; ek < 3; ek++) {
+        af_random_engine e = 0, r = 0, f = 0;
+        af_random_engine_type t = 0;
+        unsigned long long s = 0;
+        uint32_t a[4], b[4], c[4], d[4];
+        CHECK_AF(af_create_random_engine(&e, engine_types[ek], 123));
+        CHECK_AF(af_random_engine_get_type(&t, e));
+        CHECK(t == engine_types[ek]);
+        CHECK_AF(af_random_engine_get_seed(&s, e));
+        CHECK(s == 123);
+        /* A retained handle shares the seed and the counter or state: draws from the two
+         * handles continue one stream, the same as two draws from one engine. */
+        CHECK_AF(af_retain_random_engine(&r, e));
+        CHECK_AF(af_random_engine_get_seed(&s, r));
+        CHECK(s == 123);
+        four_u32(e, a);
+        four_u32(r, b);
+        CHECK_AF(af_create_random_engine(&f, engine_types[ek], 123));
+        four_u32(f, c);
+        four_u32(f, d);
+        CHECK(memcmp(a, c, sizeof(a)) == 0 && memcmp(b, d, sizeof(b)) == 0);
+        CHECK(memcmp(a, b, sizeof(a)) != 0);
+        /* Setting the seed through one handle restarts both. */
+        CHECK_AF(af_random_engine_set_seed(&r, 123));
+        four_u32(e, b);
+        CHECK(memcmp(a, b, sizeof(a)) == 0);
+        CHECK_AF(af_release_random_engine(e));
+        /* The retained handle outlives the first. */
+        const dim_t four = 4;
+        af_array x = 0;
+        CHECK_AF(af_random_normal(&x, 1, &four, f64, r));
+        af_release_array(x);
+        CHECK_AF(af_release_random_engine(r));
+        CHECK_AF(af_release_random_engine(f));
+        CHECK_ERR(af_release_random_engine(r), AF_ERR_ARG);
+        CHECK_ERR(af_random_uniform(&x, 1, &four, f32, e), AF_ERR_ARG);
+    }
+}
+
+TEST(random_engine_set_type) {
+    /* Changing to Mersenne gives a fresh state from the seed; changing between the counter-based
+     * types keeps the counter; a retained handle keeps its own type. */
+    af_random_engine e = 0, r = 0, m = 0, t = 0;
+    uint32_t x[4], y[4];
+    CHECK_AF(af_create_random_engine(&e, AF_RANDOM_ENGINE_PHILOX, 8));
     CHECK_AF(af_retain_random_engine(&r, e));
-    CHECK_AF(af_random_engine_get_seed(&s, r));
-    CHECK(s == 456);
-    const dim_t four[1] = {4};
-    af_array a = 0, b = 0;
-    uint32_t wa[4], wb[4], ref[4];
-    CHECK_AF(af_random_uniform(&a, 1, four, u32, e));
-    CHECK_AF(af_random_uniform(&b, 1, four, u32, r));
-    CHECK_AF(af_get_data_ptr(wa, a));
-    CHECK_AF(af_get_data_ptr(wb, b));
-    em_philox4x32_10((const uint32_t[2]){456, 0}, (const uint32_t[4]){0, 0, 0, 0}, ref);
-    CHECK(memcmp(wa, ref, sizeof(ref)) == 0);
-    em_philox4x32_10((const uint32_t[2]){456, 0}, (const uint32_t[4]){1, 0, 0, 0}, ref);
-    CHECK(memcmp(wb, ref, sizeof(ref)) == 0);
-    af_release_array(a);
-    af_release_array(b);
-    /* Setting the seed resets the counter of both handles. */
-    CHECK_AF(af_random_engine_set_seed(&r, 456));
-    CHECK_AF(af_random_uniform(&a, 1, four, u32, e));
-    CHECK_AF(af_get_data_ptr(wa, a));
-    em_philox4x32_10((const uint32_t[2]){456, 0}, (const uint32_t[4]){0, 0, 0, 0}, ref);
-    CHECK(memcmp(wa, ref, sizeof(ref)) == 0);
-    af_release_array(a);
-    CHECK_AF(af_release_random_engine(e));
-    /* The retained handle outlives the first. */
-    CHECK_AF(af_random_normal(&a, 1, four, f64, r));
-    af_release_array(a);
-    CHECK_AF(af_release_random_engine(r));
-    CHECK_ERR(af_release_random_engine(r), AF_ERR_ARG);
-    CHECK_ERR(af_random_uniform(&a, 1, four, f32, e), AF_ERR_ARG);
+    four_u32(e, x);
+    CHECK_AF(af_random_engine_set_type(&e, AF_RANDOM_ENGINE_MERSENNE));
+    af_random_engine_type ty = 0;
+    CHECK_AF(af_random_engine_get_type(&ty, r));
+    CHECK(ty == AF_RANDOM_ENGINE_PHILOX);
+    CHECK_AF(af_random_engine_get_type(&ty, e));
+    CHECK(ty == AF_RANDOM_ENGINE_MERSENNE_GP11213);
+    four_u32(e, x);
+    CHECK_AF(af_create_random_engine(&m, AF_RANDOM_ENGINE_MERSENNE, 8));
+    four_u32(m, y);
+    CHECK(memcmp(x, y, sizeof(x)) == 0);
+    /* Reseeding a Mersenne engine starts its state again. */
+    CHECK_AF(af_random_engine_set_seed(&m, 8));
+    four_u32(m, x);
+    CHECK(memcmp(x, y, sizeof(x)) == 0);
+    /* Philox -> Threefry on the shared counter (4 drawn so far through e's first draw). */
+    CHECK_AF(af_random_engine_set_type(&r, AF_RANDOM_ENGINE_THREEFRY));
+    CHECK_AF(af_random_engine_set_type(&r, AF_RANDOM_ENGINE_THREEFRY)); /* no change */
+    four_u32(r, x);
+    CHECK_AF(af_create_random_engine(&t, AF_RANDOM_ENGINE_THREEFRY, 8));
+    CHECK_AF(af_random_engine_set_type(&t, AF_RANDOM_ENGINE_THREEFRY));
+    four_u32(t, y); /* counter 0 */
+    CHECK(memcmp(x, y, sizeof(x)) != 0);
+    four_u32(t, y); /* counter 4 */
+    CHECK(memcmp(x, y, sizeof(x)) == 0);
+    CHECK_ERR(af_random_engine_set_type(&e, (af_random_engine_type)150), AF_ERR_ARG);
+    af_release_random_engine(e);
+    af_release_random_engine(r);
+    af_release_random_engine(m);
+    af_release_random_engine(t);
 }
 
 static void *thread_seed(void *arg) {
@@ -547,7 +1082,7 @@ static void *thread_seed(void *arg) {
 }
 
 TEST(random_default_engine) {
-    af_random_engine d = 0, d2 = 0;
+    af_random_engine d = 0, d2 = 0, p = 0;
     af_random_engine_type t = 0;
     unsigned long long s = 1;
     CHECK_AF(af_get_default_random_engine(&d));
@@ -565,16 +1100,32 @@ TEST(random_default_engine) {
     CHECK_AF(af_random_engine_set_seed(&d, 77));
     CHECK_AF(af_get_seed(&s));
     CHECK(s == 77);
-    CHECK_AF(af_set_default_random_engine_type(AF_RANDOM_ENGINE_PHILOX_4X32_10));
-    CHECK_ERR(af_set_default_random_engine_type(AF_RANDOM_ENGINE_MERSENNE), AF_ERR_NOT_SUPPORTED);
+    /* af_randu draws from the default engine, of whatever type it has. */
+    const dim_t four = 4;
+    uint32_t x[4], y[4];
+    for (int ek = 0; ek < 3; ek++) {
+        af_array a = 0;
+        CHECK_AF(af_set_default_random_engine_type(engine_types[ek]));
+        CHECK_AF(af_random_engine_get_type(&t, d));
+        CHECK(t == engine_types[ek]);
+        CHECK_AF(af_set_seed(31));
+        CHECK_AF(af_randu(&a, 1, &four, u32));
+        CHECK_AF(af_get_data_ptr(x, a));
+        af_release_array(a);
+        CHECK_AF(af_create_random_engine(&p, engine_types[ek], 31));
+        four_u32(p, y);
+        CHECK(memcmp(x, y, sizeof(x)) == 0);
+        af_release_random_engine(p);
+    }
+    CHECK_AF(af_set_default_random_engine_type(AF_RANDOM_ENGINE_DEFAULT));
     CHECK_ERR(af_set_default_random_engine_type((af_random_engine_type)5), AF_ERR_ARG);
     /* Releasing the default engine is harmless: the thread keeps using it. */
     CHECK_AF(af_release_random_engine(d));
     CHECK_AF(af_get_seed(&s));
-    CHECK(s == 77);
+    CHECK(s == 31);
     const dim_t n = 10;
     af_array a = 0;
-    CHECK_AF(af_randu(&a, 1, &n, f32));
+    CHECK_AF(af_randn(&a, 1, &n, f32));
     af_release_array(a);
 }
 
@@ -594,21 +1145,69 @@ TEST(random_default_engine_per_thread) {
 }
 
 TEST(random_engine_types) {
+    /* All three types under both names; anything else is AF_ERR_ARG with a message. */
+    const af_random_engine_type ok[] = {
+        AF_RANDOM_ENGINE_PHILOX_4X32_10,   AF_RANDOM_ENGINE_THREEFRY_2X32_16,
+        AF_RANDOM_ENGINE_MERSENNE_GP11213, AF_RANDOM_ENGINE_PHILOX,
+        AF_RANDOM_ENGINE_THREEFRY,         AF_RANDOM_ENGINE_MERSENNE,
+        AF_RANDOM_ENGINE_DEFAULT};
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        af_random_engine e = 0;
+        af_random_engine_type t = 0;
+        CHECK_AF(af_create_random_engine(&e, ok[i], 1));
+        CHECK_AF(af_random_engine_get_type(&t, e));
+        CHECK(t == ok[i]);
+        CHECK_AF(af_release_random_engine(e));
+    }
     af_random_engine e = 0;
-    CHECK_ERR(af_create_random_engine(&e, AF_RANDOM_ENGINE_THREEFRY_2X32_16, 1),
-              AF_ERR_NOT_SUPPORTED);
-    CHECK_ERR(af_create_random_engine(&e, AF_RANDOM_ENGINE_MERSENNE_GP11213, 1),
-              AF_ERR_NOT_SUPPORTED);
-    CHECK_ERR(af_create_random_engine(&e, (af_random_engine_type)0, 1), AF_ERR_ARG);
-    CHECK_ERR(af_create_random_engine(&e, (af_random_engine_type)101, 1), AF_ERR_ARG);
+    const int bad[] = {0, 1, 99, 101, 201, 301, 400, -100};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        CHECK_ERR(af_create_random_engine(&e, (af_random_engine_type)bad[i], 1), AF_ERR_ARG);
+        CHECK_ERR(af_set_default_random_engine_type((af_random_engine_type)bad[i]), AF_ERR_ARG);
+    }
     CHECK(e == 0);
     CHECK_AF(af_create_random_engine(&e, AF_RANDOM_ENGINE_PHILOX, 1));
-    CHECK_ERR(af_random_engine_set_type(&e, AF_RANDOM_ENGINE_THREEFRY), AF_ERR_NOT_SUPPORTED);
     CHECK_ERR(af_random_engine_set_type(&e, (af_random_engine_type)-1), AF_ERR_ARG);
     af_random_engine_type t = 0;
     CHECK_AF(af_random_engine_get_type(&t, e));
     CHECK(t == AF_RANDOM_ENGINE_PHILOX);
     CHECK_AF(af_release_random_engine(e));
+}
+
+TEST(random_result_shape_and_type) {
+    /* Every dtype, 4-D and empty shapes, from an engine and from the default engine. */
+    const dim_t dims[4] = {3, 1, 4, 2}, empty[2] = {4, 0};
+    af_random_engine e = 0;
+    CHECK_AF(af_create_random_engine(&e, AF_RANDOM_ENGINE_THREEFRY, 3));
+    for (size_t ti = 0; ti < NUNIFORM; ti++)
+        for (int normal = 0; normal < 2; normal++) {
+            af_dtype t = uniform_types[ti];
+            bool ok = !normal || t == f32 || t == c32 || t == f64 || t == c64 || t == f16;
+            for (int dflt = 0; dflt < 2; dflt++) {
+                af_array a = 0;
+                af_err err = dflt ? (normal ? af_randn(&a, 4, dims, t) : af_randu(&a, 4, dims, t))
+                                  : (normal ? af_random_normal(&a, 4, dims, t, e)
+                                            : af_random_uniform(&a, 4, dims, t, e));
+                if (!ok) {
+                    CHECK(err == AF_ERR_TYPE && a == 0);
+                    continue;
+                }
+                CHECK(err == AF_SUCCESS);
+                dim_t d0 = 0, d1 = 0, d2 = 0, d3 = 0;
+                af_dtype got = (af_dtype)-1;
+                CHECK_AF(af_get_dims(&d0, &d1, &d2, &d3, a));
+                CHECK_AF(af_get_type(&got, a));
+                CHECK(d0 == 3 && d1 == 1 && d2 == 4 && d3 == 2 && got == t);
+                af_release_array(a);
+                CHECK_AF(normal ? af_random_normal(&a, 2, empty, t, e)
+                                : af_random_uniform(&a, 2, empty, t, e));
+                dim_t n = -1;
+                CHECK_AF(af_get_elements(&n, a));
+                CHECK(n == 0);
+                af_release_array(a);
+            }
+        }
+    af_release_random_engine(e);
 }
 
 TEST(random_bad_input) {

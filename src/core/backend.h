@@ -102,10 +102,12 @@ typedef struct em_backend {
     af_err (*event_wait)(int dev, void *ev);   /* the library stream waits, the host does not */
     af_err (*event_sync)(void *ev);            /* the host waits */
 
-    /* Counter-based random numbers (Philox 4x32-10): n values of `type` from `seed`, starting at
-     * 128-bit block `counter`. Both backends produce the same numbers for the same arguments. */
-    af_err (*random)(int dev, void *out, af_dtype type, dim_t n, int dist, uint64_t seed,
-                     uint64_t counter);
+    /* Random numbers (src/core/rng.h): n values of `type` with distribution `dist` from `engine`
+     * (EM_RNG_PHILOX or EM_RNG_THREEFRY: key `seed` and counter `counter`; EM_RNG_MERSENNE: the
+     * EM_RNG_MT_WORDS words of state at `mt_state`, in dev's memory, which the call advances in
+     * place). Both backends produce ArrayFire's numbers for the same arguments. */
+    af_err (*random)(int dev, void *out, af_dtype type, dim_t n, int engine, int dist,
+                     uint64_t seed, uint64_t counter, void *mt_state);
 
     /* The environment variable that names the default device (ArrayFire's
      * AF_CUDA_DEFAULT_DEVICE), or NULL. */

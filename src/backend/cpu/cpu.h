@@ -88,8 +88,8 @@ af_err em_cpu_moments(int dev, const em_jit_prog *x, const em_jit_prog *w, int d
 af_err em_cpu_comoments(int dev, const em_jit_prog *x, const em_jit_prog *y, int kind, int ddof,
                         af_dtype out_type, void *out);
 
-af_err em_cpu_random(int dev, void *out, af_dtype type, dim_t n, int dist, uint64_t seed,
-                     uint64_t counter);
+af_err em_cpu_random(int dev, void *out, af_dtype type, dim_t n, int engine, int dist,
+                     uint64_t seed, uint64_t counter, void *mt_state);
 
 /* The index family's shape slots (index.h) implemented in shape.c. */
 af_err em_cpu_transpose(int dev, af_dtype type, void *out, const void *in, const dim_t idims[4],

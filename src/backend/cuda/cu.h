@@ -11,7 +11,7 @@
 #include "../../core/backend.h"
 #include "../algorithm.h"
 #include "dev_order.h"
-#include "embedded.h" /* em_cu_src_<stem>: each kernels/<stem>.cuh, and philox.h, as a string */
+#include "embedded.h" /* em_cu_src_<stem>: each kernels/<stem>.cuh, and rng.h, as a string */
 
 #include <cuda.h>
 #include <cuda_runtime.h>
@@ -101,8 +101,8 @@ af_err em_cu_event_wait(int dev, void *ev);
 af_err em_cu_event_sync(void *ev);
 af_err em_cu_jit_eval(int dev, const em_jit_prog *prog, void *const *outs);
 af_err em_cu_jit_eval_window(int dev, const em_jit_prog *prog, const em_jit_window *out);
-af_err em_cu_random(int dev, void *out, af_dtype type, dim_t n, int dist, uint64_t seed,
-                    uint64_t counter);
+af_err em_cu_random(int dev, void *out, af_dtype type, dim_t n, int engine, int dist,
+                    uint64_t seed, uint64_t counter, void *mt_state);
 
 /* The algorithm family's slots (algorithm.h) implemented in reduce.c. */
 af_err em_cu_reduce(int dev, const em_jit_prog *in, int dim, em_red_op op, void *out);

@@ -830,7 +830,7 @@ uint64_t em_cu_prelude_hash(void) {
     h = EM_HASH_SEED;
     for (const char *s = em_cu_src_prelude; *s; s++)
         h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
-    for (const char *s = em_cu_src_philox; *s; s++)
+    for (const char *s = em_cu_src_rng; *s; s++)
         h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
     h = em_hash_mix(h, EM_CU_JIT_VERSION);
     atomic_store_explicit(&hash, h, memory_order_relaxed);

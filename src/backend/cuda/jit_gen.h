@@ -70,7 +70,7 @@ bool em_cu_jit_vec_ok(const em_jit_prog *p, const em_cu_jit_shape *s, void *cons
  * own code depends on. */
 char *em_cu_jit_value_source(const em_jit_prog *p, const em_cu_jit_shape *s);
 
-/* The hash of the prelude (kernels/prelude.cuh) and philox.h as embedded at build time
+/* The hash of the prelude (kernels/prelude.cuh) and rng.h as embedded at build time
  * (embedded.h declares the texts). */
 uint64_t em_cu_prelude_hash(void);
 
