@@ -1,13 +1,14 @@
 /* random.h: ArrayFire's three engines (Philox 4x32-10, Threefry 2x32-16, Mersenne GP11213) and the
  * engine API. The generators are checked against published known answers; every engine, dtype and
  * distribution against golden values derived from ArrayFire's algorithm (its CUDA kernels, read
- * and reimplemented independently of src/core/rng.h: tests/README of this file's history has the
- * derivation), bit for bit for integers and uniforms and to an ulp for normals; the backend's
- * output against the per-thread definition in src/core/rng.h, bit for bit for every kind, which is
- * also what makes the CUDA backend's numbers the CPU's; the distributions with mean, variance,
- * histogram chi-square and lag-correlation checks whose tolerances are stated beside each; and
- * the engine API for seeding, counter and state advance, sharing between retained handles, types,
- * per-thread default engines and bad input. */
+ * and reimplemented apart from src/core/rng.h, with exactly rounded log, sin and cos), bit for
+ * bit for integers and uniforms and to an ulp for normals (the first Philox values are also
+ * ArrayFire 3.10's published output); the backend's output against the per-thread definition in
+ * src/core/rng.h, bit for bit for every kind, which is also what makes the CUDA backend's numbers
+ * the CPU's; the distributions with mean, variance, histogram chi-square and lag-correlation
+ * checks whose tolerances are stated beside each; and the engine API for seeding, counter and
+ * state advance, sharing between retained handles, types, per-thread default engines and bad
+ * input. */
 #include "test.h"
 
 #include "../src/core/rng.h"

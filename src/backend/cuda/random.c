@@ -52,8 +52,7 @@ static uint64_t random_key(int variant) {
             h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
         atomic_store_explicit(&text_hash, h, memory_order_relaxed);
     }
-    return em_hash_mix(em_hash_mix(h, 0x72616e646f6dull + (uint64_t)variant),
-                       em_cu_prelude_hash());
+    return em_hash_mix(em_hash_mix(h, 0x72616e646f6dull + (uint64_t)variant), em_cu_prelude_hash());
 }
 
 static af_err random_compile_check(void) {
@@ -68,8 +67,8 @@ static af_err random_compile_check(void) {
 }
 EM_CU_COMPILE_CHECK(random, random_compile_check)
 
-af_err em_cu_random(int dev, void *out, af_dtype type, dim_t n, int engine, int dist,
-                    uint64_t seed, uint64_t counter, void *mt_state) {
+af_err em_cu_random(int dev, void *out, af_dtype type, dim_t n, int engine, int dist, uint64_t seed,
+                    uint64_t counter, void *mt_state) {
     af_err err = AF_SUCCESS;
     cudaStream_t stream;
     CUfunction kern;
@@ -100,8 +99,8 @@ af_err em_cu_random(int dev, void *out, af_dtype type, dim_t n, int engine, int 
         dim3 grid = {(unsigned)(groups < 0x7fffffffull ? groups : 0x7fffffffull), 1, 1};
         unsigned long long s = seed, c = counter;
         void *args[] = {&out, &kind, &engine, &total, &groups, &s, &c};
-        EM_TRY(em_cu_launch(__func__, "launching the random kernel", kern, grid, block, args,
-                            stream));
+        EM_TRY(
+            em_cu_launch(__func__, "launching the random kernel", kern, grid, block, args, stream));
     } else {
         em_rng_mt_plan p = em_rng_mt_plan_of(kind, total);
         dim3 grid = {p.blocks, 1, 1};

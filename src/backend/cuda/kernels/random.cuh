@@ -6,9 +6,8 @@
  * base + 256 k + t, so a warp's writes to a slot are consecutive. */
 
 /* em_rng_store with the kind made a constant, so that each case compiles only its own code. */
-static __device__ __forceinline__ void em_rng_store_kind(void *out, int kind, uint64_t e0,
-                                                         uint64_t lo, uint64_t n,
-                                                         const uint32_t w[4]) {
+static __device__ __forceinline__ void
+em_rng_store_kind(void *out, int kind, uint64_t e0, uint64_t lo, uint64_t n, const uint32_t w[4]) {
 #define EM_RNG_CASE(k)                                                                             \
     case k:                                                                                        \
         em_rng_store(out, k, e0, lo, n, w);                                                        \
