@@ -206,14 +206,14 @@ TEST(convolve_spatial_shapes) {
 /* The batch kinds in both domains (and AUTO). */
 TEST(convolve_batching) {
     static const dim_t cases[][2][4] = {
-        {{20, 3, 1, 1}, {5, 1, 1, 1}},  /* rank 1: many signals, one filter */
-        {{20, 1, 1, 1}, {5, 4, 1, 1}},  /* one signal, many filters */
-        {{20, 3, 2, 1}, {5, 3, 2, 1}},  /* pairwise */
-        {{9, 8, 3, 1}, {3, 3, 1, 1}},   /* rank 2 */
-        {{9, 8, 1, 1}, {3, 3, 2, 3}},   /* rank 2, filters in dims 2 and 3 */
-        {{9, 8, 2, 3}, {4, 3, 2, 3}},   /* pairwise rank 2 */
-        {{6, 5, 4, 3}, {3, 3, 3, 1}},   /* rank 3 */
-        {{6, 5, 4, 1}, {2, 3, 2, 5}},   /* rank 3, many filters */
+        {{20, 3, 1, 1}, {5, 1, 1, 1}}, /* rank 1: many signals, one filter */
+        {{20, 1, 1, 1}, {5, 4, 1, 1}}, /* one signal, many filters */
+        {{20, 3, 2, 1}, {5, 3, 2, 1}}, /* pairwise */
+        {{9, 8, 3, 1}, {3, 3, 1, 1}},  /* rank 2 */
+        {{9, 8, 1, 1}, {3, 3, 2, 3}},  /* rank 2, filters in dims 2 and 3 */
+        {{9, 8, 2, 3}, {4, 3, 2, 3}},  /* pairwise rank 2 */
+        {{6, 5, 4, 3}, {3, 3, 3, 1}},  /* rank 3 */
+        {{6, 5, 4, 1}, {2, 3, 2, 5}},  /* rank 3, many filters */
     };
     static const int ranks[] = {1, 1, 1, 2, 2, 2, 3, 3};
     for (size_t c = 0; c < sizeof(ranks) / sizeof(ranks[0]); c++)
@@ -491,7 +491,8 @@ TEST(convolve2_separable) {
             double *g = read_pairs(out, t, &n);
             CHECK(n == nelem(od));
             if (g && n == nelem(od))
-                CHECK_CLOSE(g, ref, 2 * (size_t)n, 0, fl ? (t == f64 || t == c64 ? 1e-10 : 1e-4) : 0);
+                CHECK_CLOSE(g, ref, 2 * (size_t)n, 0,
+                            fl ? (t == f64 || t == c64 ? 1e-10 : 1e-4) : 0);
             free(g);
             free(ref);
             af_release_array(out);
@@ -550,8 +551,8 @@ TEST(fir_filter) {
 }
 
 /* y[n] = (sum_k b[k] x[n-k] - sum_{k>=1} a[k] y[n-k]) / a[0], per column. */
-static void ref_iir(const double *b, dim_t nb, const double *a, dim_t na, const double *x,
-                    dim_t n, double *y) {
+static void ref_iir(const double *b, dim_t nb, const double *a, dim_t na, const double *x, dim_t n,
+                    double *y) {
     for (dim_t i = 0; i < n; i++) {
         double re = 0, im = 0;
         for (dim_t k = 0; k < nb && k <= i; k++) {

@@ -181,7 +181,7 @@ TEST(fft_lengths_1d) {
 
 /* Batches over dims 1..3 with odd counts, and 4-D shapes, for each rank. */
 TEST(fft_batched_shapes) {
-    static const dim_t shapes[][4] = {{16, 3, 1, 1}, {9, 5, 3, 1}, {7, 1, 3, 2}, {12, 4, 3, 2},
+    static const dim_t shapes[][4] = {{16, 3, 1, 1}, {9, 5, 3, 1}, {7, 1, 3, 2},  {12, 4, 3, 2},
                                       {5, 6, 7, 3},  {1, 8, 3, 1}, {11, 13, 1, 1}};
     for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++)
         for (int k = 0; k < 4; k++)

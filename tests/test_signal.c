@@ -206,23 +206,27 @@ static void ref_cubic(const double v[4], double x, bool spline, double *out) {
 static int order_of(af_interp_type m) {
     switch (m) {
     case AF_INTERP_NEAREST:
-    case AF_INTERP_LOWER: return 1;
+    case AF_INTERP_LOWER:
+        return 1;
     case AF_INTERP_LINEAR:
     case AF_INTERP_BILINEAR:
     case AF_INTERP_LINEAR_COSINE:
-    case AF_INTERP_BILINEAR_COSINE: return 2;
-    default: return 3;
+    case AF_INTERP_BILINEAR_COSINE:
+        return 2;
+    default:
+        return 3;
     }
 }
 
 /* 2-D (ny > 0) or 1-D value at (x, y) of the grid starting at p with strides sx, sy (pairs). */
-static void ref_interp(const double *p, dim_t sx, dim_t nx, dim_t sy, dim_t ny, double x,
-                       double y, af_interp_type m, bool two, double out[2]) {
+static void ref_interp(const double *p, dim_t sx, dim_t nx, dim_t sy, dim_t ny, double x, double y,
+                       af_interp_type m, bool two, double out[2]) {
     int order = order_of(m);
     for (int l = 0; l < 2; l++) {
         if (order == 1) {
             bool low = m == AF_INTERP_LOWER;
-            dim_t i = (dim_t)(low ? floor(x) : round(x)), j = two ? (dim_t)(low ? floor(y) : round(y)) : 0;
+            dim_t i = (dim_t)(low ? floor(x) : round(x)),
+                  j = two ? (dim_t)(low ? floor(y) : round(y)) : 0;
             out[l] = p[2 * (i * sx + j * sy) + l];
             continue;
         }
@@ -230,7 +234,8 @@ static void ref_interp(const double *p, dim_t sx, dim_t nx, dim_t sy, dim_t ny, 
         double ox = x - gx, oy = y - gy;
         if (order == 2) {
             bool cosine = m == AF_INTERP_LINEAR_COSINE || m == AF_INTERP_BILINEAR_COSINE;
-            double xr = cosine ? (1 - cos(ox * PI)) / 2 : ox, yr = cosine ? (1 - cos(oy * PI)) / 2 : oy;
+            double xr = cosine ? (1 - cos(ox * PI)) / 2 : ox,
+                   yr = cosine ? (1 - cos(oy * PI)) / 2 : oy;
             bool cx = gx + 1 < nx, cy = gy + 1 < ny;
             double v00 = p[2 * (gx * sx + gy * sy) + l];
             double v01 = cx ? p[2 * ((gx + 1) * sx + gy * sy) + l] : 0;
@@ -246,8 +251,10 @@ static void ref_interp(const double *p, dim_t sx, dim_t nx, dim_t sy, dim_t ny, 
             continue;
         }
         bool spline = m == AF_INTERP_CUBIC_SPLINE || m == AF_INTERP_BICUBIC_SPLINE;
-        dim_t ox4[4] = {gx - 1 >= 0 ? -1 : 0, 0, gx + 1 < nx ? 1 : 0, gx + 2 < nx ? 2 : (gx + 1 < nx ? 1 : 0)};
-        dim_t oy4[4] = {gy - 1 >= 0 ? -1 : 0, 0, gy + 1 < ny ? 1 : 0, gy + 2 < ny ? 2 : (gy + 1 < ny ? 1 : 0)};
+        dim_t ox4[4] = {gx - 1 >= 0 ? -1 : 0, 0, gx + 1 < nx ? 1 : 0,
+                        gx + 2 < nx ? 2 : (gx + 1 < nx ? 1 : 0)};
+        dim_t oy4[4] = {gy - 1 >= 0 ? -1 : 0, 0, gy + 1 < ny ? 1 : 0,
+                        gy + 2 < ny ? 2 : (gy + 1 < ny ? 1 : 0)};
         double rows[4];
         for (int j = 0; j < (two ? 4 : 1); j++) {
             double v[4];
@@ -316,7 +323,8 @@ static void check_approx(af_dtype t, const dim_t id[4], const dim_t pd[4], int x
     af_dtype pt = single ? f32 : f64;
     double *v = rand_vals(t, nelem(id));
     dim_t nx = id[xdim], ny = two ? id[ydim] : 1;
-    double *p0 = rand_pos(nelem(pd), nx, single), *p1 = two ? rand_pos(nelem(pd), ny, single) : NULL;
+    double *p0 = rand_pos(nelem(pd), nx, single),
+           *p1 = two ? rand_pos(nelem(pd), ny, single) : NULL;
     /* Positions for a start and step: pos = beg + step * index. */
     for (dim_t i = 0; i < nelem(pd); i++) {
         p0[i] = beg + step * p0[i];
@@ -342,16 +350,19 @@ static void check_approx(af_dtype t, const dim_t id[4], const dim_t pd[4], int x
     }
     af_err err;
     if (!two)
-        err = uniform ? (v2 ? af_approx1_uniform_v2 : af_approx1_uniform)(&out, in, a0, xdim, beg, step, m, off_grid)
+        err = uniform ? (v2 ? af_approx1_uniform_v2 : af_approx1_uniform)(&out, in, a0, xdim, beg,
+                                                                          step, m, off_grid)
                       : (v2 ? af_approx1_v2 : af_approx1)(&out, in, a0, m, off_grid);
     else
-        err = uniform ? (v2 ? af_approx2_uniform_v2 : af_approx2_uniform)(&out, in, a0, xdim, beg, step, a1, ydim, beg, step, m, off_grid)
+        err = uniform ? (v2 ? af_approx2_uniform_v2 : af_approx2_uniform)(
+                            &out, in, a0, xdim, beg, step, a1, ydim, beg, step, m, off_grid)
                       : (v2 ? af_approx2_v2 : af_approx2)(&out, in, a0, a1, m, off_grid);
     CHECK_AF(err);
     dim_t ist[4] = {1, id[0], id[0] * id[1], id[0] * id[1] * id[2]};
     double *ref = calloc(2 * (size_t)nelem(od) + 2, sizeof(double));
     for (dim_t e = 0; e < nelem(od); e++) {
-        dim_t c[4] = {e % od[0], (e / od[0]) % od[1], (e / (od[0] * od[1])) % od[2], e / (od[0] * od[1] * od[2])};
+        dim_t c[4] = {e % od[0], (e / od[0]) % od[1], (e / (od[0] * od[1])) % od[2],
+                      e / (od[0] * od[1] * od[2])};
         dim_t po = 0, io = 0, st = 1;
         for (int k = 0; k < 4; k++) {
             if (pd[k] > 1) po += c[k] * st;
@@ -371,7 +382,8 @@ static void check_approx(af_dtype t, const dim_t id[4], const dim_t pd[4], int x
             ref[2 * e] = off_grid;
             ref[2 * e + 1] = 0;
         } else {
-            ref_interp(v + 2 * io, ist[xdim], nx, two ? ist[ydim] : 0, ny, x, y, m, two, ref + 2 * e);
+            ref_interp(v + 2 * io, ist[xdim], nx, two ? ist[ydim] : 0, ny, x, y, m, two,
+                       ref + 2 * e);
         }
     }
     if (err == AF_SUCCESS) {
@@ -399,12 +411,13 @@ static void check_approx(af_dtype t, const dim_t id[4], const dim_t pd[4], int x
 }
 
 static const af_dtype approx_types[] = {f32, f64, c32, c64};
-static const af_interp_type methods1[] = {AF_INTERP_NEAREST, AF_INTERP_LOWER, AF_INTERP_LINEAR,
-                                          AF_INTERP_LINEAR_COSINE, AF_INTERP_CUBIC, AF_INTERP_CUBIC_SPLINE};
-static const af_interp_type methods2[] = {AF_INTERP_NEAREST, AF_INTERP_LOWER, AF_INTERP_LINEAR,
-                                          AF_INTERP_BILINEAR, AF_INTERP_LINEAR_COSINE,
-                                          AF_INTERP_BILINEAR_COSINE, AF_INTERP_CUBIC, AF_INTERP_BICUBIC,
-                                          AF_INTERP_CUBIC_SPLINE, AF_INTERP_BICUBIC_SPLINE};
+static const af_interp_type methods1[] = {AF_INTERP_NEAREST, AF_INTERP_LOWER,
+                                          AF_INTERP_LINEAR,  AF_INTERP_LINEAR_COSINE,
+                                          AF_INTERP_CUBIC,   AF_INTERP_CUBIC_SPLINE};
+static const af_interp_type methods2[] = {
+    AF_INTERP_NEAREST,       AF_INTERP_LOWER,           AF_INTERP_LINEAR, AF_INTERP_BILINEAR,
+    AF_INTERP_LINEAR_COSINE, AF_INTERP_BILINEAR_COSINE, AF_INTERP_CUBIC,  AF_INTERP_BICUBIC,
+    AF_INTERP_CUBIC_SPLINE,  AF_INTERP_BICUBIC_SPLINE};
 
 TEST(approx1_methods_and_layouts) {
     for (int ti = 0; ti < 4; ti++)
@@ -412,12 +425,17 @@ TEST(approx1_methods_and_layouts) {
             af_dtype t = approx_types[ti];
             af_interp_type m = methods1[mi];
             /* Positions repeating over the columns, and one set per column. */
-            check_approx(t, (dim_t[4]){10, 3, 1, 1}, (dim_t[4]){25, 1, 1, 1}, 0, 0, false, 0, 1, m, false, false);
-            check_approx(t, (dim_t[4]){7, 2, 3, 1}, (dim_t[4]){9, 2, 3, 1}, 0, 0, false, 0, 1, m, false, true);
+            check_approx(t, (dim_t[4]){10, 3, 1, 1}, (dim_t[4]){25, 1, 1, 1}, 0, 0, false, 0, 1, m,
+                         false, false);
+            check_approx(t, (dim_t[4]){7, 2, 3, 1}, (dim_t[4]){9, 2, 3, 1}, 0, 0, false, 0, 1, m,
+                         false, true);
             /* Uniform: along dim 1 with a start and step. */
-            check_approx(t, (dim_t[4]){4, 9, 2, 1}, (dim_t[4]){1, 13, 1, 1}, 1, 0, false, -2.0, 0.5, m, true, false);
-            check_approx(t, (dim_t[4]){5, 3, 8, 1}, (dim_t[4]){5, 3, 11, 1}, 2, 0, false, 1.0, 2.0, m, true, true);
-            check_approx(t, (dim_t[4]){1, 1, 1, 1}, (dim_t[4]){5, 1, 1, 1}, 0, 0, false, 0, 1, m, false, false);
+            check_approx(t, (dim_t[4]){4, 9, 2, 1}, (dim_t[4]){1, 13, 1, 1}, 1, 0, false, -2.0, 0.5,
+                         m, true, false);
+            check_approx(t, (dim_t[4]){5, 3, 8, 1}, (dim_t[4]){5, 3, 11, 1}, 2, 0, false, 1.0, 2.0,
+                         m, true, true);
+            check_approx(t, (dim_t[4]){1, 1, 1, 1}, (dim_t[4]){5, 1, 1, 1}, 0, 0, false, 0, 1, m,
+                         false, false);
         }
 }
 
@@ -426,11 +444,16 @@ TEST(approx2_methods_and_layouts) {
         for (size_t mi = 0; mi < sizeof(methods2) / sizeof(methods2[0]); mi++) {
             af_dtype t = approx_types[ti];
             af_interp_type m = methods2[mi];
-            check_approx(t, (dim_t[4]){9, 8, 1, 1}, (dim_t[4]){6, 5, 1, 1}, 0, 1, true, 0, 1, m, false, false);
-            check_approx(t, (dim_t[4]){7, 6, 3, 1}, (dim_t[4]){4, 5, 1, 1}, 0, 1, true, 0, 1, m, false, true);
-            check_approx(t, (dim_t[4]){6, 5, 2, 2}, (dim_t[4]){3, 4, 2, 2}, 0, 1, true, 0, 1, m, false, false);
-            check_approx(t, (dim_t[4]){3, 7, 6, 1}, (dim_t[4]){1, 5, 4, 1}, 1, 2, true, 0.5, 1.5, m, true, false);
-            check_approx(t, (dim_t[4]){3, 7, 6, 2}, (dim_t[4]){3, 5, 4, 2}, 1, 2, true, -1, 0.25, m, true, true);
+            check_approx(t, (dim_t[4]){9, 8, 1, 1}, (dim_t[4]){6, 5, 1, 1}, 0, 1, true, 0, 1, m,
+                         false, false);
+            check_approx(t, (dim_t[4]){7, 6, 3, 1}, (dim_t[4]){4, 5, 1, 1}, 0, 1, true, 0, 1, m,
+                         false, true);
+            check_approx(t, (dim_t[4]){6, 5, 2, 2}, (dim_t[4]){3, 4, 2, 2}, 0, 1, true, 0, 1, m,
+                         false, false);
+            check_approx(t, (dim_t[4]){3, 7, 6, 1}, (dim_t[4]){1, 5, 4, 1}, 1, 2, true, 0.5, 1.5, m,
+                         true, false);
+            check_approx(t, (dim_t[4]){3, 7, 6, 2}, (dim_t[4]){3, 5, 4, 2}, 1, 2, true, -1, 0.25, m,
+                         true, true);
         }
 }
 

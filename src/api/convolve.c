@@ -183,7 +183,8 @@ fail:
 
 /* ---- frequency ------------------------------------------------------------------------------ */
 
-/* The smallest n' >= n whose only prime factors are 2, 3, 5 and 7: lengths FFT libraries do fast. */
+/* The smallest n' >= n whose only prime factors are 2, 3, 5 and 7: lengths FFT libraries do fast.
+ */
 static dim_t good_size(dim_t n) {
     for (dim_t m = n > 1 ? n : 1;; m++) {
         dim_t r = m;
@@ -362,12 +363,11 @@ static af_err conv_freq(const char *fn, em_array *s, em_array *f, int rank, bool
     em_buf_release(R);
     *out = res;
     return AF_SUCCESS;
-fail:
-    {
-        em_buf *all[] = {fcast, sp, fp, S, F, Y, R, ssrc};
-        for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-            if (all[i]) em_buf_release(all[i]);
-    }
+fail : {
+    em_buf *all[] = {fcast, sp, fp, S, F, Y, R, ssrc};
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        if (all[i]) em_buf_release(all[i]);
+}
     if (res) em_array_free(res);
     return err;
 }
@@ -685,8 +685,8 @@ static af_err nn_param(const char *fn, int pos, const char *name, unsigned n, co
     for (unsigned k = 0; k < 2; k++) {
         out[k] = k < n ? v[k] : 1;
         if (out[k] < minimum)
-            return em_err(AF_ERR_ARG, fn, "argument %d (%ss): value %lld below %lld", pos + 1,
-                          name, (long long)out[k], (long long)minimum);
+            return em_err(AF_ERR_ARG, fn, "argument %d (%ss): value %lld below %lld", pos + 1, name,
+                          (long long)out[k], (long long)minimum);
     }
     return AF_SUCCESS;
 }
@@ -701,8 +701,8 @@ static af_err nn_params(const char *fn, unsigned sn, const dim_t *st, unsigned p
 
 static af_err nn_type_check(const char *fn, int pos, af_dtype t) {
     if (t == f32 || t == f64 || t == f16) return AF_SUCCESS;
-    return em_err(AF_ERR_TYPE, fn, "argument %d: dtype %s; convolve2_nn takes f32, f64 or f16",
-                  pos, em_dtype_name(t));
+    return em_err(AF_ERR_TYPE, fn, "argument %d: dtype %s; convolve2_nn takes f32, f64 or f16", pos,
+                  em_dtype_name(t));
 }
 
 /* The output dims of the forward convolution; AF_ERR_SIZE when the filter does not fit. */
@@ -826,8 +826,8 @@ af_err af_convolve2_gradient_nn(af_array *out, const af_array incoming_gradient,
     EM_TRY(em_sig_alloc(fn, o->type, filter_grad ? f->dims : s->dims, &res));
     if (em_array_elements(res) > 0)
         EM_TRY(em_backend_self.signal->convolve_nn(
-            o->dev, &d, filter_grad ? EM_CONV_NN_GRAD_FILTER : EM_CONV_NN_GRAD_DATA,
-            res->buf->ptr, gp, xp));
+            o->dev, &d, filter_grad ? EM_CONV_NN_GRAD_FILTER : EM_CONV_NN_GRAD_DATA, res->buf->ptr,
+            gp, xp));
     em_buf_release(gb);
     em_buf_release(xb);
     *out = res;

@@ -34,8 +34,8 @@ static af_err check_rank(const char *fn, int pos, const em_array *a, int rank) {
         return em_err(AF_ERR_SIZE, fn,
                       "argument %d (in) has %u dims ([%lld %lld %lld %lld]); a rank-%d "
                       "transform needs at least %d",
-                      pos, nd, (long long)a->dims[0], (long long)a->dims[1],
-                      (long long)a->dims[2], (long long)a->dims[3], rank, rank);
+                      pos, nd, (long long)a->dims[0], (long long)a->dims[1], (long long)a->dims[2],
+                      (long long)a->dims[3], rank, rank);
     return AF_SUCCESS;
 }
 
@@ -72,14 +72,14 @@ static af_err fft_common(const char *fn, af_array *out, const af_array in, doubl
     if (em_dtype_is_complex(a->type) && same && em_array_is_dense(a)) {
         /* Straight from the input into the output: no copy. */
         const void *src = (const char *)a->buf->ptr + (size_t)a->offset * em_dtype_size(a->type);
-        EM_TRY_FN(fft_run(fn, a->dev, EM_FFT_C2C, forward, dbl, rank, pd, norm, src,
-                          res->buf->ptr));
+        EM_TRY_FN(
+            fft_run(fn, a->dev, EM_FFT_C2C, forward, dbl, rank, pd, norm, src, res->buf->ptr));
     } else {
         const void *src;
         dim_t st[4];
         EM_TRY_FN(em_sig_source(fn, a, &sb, &src, st));
-        EM_TRY_FN(em_sig_window(fn, a->dev, ct, pd, res->buf->ptr, a->type, a->dims, st, src,
-                                NULL, 1.0, false));
+        EM_TRY_FN(em_sig_window(fn, a->dev, ct, pd, res->buf->ptr, a->type, a->dims, st, src, NULL,
+                                1.0, false));
         em_buf_release(sb);
         sb = NULL;
         EM_TRY_FN(fft_run(fn, a->dev, EM_FFT_C2C, forward, dbl, rank, pd, norm, res->buf->ptr,
@@ -93,8 +93,7 @@ fail:
     return err;
 }
 
-static af_err fft_inplace_common(const char *fn, af_array in, double norm, int rank,
-                                 bool forward) {
+static af_err fft_inplace_common(const char *fn, af_array in, double norm, int rank, bool forward) {
     af_err err = AF_SUCCESS;
     em_array *a;
     EM_GET_FN(a, in, 0);
@@ -150,10 +149,10 @@ static af_err r2c_common(const char *fn, af_array *out, const af_array in, doubl
         const void *src;
         dim_t st[4];
         EM_TRY_FN(em_sig_source(fn, a, &sb, &src, st));
-        EM_TRY_FN(em_buf_alloc(a->dev, (size_t)em_dims_elements(pd) * em_dtype_size(a->type),
-                               &tmp));
-        EM_TRY_FN(em_sig_window(fn, a->dev, a->type, pd, tmp->ptr, a->type, a->dims, st, src,
-                                NULL, 1.0, false));
+        EM_TRY_FN(
+            em_buf_alloc(a->dev, (size_t)em_dims_elements(pd) * em_dtype_size(a->type), &tmp));
+        EM_TRY_FN(em_sig_window(fn, a->dev, a->type, pd, tmp->ptr, a->type, a->dims, st, src, NULL,
+                                1.0, false));
         em_buf_release(sb);
         sb = NULL;
         EM_TRY_FN(
@@ -198,8 +197,8 @@ static af_err c2r_common(const char *fn, af_array *out, const af_array in, doubl
         const void *src;
         dim_t st[4];
         EM_TRY_FN(em_sig_source(fn, a, &sb, &src, st));
-        EM_TRY_FN(em_buf_alloc(a->dev, (size_t)em_array_elements(a) * em_dtype_size(a->type),
-                               &tmp));
+        EM_TRY_FN(
+            em_buf_alloc(a->dev, (size_t)em_array_elements(a) * em_dtype_size(a->type), &tmp));
         EM_TRY_FN(em_sig_window(fn, a->dev, a->type, a->dims, tmp->ptr, a->type, a->dims, st, src,
                                 NULL, 1.0, false));
         em_buf_release(sb);
@@ -226,8 +225,7 @@ af_err af_fft(af_array *out, const af_array in, const double norm_factor, const 
 af_err af_fft2(af_array *out, const af_array in, const double norm_factor, const dim_t odim0,
                const dim_t odim1) {
     const dim_t pad[2] = {odim0, odim1};
-    return fft_common(__func__, out, in, norm_factor, 2, true, odim0 > 0 && odim1 > 0 ? 2 : 0,
-                      pad);
+    return fft_common(__func__, out, in, norm_factor, 2, true, odim0 > 0 && odim1 > 0 ? 2 : 0, pad);
 }
 
 af_err af_fft3(af_array *out, const af_array in, const double norm_factor, const dim_t odim0,

@@ -93,8 +93,9 @@ static af_err medfilt2_impl(const char *fn, af_array *out, const af_array in, di
     EM_GET_FN(a, in, 1);
     EM_TRY_FN(em_sig_check_dev(fn, 1, a));
     if (wind_length != wind_width)
-        EM_FAIL_FN(AF_ERR_ARG, "arguments 2 and 3 (wind_length %lld, wind_width %lld): the window "
-                               "must be square",
+        EM_FAIL_FN(AF_ERR_ARG,
+                   "arguments 2 and 3 (wind_length %lld, wind_width %lld): the window "
+                   "must be square",
                    (long long)wind_length, (long long)wind_width);
     if (wind_length <= 0)
         EM_FAIL_FN(AF_ERR_ARG, "argument 2 (wind_length): %lld, must be positive",
@@ -115,8 +116,8 @@ fail:
     return err;
 }
 
-af_err af_medfilt(af_array *out, const af_array in, const dim_t wind_length,
-                  const dim_t wind_width, const af_border_type edge_pad) {
+af_err af_medfilt(af_array *out, const af_array in, const dim_t wind_length, const dim_t wind_width,
+                  const af_border_type edge_pad) {
     return medfilt2_impl(__func__, out, in, wind_length, wind_width, edge_pad);
 }
 
@@ -209,17 +210,16 @@ static af_err approx_common(const approx_args *q) {
         EM_FAIL_FN(AF_ERR_ARG, "argument %d (positions): dtype %s, must be argument %d's %s",
                    q->p_pos1, em_dtype_name(p1->type), q->p_pos0, em_dtype_name(p0->type));
     if (em_dtype_is_double(in->type) != (p0->type == f64))
-        EM_FAIL_FN(AF_ERR_ARG,
-                   "arguments 1 and %d: dtypes %s and %s differ in precision", q->p_pos0,
-                   em_dtype_name(in->type), em_dtype_name(p0->type));
+        EM_FAIL_FN(AF_ERR_ARG, "arguments 1 and %d: dtypes %s and %s differ in precision",
+                   q->p_pos0, em_dtype_name(in->type), em_dtype_name(p0->type));
     if (two && memcmp(p0->dims, p1->dims, sizeof(p0->dims)) != 0)
         EM_FAIL_FN(AF_ERR_SIZE, "arguments %d and %d: the two position arrays differ in dims",
                    q->p_pos0, q->p_pos1);
     if (q->xdim < 0 || q->xdim > 3)
         EM_FAIL_FN(AF_ERR_ARG, "argument %d (interp_dim): %d, must be 0 to 3", q->p_xdim, q->xdim);
     if (two && (q->ydim < 0 || q->ydim > 3 || q->ydim == q->xdim))
-        EM_FAIL_FN(AF_ERR_ARG, "argument %d (interp_dim): %d, must be 0 to 3 and not %d",
-                   q->p_ydim, q->ydim, q->xdim);
+        EM_FAIL_FN(AF_ERR_ARG, "argument %d (interp_dim): %d, must be 0 to 3 and not %d", q->p_ydim,
+                   q->ydim, q->xdim);
     if (q->xstep == 0) EM_FAIL_FN(AF_ERR_ARG, "argument %d (idx_step) is 0", q->p_xstep);
     if (two && q->ystep == 0) EM_FAIL_FN(AF_ERR_ARG, "argument %d (idx_step) is 0", q->p_ystep);
     int order = interp_order(q->method, two);
@@ -279,8 +279,7 @@ static af_err approx_common(const approx_args *q) {
     if (two) EM_TRY_FN(em_sig_dense_as(fn, p1, p1->type, &b1, &pp1));
     EM_TRY_FN(em_sig_alloc(fn, in->type, d.odims, &res));
     if (two)
-        EM_TRY_FN(
-            em_backend_self.signal->approx2(in->dev, &d, res->buf->ptr, ip, pp0, pp1));
+        EM_TRY_FN(em_backend_self.signal->approx2(in->dev, &d, res->buf->ptr, ip, pp0, pp1));
     else
         EM_TRY_FN(em_backend_self.signal->approx1(in->dev, &d, res->buf->ptr, ip, pp0));
     em_buf_release(ib);
@@ -321,8 +320,8 @@ static af_err approx1_any(const char *fn, af_array *out, bool v2, const af_array
     return approx_common(&q);
 }
 
-af_err af_approx1(af_array *out, const af_array in, const af_array pos,
-                  const af_interp_type method, const float off_grid) {
+af_err af_approx1(af_array *out, const af_array in, const af_array pos, const af_interp_type method,
+                  const float off_grid) {
     return approx1_any(__func__, out, false, in, pos, 0, 0.0, 1.0, method, off_grid, false);
 }
 
@@ -398,10 +397,9 @@ af_err af_approx2_uniform(af_array *out, const af_array in, const af_array pos0,
 
 af_err af_approx2_uniform_v2(af_array *out, const af_array in, const af_array pos0,
                              const int interp_dim0, const double idx_start_dim0,
-                             const double idx_step_dim0, const af_array pos1,
-                             const int interp_dim1, const double idx_start_dim1,
-                             const double idx_step_dim1, const af_interp_type method,
-                             const float off_grid) {
+                             const double idx_step_dim0, const af_array pos1, const int interp_dim1,
+                             const double idx_start_dim1, const double idx_step_dim1,
+                             const af_interp_type method, const float off_grid) {
     return approx2_any(__func__, out, true, in, pos0, interp_dim0, idx_start_dim0, idx_step_dim0,
                        pos1, interp_dim1, idx_start_dim1, idx_step_dim1, method, off_grid, true);
 }

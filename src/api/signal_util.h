@@ -15,8 +15,7 @@ af_err em_sig_check_dev(const char *fn, int pos, const em_array *a);
 /* The elements of `a` where they lie, for slots that take strides (the window copy): evaluates a
  * lazy array in place, then gives a new buffer reference, the address of element 0 and the
  * strides. No copy, views included. */
-af_err em_sig_source(const char *fn, em_array *a, em_buf **buf, const void **ptr,
-                     dim_t strides[4]);
+af_err em_sig_source(const char *fn, em_array *a, em_buf **buf, const void **ptr, dim_t strides[4]);
 
 /* The elements of `a` as one dense block of dtype `type`: a dense array of that dtype is used
  * where it lies, anything else (a view, a lazy array, another dtype) is evaluated into a fresh

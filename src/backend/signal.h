@@ -43,8 +43,9 @@ typedef struct {
  * frequency-domain convolution's padding and cropping. Conversions: real to complex gives
  * (x, 0); complex to real takes the real part; floating to integer truncates toward zero, or
  * rounds half away from zero when `round` is set, then saturates to the type's range (NaN to 0);
- * to b8 gives 1 where that truncated or rounded value is not 0. The api only asks for pairs where one side is f32, f64, c32 or c64 and
- * the precisions agree (see the backends' compile checks for the list). */
+ * to b8 gives 1 where that truncated or rounded value is not 0. The api only asks for pairs where
+ * one side is f32, f64, c32 or c64 and the precisions agree (see the backends' compile checks for
+ * the list). */
 typedef struct {
     af_dtype dst_type, src_type;
     dim_t dims[4];        /* dst, dense */
@@ -150,10 +151,9 @@ struct em_signal_ops {
      * values in the array's type. */
     af_err (*medfilt)(int dev, af_dtype type, void *out, const void *in, const dim_t dims[4],
                       dim_t wlen, dim_t wwid, af_border_type pad);
-    af_err (*approx1)(int dev, const em_approx_desc *d, void *out, const void *in,
-                      const void *pos);
-    af_err (*approx2)(int dev, const em_approx_desc *d, void *out, const void *in,
-                      const void *pos0, const void *pos1);
+    af_err (*approx1)(int dev, const em_approx_desc *d, void *out, const void *in, const void *pos);
+    af_err (*approx2)(int dev, const em_approx_desc *d, void *out, const void *in, const void *pos0,
+                      const void *pos1);
 };
 
 extern const struct em_signal_ops em_cpu_signal_ops;

@@ -215,10 +215,18 @@ EM_SEP_PASS_FN(sep_c64, em_cf64, ((em_cf64){0, 0}), EM_MADD_C)
 static void sep_pass(af_dtype acc, void *out, const dim_t od[2], const void *in, const dim_t id[2],
                      const void *fl, dim_t len, dim_t start, int dim) {
     switch (acc) {
-    case f64: sep_f64(out, od, in, id, fl, len, start, dim); break;
-    case c32: sep_c32(out, od, in, id, fl, len, start, dim); break;
-    case c64: sep_c64(out, od, in, id, fl, len, start, dim); break;
-    default: sep_f32(out, od, in, id, fl, len, start, dim); break;
+    case f64:
+        sep_f64(out, od, in, id, fl, len, start, dim);
+        break;
+    case c32:
+        sep_c32(out, od, in, id, fl, len, start, dim);
+        break;
+    case c64:
+        sep_c64(out, od, in, id, fl, len, start, dim);
+        break;
+    default:
+        sep_f32(out, od, in, id, fl, len, start, dim);
+        break;
     }
 }
 
@@ -289,18 +297,27 @@ fail:
 
 static inline double nn_load(af_dtype t, const void *p, dim_t i) {
     switch (t) {
-    case f64: return ((const double *)p)[i];
-    case f16: return em_half_to_float(((const uint16_t *)p)[i]);
-    default: return ((const float *)p)[i];
+    case f64:
+        return ((const double *)p)[i];
+    case f16:
+        return em_half_to_float(((const uint16_t *)p)[i]);
+    default:
+        return ((const float *)p)[i];
     }
 }
 
 /* f32 and f16 accumulate in float, f64 in double. */
 static inline void nn_store(af_dtype t, void *p, dim_t i, double v) {
     switch (t) {
-    case f64: ((double *)p)[i] = v; break;
-    case f16: ((uint16_t *)p)[i] = em_float_to_half((float)v); break;
-    default: ((float *)p)[i] = (float)v; break;
+    case f64:
+        ((double *)p)[i] = v;
+        break;
+    case f16:
+        ((uint16_t *)p)[i] = em_float_to_half((float)v);
+        break;
+    default:
+        ((float *)p)[i] = (float)v;
+        break;
     }
 }
 
@@ -331,9 +348,12 @@ af_err em_cpu_convolve_nn(int dev, const em_conv_nn_desc *d, int which, void *ou
                                 for (dim_t i = 0; i < fd[0]; i++) {
                                     dim_t sx = x * s0 - p0 + i * d0;
                                     if (sx < 0 || sx >= sd[0]) continue;
-                                    double sv = nn_load(t, a, sx + sd[0] * (sy + sd[1] * (c + C * n)));
-                                    double fv = nn_load(
-                                        t, b, (fd[0] - 1 - i) + fd[0] * ((fd[1] - 1 - j) + fd[1] * (c + C * k)));
+                                    double sv =
+                                        nn_load(t, a, sx + sd[0] * (sy + sd[1] * (c + C * n)));
+                                    double fv =
+                                        nn_load(t, b,
+                                                (fd[0] - 1 - i) + fd[0] * ((fd[1] - 1 - j) +
+                                                                           fd[1] * (c + C * k)));
                                     acc = nn_round(t, acc + nn_round(t, sv * fv));
                                 }
                             }
@@ -357,8 +377,10 @@ af_err em_cpu_convolve_nn(int dev, const em_conv_nn_desc *d, int which, void *ou
                                 for (dim_t i = 0; i < fd[0]; i++) {
                                     dim_t sx = x * s0 - p0 + i * d0;
                                     if (sx < 0 || sx >= sd[0]) continue;
-                                    double fv = nn_load(
-                                        t, b, (fd[0] - 1 - i) + fd[0] * ((fd[1] - 1 - j) + fd[1] * (c + C * k)));
+                                    double fv =
+                                        nn_load(t, b,
+                                                (fd[0] - 1 - i) + fd[0] * ((fd[1] - 1 - j) +
+                                                                           fd[1] * (c + C * k)));
                                     dim_t at = sx + sd[0] * sy;
                                     plane[at] = nn_round(t, plane[at] + nn_round(t, g * fv));
                                 }

@@ -140,8 +140,7 @@ static void *plan_make(const em_fft_desc *d, void *in, void *out) {
     return NULL;
 }
 
-static bool plan_matches(const em_cpu_plan *p, const em_fft_desc *d, bool inplace, int ai,
-                         int ao) {
+static bool plan_matches(const em_cpu_plan *p, const em_fft_desc *d, bool inplace, int ai, int ao) {
     return p->kind == d->kind && p->dbl == d->dbl && p->rank == d->rank &&
            (d->kind != EM_FFT_C2C || p->forward == d->forward) && p->n[0] == d->n[0] &&
            p->n[1] == d->n[1] && p->n[2] == d->n[2] && p->batch == d->batch &&
@@ -259,8 +258,12 @@ fail:
 void em_cpu_sig_load(af_dtype t, const void *p, dim_t i, double *re, double *im) {
     *im = 0;
     switch (t) {
-    case f32: *re = ((const float *)p)[i]; break;
-    case f64: *re = ((const double *)p)[i]; break;
+    case f32:
+        *re = ((const float *)p)[i];
+        break;
+    case f64:
+        *re = ((const double *)p)[i];
+        break;
     case c32:
         *re = ((const float *)p)[2 * i];
         *im = ((const float *)p)[2 * i + 1];
@@ -270,15 +273,33 @@ void em_cpu_sig_load(af_dtype t, const void *p, dim_t i, double *re, double *im)
         *im = ((const double *)p)[2 * i + 1];
         break;
     case b8:
-    case u8: *re = ((const uint8_t *)p)[i]; break;
-    case s8: *re = ((const int8_t *)p)[i]; break;
-    case s16: *re = ((const int16_t *)p)[i]; break;
-    case u16: *re = ((const uint16_t *)p)[i]; break;
-    case s32: *re = ((const int32_t *)p)[i]; break;
-    case u32: *re = ((const uint32_t *)p)[i]; break;
-    case s64: *re = (double)((const int64_t *)p)[i]; break;
-    case u64: *re = (double)((const uint64_t *)p)[i]; break;
-    case f16: *re = em_half_to_float(((const uint16_t *)p)[i]); break;
+    case u8:
+        *re = ((const uint8_t *)p)[i];
+        break;
+    case s8:
+        *re = ((const int8_t *)p)[i];
+        break;
+    case s16:
+        *re = ((const int16_t *)p)[i];
+        break;
+    case u16:
+        *re = ((const uint16_t *)p)[i];
+        break;
+    case s32:
+        *re = ((const int32_t *)p)[i];
+        break;
+    case u32:
+        *re = ((const uint32_t *)p)[i];
+        break;
+    case s64:
+        *re = (double)((const int64_t *)p)[i];
+        break;
+    case u64:
+        *re = (double)((const uint64_t *)p)[i];
+        break;
+    case f16:
+        *re = em_half_to_float(((const uint16_t *)p)[i]);
+        break;
     }
 }
 
@@ -291,8 +312,12 @@ static double sat(double v, double lo, double hi) {
 void em_cpu_sig_store(af_dtype t, void *p, dim_t i, double re, double im, bool round_) {
     double v = round_ ? round(re) : trunc(re);
     switch (t) {
-    case f32: ((float *)p)[i] = (float)re; break;
-    case f64: ((double *)p)[i] = re; break;
+    case f32:
+        ((float *)p)[i] = (float)re;
+        break;
+    case f64:
+        ((double *)p)[i] = re;
+        break;
     case c32:
         ((float *)p)[2 * i] = (float)re;
         ((float *)p)[2 * i + 1] = (float)im;
@@ -301,14 +326,30 @@ void em_cpu_sig_store(af_dtype t, void *p, dim_t i, double re, double im, bool r
         ((double *)p)[2 * i] = re;
         ((double *)p)[2 * i + 1] = im;
         break;
-    case f16: ((uint16_t *)p)[i] = em_float_to_half((float)re); break;
-    case b8: ((uint8_t *)p)[i] = v != 0; break;
-    case u8: ((uint8_t *)p)[i] = (uint8_t)sat(v, 0, 255); break;
-    case s8: ((int8_t *)p)[i] = (int8_t)sat(v, -128, 127); break;
-    case s16: ((int16_t *)p)[i] = (int16_t)sat(v, -32768, 32767); break;
-    case u16: ((uint16_t *)p)[i] = (uint16_t)sat(v, 0, 65535); break;
-    case s32: ((int32_t *)p)[i] = (int32_t)sat(v, -2147483648.0, 2147483647.0); break;
-    case u32: ((uint32_t *)p)[i] = (uint32_t)sat(v, 0, 4294967295.0); break;
+    case f16:
+        ((uint16_t *)p)[i] = em_float_to_half((float)re);
+        break;
+    case b8:
+        ((uint8_t *)p)[i] = v != 0;
+        break;
+    case u8:
+        ((uint8_t *)p)[i] = (uint8_t)sat(v, 0, 255);
+        break;
+    case s8:
+        ((int8_t *)p)[i] = (int8_t)sat(v, -128, 127);
+        break;
+    case s16:
+        ((int16_t *)p)[i] = (int16_t)sat(v, -32768, 32767);
+        break;
+    case u16:
+        ((uint16_t *)p)[i] = (uint16_t)sat(v, 0, 65535);
+        break;
+    case s32:
+        ((int32_t *)p)[i] = (int32_t)sat(v, -2147483648.0, 2147483647.0);
+        break;
+    case u32:
+        ((uint32_t *)p)[i] = (uint32_t)sat(v, 0, 4294967295.0);
+        break;
     case s64:
         /* 2^63 is not an int64: values at or above it saturate to the maximum. */
         if (v != v)

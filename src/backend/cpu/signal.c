@@ -67,20 +67,24 @@ static af_err em_cpu_iir(int dev, af_dtype type, void *y, const void *c, const d
             if (!z) continue;
             dim_t j = col % cd[1], k = (col / cd[1]) % cd[2], l = col / (cd[1] * cd[2]);
             /* a's column for (j, k, l): a dim of 1 repeats. */
-            dim_t acol = ((ad[3] > 1 ? l : 0) * ad[2] + (ad[2] > 1 ? k : 0)) * ad[1] +
-                         (ad[1] > 1 ? j : 0);
+            dim_t acol =
+                ((ad[3] > 1 ? l : 0) * ad[2] + (ad[2] > 1 ? k : 0)) * ad[1] + (ad[1] > 1 ? j : 0);
             const char *ap = (const char *)a + (size_t)(acol * na) * es;
             const char *cp = (const char *)c + (size_t)(col * n) * es;
             char *yp = (char *)y + (size_t)(col * n) * es;
             switch (type) {
-            case f64: iir_f64((double *)yp, (const double *)cp, n, (const double *)ap, na, z); break;
+            case f64:
+                iir_f64((double *)yp, (const double *)cp, n, (const double *)ap, na, z);
+                break;
             case c32:
                 iir_c32((em_cf32 *)yp, (const em_cf32 *)cp, n, (const em_cf32 *)ap, na, z);
                 break;
             case c64:
                 iir_c64((em_cf64 *)yp, (const em_cf64 *)cp, n, (const em_cf64 *)ap, na, z);
                 break;
-            default: iir_f32((float *)yp, (const float *)cp, n, (const float *)ap, na, z); break;
+            default:
+                iir_f32((float *)yp, (const float *)cp, n, (const float *)ap, na, z);
+                break;
             }
         }
         free(z);
@@ -127,10 +131,14 @@ static double med_select(double *v, dim_t n, dim_t k) {
 /* The mean of the two middle values, in the array's type as ArrayFire's (a + b) / 2 computes it. */
 static double med_mean(af_dtype t, double a, double b) {
     switch (t) {
-    case f32: return (double)(((float)a + (float)b) / 2.0f);
-    case f64: return (a + b) / 2;
-    case u32: return (double)((uint32_t)((uint32_t)a + (uint32_t)b) / 2u);
-    default: return (double)(((int64_t)a + (int64_t)b) / 2);
+    case f32:
+        return (double)(((float)a + (float)b) / 2.0f);
+    case f64:
+        return (a + b) / 2;
+    case u32:
+        return (double)((uint32_t)((uint32_t)a + (uint32_t)b) / 2u);
+    default:
+        return (double)(((int64_t)a + (int64_t)b) / 2);
     }
 }
 
@@ -142,8 +150,8 @@ static dim_t med_sym(dim_t i, dim_t n) {
     return i < 0 ? 0 : i >= n ? n - 1 : i;
 }
 
-static af_err em_cpu_medfilt(int dev, af_dtype type, void *out, const void *in,
-                             const dim_t dims[4], dim_t wlen, dim_t wwid, af_border_type pad) {
+static af_err em_cpu_medfilt(int dev, af_dtype type, void *out, const void *in, const dim_t dims[4],
+                             dim_t wlen, dim_t wwid, af_border_type pad) {
     (void)dev;
     const dim_t rows = dims[0], cols = dims[1], images = dims[2] * dims[3];
     const dim_t wn = wlen * wwid;
@@ -218,7 +226,7 @@ static af_err em_cpu_medfilt(int dev, af_dtype type, void *out, const void *in,
         P x2 = x * x, x3 = x2 * x;                                                                 \
         return a0 * x3 + a1 * x2 + a2 * x + a3;                                                    \
     }                                                                                              \
-    /* One value along one dim: `in` points at the line's element 0, `st` is its stride in      \
+    /* One value along one dim: `in` points at the line's element 0, `st` is its stride in         \
      * scalars, n its length; x is inside [0, n-1]. */                                             \
     static void interp1_##SUF(P *out, const P *in, dim_t st, dim_t n, P x, int order, int method,  \
                               int lanes) {                                                         \
@@ -334,8 +342,8 @@ static af_err approx_run(const em_approx_desc *d, void *out, const void *in, con
                 interp2_d(o, (const double *)in + io * lanes, ist[xd] * lanes, id[xd],
                           ist[yd] * lanes, id[yd], x, y, d->order, d->method, lanes);
             } else {
-                interp1_d(o, (const double *)in + io * lanes, ist[xd] * lanes, id[xd], x,
-                          d->order, d->method, lanes);
+                interp1_d(o, (const double *)in + io * lanes, ist[xd] * lanes, id[xd], x, d->order,
+                          d->method, lanes);
             }
         } else {
             const float *p0 = pos0, *p1 = pos1;

@@ -114,7 +114,8 @@ af_err em_cu_convolve(int dev, const em_conv_desc *d, void *out, const void *sig
         long long bxw = (long long)plan.bx * plan.r;
         long long gx = (p.od[0] + bxw - 1) / bxw;
         long long rows = d->rank == 1 ? p.od[1] * p.od[2] * p.od[3] : p.od[2] * p.od[3];
-        long long gy = d->rank == 1 ? (rows < 65535 ? rows : 65535) : (p.od[1] + plan.by - 1) / plan.by;
+        long long gy =
+            d->rank == 1 ? (rows < 65535 ? rows : 65535) : (p.od[1] + plan.by - 1) / plan.by;
         long long gz = d->rank == 1 ? 1 : (rows < 65535 ? rows : 65535);
         grid = (dim3){(unsigned)gx, (unsigned)gy, (unsigned)gz};
         block = (dim3){(unsigned)plan.bx, (unsigned)plan.by, 1};
@@ -124,7 +125,8 @@ af_err em_cu_convolve(int dev, const em_conv_desc *d, void *out, const void *sig
         block = (dim3){EM_CU_BLOCK, 1, 1};
     }
     void *args[] = {&out, (void *)&sig, (void *)&filt, &p};
-    EM_TRY(em_cu_launch(__func__, "launching the convolution kernel", k, grid, block, args, stream));
+    EM_TRY(
+        em_cu_launch(__func__, "launching the convolution kernel", k, grid, block, args, stream));
 fail:
     em_cu_leave_enqueued(dev, prev);
     return err;
@@ -203,8 +205,8 @@ af_err em_cu_convolve_nn(int dev, const em_conv_nn_desc *d, int which, void *out
     EM_TRY(em_cu_sig_kernel(dev, EM_CU_SIG_SRC_CONVOLVE, "em_conv_nn", tail, &k));
     dim3 grid = {em_cu_sig_blocks(dev, total), 1, 1}, block = {EM_CU_BLOCK, 1, 1};
     void *args[] = {&out, (void *)&a, (void *)&b, &p};
-    EM_TRY(em_cu_launch(__func__, "launching the convolve2_nn kernel", k, grid, block, args,
-                        stream));
+    EM_TRY(
+        em_cu_launch(__func__, "launching the convolve2_nn kernel", k, grid, block, args, stream));
 fail:
     em_cu_leave_enqueued(dev, prev);
     return err;

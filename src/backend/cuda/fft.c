@@ -41,18 +41,30 @@ static size_t em_cu_fft_cap = EM_CU_FFT_CACHE_DEFAULT;
 
 static const char *cufft_name(cufftResult r) {
     switch (r) {
-    case CUFFT_SUCCESS: return "CUFFT_SUCCESS";
-    case CUFFT_INVALID_PLAN: return "CUFFT_INVALID_PLAN";
-    case CUFFT_ALLOC_FAILED: return "CUFFT_ALLOC_FAILED";
-    case CUFFT_INVALID_TYPE: return "CUFFT_INVALID_TYPE";
-    case CUFFT_INVALID_VALUE: return "CUFFT_INVALID_VALUE";
-    case CUFFT_INTERNAL_ERROR: return "CUFFT_INTERNAL_ERROR";
-    case CUFFT_EXEC_FAILED: return "CUFFT_EXEC_FAILED";
-    case CUFFT_SETUP_FAILED: return "CUFFT_SETUP_FAILED";
-    case CUFFT_INVALID_SIZE: return "CUFFT_INVALID_SIZE";
-    case CUFFT_INVALID_DEVICE: return "CUFFT_INVALID_DEVICE";
-    case CUFFT_NOT_SUPPORTED: return "CUFFT_NOT_SUPPORTED";
-    default: return "a cuFFT error";
+    case CUFFT_SUCCESS:
+        return "CUFFT_SUCCESS";
+    case CUFFT_INVALID_PLAN:
+        return "CUFFT_INVALID_PLAN";
+    case CUFFT_ALLOC_FAILED:
+        return "CUFFT_ALLOC_FAILED";
+    case CUFFT_INVALID_TYPE:
+        return "CUFFT_INVALID_TYPE";
+    case CUFFT_INVALID_VALUE:
+        return "CUFFT_INVALID_VALUE";
+    case CUFFT_INTERNAL_ERROR:
+        return "CUFFT_INTERNAL_ERROR";
+    case CUFFT_EXEC_FAILED:
+        return "CUFFT_EXEC_FAILED";
+    case CUFFT_SETUP_FAILED:
+        return "CUFFT_SETUP_FAILED";
+    case CUFFT_INVALID_SIZE:
+        return "CUFFT_INVALID_SIZE";
+    case CUFFT_INVALID_DEVICE:
+        return "CUFFT_INVALID_DEVICE";
+    case CUFFT_NOT_SUPPORTED:
+        return "CUFFT_NOT_SUPPORTED";
+    default:
+        return "a cuFFT error";
     }
 }
 
@@ -104,9 +116,12 @@ void em_cu_fft_plan_cache_size(size_t n) {
 
 static cufftType plan_type(const em_fft_desc *d) {
     switch (d->kind) {
-    case EM_FFT_R2C: return d->dbl ? CUFFT_D2Z : CUFFT_R2C;
-    case EM_FFT_C2R: return d->dbl ? CUFFT_Z2D : CUFFT_C2R;
-    default: return d->dbl ? CUFFT_Z2Z : CUFFT_C2C;
+    case EM_FFT_R2C:
+        return d->dbl ? CUFFT_D2Z : CUFFT_R2C;
+    case EM_FFT_C2R:
+        return d->dbl ? CUFFT_Z2D : CUFFT_C2R;
+    default:
+        return d->dbl ? CUFFT_Z2Z : CUFFT_C2C;
     }
 }
 
@@ -194,8 +209,7 @@ static cufftResult plan_exec(const em_cu_plan *p, const em_fft_desc *d, void *in
 }
 
 /* Multiplies n scalars at p by s on the stream (the caller entered dev). */
-static af_err scale_launch(int dev, cudaStream_t stream, bool dbl, void *p, long long n,
-                           double s) {
+static af_err scale_launch(int dev, cudaStream_t stream, bool dbl, void *p, long long n, double s) {
     af_err err = AF_SUCCESS;
     CUfunction k;
     char tail[160];
@@ -206,7 +220,8 @@ static af_err scale_launch(int dev, cudaStream_t stream, bool dbl, void *p, long
     EM_TRY(em_cu_sig_kernel(dev, EM_CU_SIG_SRC_SIGNAL, "em_scale", tail, &k));
     dim3 grid = {em_cu_sig_blocks(dev, n), 1, 1}, block = {EM_CU_BLOCK, 1, 1};
     void *args[] = {&p, &n, &s};
-    EM_TRY(em_cu_launch(__func__, "launching the FFT scaling kernel", k, grid, block, args, stream));
+    EM_TRY(
+        em_cu_launch(__func__, "launching the FFT scaling kernel", k, grid, block, args, stream));
 fail:
     return err;
 }
@@ -289,7 +304,8 @@ af_err em_cu_window(int dev, const em_window_desc *d, void *dst, const void *src
     long long by = rows < 65535 ? rows : 65535;
     dim3 grid = {bx, (unsigned)by, 1}, block = {EM_CU_BLOCK, 1, 1};
     void *args[] = {&dst, (void *)&src, &p};
-    EM_TRY(em_cu_launch(__func__, "launching the window-copy kernel", k, grid, block, args, stream));
+    EM_TRY(
+        em_cu_launch(__func__, "launching the window-copy kernel", k, grid, block, args, stream));
 fail:
     em_cu_leave_enqueued(dev, prev);
     return err;

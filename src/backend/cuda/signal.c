@@ -167,8 +167,8 @@ af_err em_cu_medfilt(int dev, af_dtype type, void *out, const void *in, const di
     dim3 grid = {(unsigned)((total + 127) / 128), 1, 1}, block = {128, 1, 1};
     if (grid.x > (unsigned)em_cu_devs[dev].grid) grid.x = (unsigned)em_cu_devs[dev].grid;
     void *args[] = {&out, (void *)&in, &p};
-    EM_TRY(em_cu_launch(__func__, "launching the median-filter kernel", k, grid, block, args,
-                        stream));
+    EM_TRY(
+        em_cu_launch(__func__, "launching the median-filter kernel", k, grid, block, args, stream));
 fail:
     em_cu_leave_enqueued(dev, prev);
     return err;
@@ -224,20 +224,19 @@ static af_err approx_launch(int dev, const em_approx_desc *d, void *out, const v
     EM_TRY(em_cu_sig_kernel(dev, EM_CU_SIG_SRC_SIGNAL, "em_approx", tail, &k));
     dim3 grid = {em_cu_sig_blocks(dev, total), 1, 1}, block = {EM_CU_BLOCK, 1, 1};
     void *args[] = {&out, (void *)&in, (void *)&pos0, (void *)&pos1, &p};
-    EM_TRY(em_cu_launch(__func__, "launching the interpolation kernel", k, grid, block, args,
-                        stream));
+    EM_TRY(
+        em_cu_launch(__func__, "launching the interpolation kernel", k, grid, block, args, stream));
 fail:
     em_cu_leave_enqueued(dev, prev);
     return err;
 }
 
-af_err em_cu_approx1(int dev, const em_approx_desc *d, void *out, const void *in,
-                     const void *pos) {
+af_err em_cu_approx1(int dev, const em_approx_desc *d, void *out, const void *in, const void *pos) {
     return approx_launch(dev, d, out, in, pos, NULL);
 }
 
-af_err em_cu_approx2(int dev, const em_approx_desc *d, void *out, const void *in,
-                     const void *pos0, const void *pos1) {
+af_err em_cu_approx2(int dev, const em_approx_desc *d, void *out, const void *in, const void *pos0,
+                     const void *pos1) {
     return approx_launch(dev, d, out, in, pos0, pos1);
 }
 

@@ -13,8 +13,7 @@ af_err em_cu_window(int dev, const em_window_desc *d, void *dst, const void *src
 af_err em_cu_fft_compile_check(void);
 
 /* convolve.c */
-af_err em_cu_convolve(int dev, const em_conv_desc *d, void *out, const void *sig,
-                      const void *filt);
+af_err em_cu_convolve(int dev, const em_conv_desc *d, void *out, const void *sig, const void *filt);
 af_err em_cu_convolve_sep(int dev, const em_conv_sep_desc *d, void *out, const void *sig,
                           const void *cfilt, const void *rfilt);
 af_err em_cu_convolve_nn(int dev, const em_conv_nn_desc *d, int which, void *out, const void *a,
@@ -25,10 +24,9 @@ af_err em_cu_iir(int dev, af_dtype type, void *y, const void *c, const dim_t cdi
                  const void *a, const dim_t adims[4]);
 af_err em_cu_medfilt(int dev, af_dtype type, void *out, const void *in, const dim_t dims[4],
                      dim_t wlen, dim_t wwid, af_border_type pad);
-af_err em_cu_approx1(int dev, const em_approx_desc *d, void *out, const void *in,
-                     const void *pos);
-af_err em_cu_approx2(int dev, const em_approx_desc *d, void *out, const void *in,
-                     const void *pos0, const void *pos1);
+af_err em_cu_approx1(int dev, const em_approx_desc *d, void *out, const void *in, const void *pos);
+af_err em_cu_approx2(int dev, const em_approx_desc *d, void *out, const void *in, const void *pos0,
+                     const void *pos1);
 
 /* Kernels of the family's sources (kernels/signal.cuh, kernels/convolve.cuh) are compiled one
  * variant at a time: the source text followed by `tail`, one generated line that defines the
