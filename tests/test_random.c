@@ -226,8 +226,9 @@ TEST(random_arrayfire_philox_example) {
 /* Golden values: element `idx` of a draw of 2000 elements of `type` from a fresh engine (0
  * Philox, 1 Threefry, 2 Mersenne) with seed 1234, as bits (re; im for complex types). They come
  * from an implementation of ArrayFire's CUDA kernels written apart from src/core/rng.h, with
- * correctly rounded log, sin and cos for the normals (scripts/random_golden.py prints them). The indices cross the layout's strides:
- * slot 0 and 1 of a thread (0 and 256 apart), and the next group (1024). */
+ * correctly rounded log, sin and cos for the normals (scripts/random_golden.py prints them). The
+ * indices cross the layout's strides: slot 0 and 1 of a thread (0 and 256 apart), and the next
+ * group (1024). */
 typedef struct {
     int engine;
     af_dtype type;
