@@ -202,7 +202,15 @@ DIM_OP(op_sum_dim1, af_sum, A, 1)
 DIM_OP(op_max_dim0, af_max, A, 0)
 DIM_OP(op_accum, af_accum, k, 0)
 DIM_OP(op_accum_dim1, af_accum, A, 1)
-DIM_OP(op_diff1, af_diff1, k, 0)
+static af_err op_diff1(void) {
+    /* diff1 is lazy (a difference of two shifted views): evaluate it. */
+    af_array o;
+    af_err e = af_diff1(&o, k, 0);
+    if (e) return e;
+    e = af_eval(o);
+    af_release_array(o);
+    return e;
+}
 static af_err op_sort(void) {
     af_array o;
     af_err e = af_sort(&o, k, 0, true);
@@ -276,11 +284,15 @@ static af_err op_transpose(void) {
 }
 static af_err op_cols_step2(void) {
     af_seq s[2] = {af_span, {0, (double)(S - 1), 2}};
-    af_array v;
+    af_array v, m;
     af_err e = af_index(&v, A, 2, s);
     if (e) return e;
-    e = af_eval(v);
+    /* The index is a view: materialise it, as the peers' .contiguous() does. */
+    e = af_copy_array(&m, v);
     af_release_array(v);
+    if (e) return e;
+    e = af_eval(m);
+    af_release_array(m);
     return e;
 }
 static af_err op_assign_block(void) {
