@@ -9,6 +9,9 @@ const struct em_algo_ops em_cu_algo_ops = {
     /* Scans, where, diff (scan.c). */
     .scan = em_cu_scan,
     .where = em_cu_where,
+    /* Statistics (statistics.c). */
+    .moments = em_cu_moments,
+    .comoments = em_cu_comoments,
 
     /* Sorting, sets, selection (sort.c). */
     .sort = em_cu_sort,

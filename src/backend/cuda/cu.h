@@ -110,6 +110,11 @@ af_err em_cu_reduce(int dev, const em_jit_prog *in, int dim, em_red_op op, void 
 af_err em_cu_scan(int dev, const em_jit_prog *in, const em_jit_prog *keys, int dim,
                   af_binary_op op, bool inclusive, void *out);
 af_err em_cu_where(int dev, const em_jit_prog *in, struct em_buf **idx, dim_t *count);
+/* ... in statistics.c. */
+af_err em_cu_moments(int dev, const em_jit_prog *x, const em_jit_prog *w, int dim, int ddof,
+                     bool root, af_dtype out_type, void *mean, void *var);
+af_err em_cu_comoments(int dev, const em_jit_prog *x, const em_jit_prog *y, int kind, int ddof,
+                       af_dtype out_type, void *out);
 
 /* The kernel `k` of a loaded library resolved in the current context (cuKernelGetFunction). */
 af_err em_cu_kernel_function(const char *fn, cudaKernel_t k, CUfunction *out);
