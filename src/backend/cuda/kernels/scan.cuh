@@ -20,9 +20,10 @@
 //                    single-pass decoupled look-back (Merrill and Garland, 2016): a block takes a
 //                    tile by ticket (so every tile before it has started), publishes its
 //                    aggregate, walks back over its predecessors' aggregates until it meets an
-//                    inclusive prefix, and publishes its own. Within a tile each warp scans chunks
-//                    of 32 lanes x V elements (vector loads, warp shuffles), chunks carry into
-//                    each other, and warps combine through shared memory.
+//                    inclusive prefix (a warp reads 32 predecessors per round trip), and
+//                    publishes its own. Within a tile each warp scans chunks of 32 lanes x V
+//                    elements (vector loads, warp shuffles), chunks carry into each other, and
+//                    warps combine through shared memory.
 //   2 em_scan_warps  lines of `len` contiguous elements, short ones: one warp per line, in chunks
 //                    of 32 elements.
 //   3 em_scan_cols   a dim with lower dims (inner > 1), and very short contiguous lines: thread q
@@ -208,6 +209,17 @@ __device__ __forceinline__ em_se em_se_shfl_up(em_se v, int d) {
         u.w[k] = __shfl_up_sync(0xffffffffu, u.w[k], d);
     return u.s;
 }
+__device__ __forceinline__ em_se em_se_shfl_down(em_se v, int d) {
+    union {
+        em_se s;
+        int w[sizeof(em_se) / 4];
+    } u;
+    u.s = v;
+#pragma unroll
+    for (int k = 0; k < (int)(sizeof(em_se) / 4); k++)
+        u.w[k] = __shfl_down_sync(0xffffffffu, u.w[k], d);
+    return u.s;
+}
 __device__ __forceinline__ em_se em_se_shfl_idx(em_se v, int lane) {
     union {
         em_se s;
@@ -266,25 +278,75 @@ __device__ __forceinline__ void em_publish(unsigned char *flag, em_se *vals, em_
 }
 // The combination of the items first, first + step, ..., k - step (the items before k on its
 // line), read back from k until an inclusive prefix (or, by key, a head) ends the walk. Every
-// item it waits for was taken by an earlier ticket, so it has started and will publish.
+// item it waits for was taken by an earlier ticket, so it has started and will publish. One
+// thread walks four items per round trip: their flags are read together, then their values.
 __device__ em_se em_lookback(const unsigned char *flag, const em_se *agg, const em_se *incl,
                              em_it k, em_it first, em_it step) {
     em_se run = em_se_id();
     const volatile unsigned char *vf = reinterpret_cast<const volatile unsigned char *>(flag);
     em_it at = k;
     while (at != first) {
-        at -= step;
-        unsigned char f;
-        do {
-            f = vf[at];
-        } while (f == 0);
-        __threadfence();
-        if (f == 2) {
-            run = em_se_op(em_vld(incl + at), run);
-            break;
+        const em_it left = (at - first) / step;
+        const int cnt = left < 4 ? (int)left : 4;
+        unsigned char f[4];
+        for (;;) {
+            bool ready = true;
+#pragma unroll
+            for (int u = 0; u < 4; u++)
+                if (u < cnt) {
+                    f[u] = vf[at - (em_it)(u + 1) * step];
+                    ready = ready && f[u] != 0;
+                }
+            if (ready) break;
         }
-        run = em_se_op(em_vld(agg + at), run);
-        if (em_se_head(run)) break; // nothing before a head matters
+        __threadfence();
+#pragma unroll
+        for (int u = 0; u < 4; u++) {
+            if (u >= cnt) break;
+            const em_it p = at - (em_it)(u + 1) * step;
+            if (f[u] == 2) return em_se_op(em_vld(incl + p), run);
+            run = em_se_op(em_vld(agg + p), run);
+            if (em_se_head(run)) return run; // nothing before a head matters
+        }
+        at -= (em_it)cnt * step;
+    }
+    return run;
+}
+
+// The same walk for the tile kernel by a whole warp, 32 items per round trip: lane l looks at
+// item at - 1 - l; the closest item holding an inclusive prefix (or the line's start) ends the
+// walk, and the window's values combine in item order. Every lane of the warp must call it; lane
+// 0's result is the prefix.
+__device__ em_se em_lookback_warp(const unsigned char *flag, const em_se *agg, const em_se *incl,
+                                  em_it k, em_it first) {
+    const int lane = threadIdx.x % 32;
+    const volatile unsigned char *vf = reinterpret_cast<const volatile unsigned char *>(flag);
+    em_se run = em_se_id();
+    em_it at = k;
+    while (at != first) {
+        const bool valid = (em_it)lane < at - first;
+        const em_it p = at - 1 - (em_it)lane;
+        unsigned char f = 2; // before the line's start: an inclusive identity
+        if (valid) {
+            do {
+                f = vf[p];
+            } while (f == 0);
+        }
+        __threadfence();
+        em_se v = em_se_id();
+        if (valid) v = f == 2 ? em_vld(incl + p) : em_vld(agg + p);
+        const unsigned incl_lanes = __ballot_sync(0xffffffffu, f == 2);
+        const int stop = incl_lanes ? __ffs(incl_lanes) - 1 : 31;
+        if (lane > stop) v = em_se_id();
+        // Lane 0 ends with v[stop] + ... + v[0]: a higher lane is an earlier item.
+#pragma unroll
+        for (int d = 1; d < 32; d *= 2) {
+            const em_se y = em_se_shfl_down(v, d);
+            if (lane + d < 32) v = em_se_op(y, v);
+        }
+        run = em_se_op(em_se_shfl_idx(v, 0), run);
+        if (incl_lanes || em_se_head(run)) break;
+        at -= 32;
     }
     return run;
 }
@@ -357,24 +419,25 @@ __device__ __forceinline__ void em_tile(const em_params &p, em_it lbase, em_it l
     // The warps' aggregates, then the tile's prefix from the look-back.
     if (lane == 0) s_warp[warp] = carry;
     __syncthreads();
-    if (threadIdx.x == 0) {
+    if (warp == 0) {
+        // The tile's aggregate, published at once; then warp 0 walks back for its prefix.
         em_se run = em_se_id(), wpre[8];
 #pragma unroll
         for (int w = 0; w < 8; w++) {
             wpre[w] = run;
             run = em_se_op(run, s_warp[w]);
         }
+        if (lane == 0) em_publish(flag, item == first ? incl : agg, item, run, item == first ? 2 : 1);
         em_se prefix = em_se_id();
-        if (item == first) {
-            em_publish(flag, incl, item, run, 2);
-        } else {
-            em_publish(flag, agg, item, run, 1);
-            prefix = em_lookback(flag, agg, incl, item, first, 1);
-            em_publish(flag, incl, item, em_se_op(prefix, run), 2);
+        if (item != first) {
+            prefix = em_lookback_warp(flag, agg, incl, item, first);
+            if (lane == 0) em_publish(flag, incl, item, em_se_op(prefix, run), 2);
         }
+        if (lane == 0) {
 #pragma unroll
-        for (int w = 0; w < 8; w++)
-            s_warp[w] = em_se_op(prefix, wpre[w]);
+            for (int w = 0; w < 8; w++)
+                s_warp[w] = em_se_op(prefix, wpre[w]);
+        }
     }
     __syncthreads();
     const em_se wp = s_warp[warp];
