@@ -443,3 +443,283 @@ af_err af_any_true_all_array(af_array *out, const af_array in) {
 af_err af_count_all_array(af_array *out, const af_array in) {
     return red_all_array_api(__func__, out, in, (red_spec){R_COUNT, false, 0});
 }
+
+/* ---------------------------------------------------------------------------------------------
+ * Min and max with their index: af_imin, af_imax (along a dim), af_imin_all, af_imax_all and
+ * af_max_ragged. The index is the position along dim (the linear index for the _all forms) of
+ * the first element holding the result; NaN are ignored (where every value is NaN, the value is
+ * NaN and the index 0); complex values compare by magnitude. An empty input is AF_ERR_ARG, as in
+ * ArrayFire.
+ * ------------------------------------------------------------------------------------------- */
+
+/* val and idx of in along dim (-1: everything), with rlen (NULL, or an array of the output's
+ * dims) limiting each output's count (af_max_ragged). */
+static af_err ired_run(const char *fn, em_array *in, int dim, em_red_op op, em_array *rlen,
+                       em_array **val_out, em_array **idx_out) {
+    af_err err = AF_SUCCESS;
+    em_node *n = NULL;
+    em_array *val = NULL, *idx = NULL;
+    em_buf *rbuf = NULL;
+    void *rptr = NULL;
+    em_jit_prog prog;
+    bool built = false;
+    EM_NEED_SLOT(algo, ireduce);
+    dim_t odims[4] = {1, 1, 1, 1};
+    if (dim >= 0) {
+        memcpy(odims, in->dims, sizeof(odims));
+        odims[dim] = 1;
+    }
+    EM_TRY_FN(em_array_alloc(in->type, odims, &val));
+    EM_TRY_FN(em_array_alloc(u32, odims, &idx));
+    if (rlen) EM_TRY_FN(em_array_dense_read(rlen, &rbuf, &rptr));
+    EM_TRY_FN(em_jit_input(in, in->dims, in->type, &n));
+    EM_TRY_FN(em_jit_prog_build(&n, 1, &prog));
+    built = true;
+    EM_TRY_FN(
+        em_backend_self.algo->ireduce(in->dev, &prog, dim, op, rptr, val->buf->ptr, idx->buf->ptr));
+    em_jit_prog_free(&prog);
+    em_node_release(n);
+    if (rbuf) em_buf_release(rbuf);
+    *val_out = val;
+    *idx_out = idx;
+    return AF_SUCCESS;
+fail:
+    if (built) em_jit_prog_free(&prog);
+    if (n) em_node_release(n);
+    if (rbuf) em_buf_release(rbuf);
+    if (val) em_array_free(val);
+    if (idx) em_array_free(idx);
+    return err;
+}
+
+static af_err ired_dim_api(const char *fn, af_array *val, af_array *idx, const af_array in, int dim,
+                           em_red_op op) {
+    af_err err = AF_SUCCESS;
+    em_array *a, *v, *i;
+    EM_ARG_NULL_FN(val, 0, "val");
+    EM_ARG_NULL_FN(idx, 1, "idx");
+    EM_GET_FN(a, in, 2);
+    EM_TRY_FN(red_dim(fn, 3, a, dim, &dim));
+    if (em_array_elements(a) == 0) EM_FAIL_FN(AF_ERR_ARG, "argument 2 (in) is empty");
+    EM_TRY_FN(ired_run(fn, a, dim, op, NULL, &v, &i));
+    *val = v;
+    *idx = i;
+    return AF_SUCCESS;
+fail:
+    return err;
+}
+
+af_err af_imin(af_array *out, af_array *idx, const af_array in, const int dim) {
+    return ired_dim_api(__func__, out, idx, in, dim, EM_RED_MIN);
+}
+
+af_err af_imax(af_array *out, af_array *idx, const af_array in, const int dim) {
+    return ired_dim_api(__func__, out, idx, in, dim, EM_RED_MAX);
+}
+
+static af_err ired_all_api(const char *fn, double *real, double *imag, unsigned *idx,
+                           const af_array in, em_red_op op) {
+    af_err err = AF_SUCCESS;
+    em_array *a, *v = NULL, *i = NULL;
+    double re = 0, im = 0;
+    uint32_t loc = 0;
+    EM_ARG_NULL_FN(real, 0, "real");
+    EM_ARG_NULL_FN(idx, 2, "idx");
+    EM_GET_FN(a, in, 3);
+    if (em_dtype_is_complex(a->type) && !imag)
+        EM_FAIL_FN(AF_ERR_ARG, "argument 1 (imag) is NULL, but the result of a %s input is complex",
+                   em_dtype_name(a->type));
+    if (em_array_elements(a) == 0) EM_FAIL_FN(AF_ERR_ARG, "argument 3 (in) is empty");
+    EM_TRY_FN(ired_run(fn, a, -1, op, NULL, &v, &i));
+    EM_TRY_FN(red_read_value(fn, v, &re, &im));
+    EM_TRY_FN(em_array_read(i, &loc));
+    em_array_free(v);
+    em_array_free(i);
+    *real = re;
+    if (imag) *imag = im;
+    *idx = loc;
+    return AF_SUCCESS;
+fail:
+    if (v) em_array_free(v);
+    if (i) em_array_free(i);
+    return err;
+}
+
+af_err af_imin_all(double *real, double *imag, unsigned *idx, const af_array in) {
+    return ired_all_api(__func__, real, imag, idx, in, EM_RED_MIN);
+}
+
+af_err af_imax_all(double *real, double *imag, unsigned *idx, const af_array in) {
+    return ired_all_api(__func__, real, imag, idx, in, EM_RED_MAX);
+}
+
+/* The maximum of the first ragged_len[k] elements along dim of each output k (u32, the output's
+ * dims), with its index. */
+af_err af_max_ragged(af_array *val, af_array *idx, const af_array in, const af_array ragged_len,
+                     const int dim) {
+    af_err err = AF_SUCCESS;
+    const char *fn = __func__;
+    em_array *a, *r, *v, *i;
+    int d = 0;
+    EM_ARG_NULL(val, 0);
+    EM_ARG_NULL(idx, 1);
+    EM_GET(a, in, 2);
+    EM_GET(r, ragged_len, 3);
+    EM_TRY(red_dim(fn, 4, a, dim, &d));
+    if (em_array_elements(a) == 0) EM_FAIL(AF_ERR_ARG, "argument 2 (in) is empty");
+    if (r->type != u32)
+        EM_FAIL(AF_ERR_TYPE, "argument 3 (ragged_len): dtype %s, must be u32",
+                em_dtype_name(r->type));
+    for (int k = 0; k < 4; k++) {
+        dim_t want = k == d ? 1 : a->dims[k];
+        if (r->dims[k] != want)
+            EM_FAIL(AF_ERR_ARG,
+                    "argument 3 (ragged_len): dims[%d] = %lld, must be %lld (in's dims with "
+                    "dims[%d] = 1)",
+                    k, (long long)r->dims[k], (long long)want, d);
+    }
+    if (r->dev != a->dev)
+        EM_FAIL(AF_ERR_DEVICE, "argument 3 (ragged_len) lives on device %d, in on device %d",
+                r->dev, a->dev);
+    EM_TRY(ired_run(fn, a, d, EM_RED_MAX, r, &v, &i));
+    *val = v;
+    *idx = i;
+    return AF_SUCCESS;
+fail:
+    return err;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * By key: af_sum_by_key (and _nan), af_product_by_key (and _nan), af_min_by_key, af_max_by_key,
+ * af_all_true_by_key, af_any_true_by_key, af_count_by_key. keys (s32 or u32) is a vector as long
+ * as vals along dim; each run of equal consecutive keys gives one output key and one slice of
+ * values reduced over the run. Output dtypes as the plain reductions'. Empty keys give empty
+ * outputs.
+ * ------------------------------------------------------------------------------------------- */
+static af_err red_by_key_api(const char *fn, af_array *keys_out, af_array *vals_out,
+                             const af_array keys, const af_array vals, int dim, red_spec r) {
+    af_err err = AF_SUCCESS;
+    em_array *k, *v, *ok = NULL, *ov = NULL;
+    em_buf *kbuf = NULL, *okbuf = NULL, *starts = NULL;
+    void *kptr = NULL;
+    em_node *n = NULL;
+    em_jit_prog prog;
+    bool built = false;
+    EM_ARG_NULL_FN(keys_out, 0, "keys_out");
+    EM_ARG_NULL_FN(vals_out, 1, "vals_out");
+    EM_GET_FN(k, keys, 2);
+    EM_GET_FN(v, vals, 3);
+    EM_TRY_FN(red_dim(fn, 4, v, dim, &dim));
+    if (k->type != s32 && k->type != u32)
+        EM_FAIL_FN(AF_ERR_TYPE, "argument 2 (keys): dtype %s, must be s32 or u32",
+                   em_dtype_name(k->type));
+    int long_dims = 0;
+    for (int d = 0; d < 4; d++)
+        long_dims += k->dims[d] > 1;
+    if (long_dims > 1) EM_FAIL_FN(AF_ERR_ARG, "argument 2 (keys) is not a vector");
+    dim_t nk = em_array_elements(k);
+    if (v->dims[dim] != nk)
+        EM_FAIL_FN(AF_ERR_ARG,
+                   "argument 3 (vals): dims[%d] = %lld, must equal the number of keys (%lld)", dim,
+                   (long long)v->dims[dim], (long long)nk);
+    if (k->dev != v->dev)
+        EM_FAIL_FN(AF_ERR_DEVICE, "argument 2 (keys) lives on device %d, vals on device %d", k->dev,
+                   v->dev);
+    EM_NEED_SLOT(algo, key_runs);
+    EM_NEED_SLOT(algo, reduce_runs);
+    af_dtype ot = red_out_type(r.kind, v->type);
+    dim_t nruns = 0;
+    if (nk > 0 && em_array_elements(v) > 0) {
+        EM_TRY_FN(em_array_dense_read(k, &kbuf, &kptr));
+        EM_TRY_FN(em_buf_alloc(k->dev, (size_t)nk * 4, &okbuf));
+        EM_TRY_FN(em_buf_alloc(k->dev, (size_t)(nk + 1) * 4, &starts));
+        EM_TRY_FN(em_backend_self.algo->key_runs(k->dev, kptr, k->type, nk, okbuf->ptr, starts->ptr,
+                                                 &nruns));
+    }
+    dim_t kd[4] = {nruns, 1, 1, 1}, vd[4];
+    memcpy(vd, v->dims, sizeof(vd));
+    vd[dim] = nruns;
+    EM_TRY_FN(em_array_alloc(k->type, kd, &ok));
+    EM_TRY_FN(em_array_alloc(ot, vd, &ov));
+    if (nruns > 0) {
+        EM_TRY_FN(em_backend_self.copy_d2d(k->dev, ok->buf->ptr, okbuf->ptr, (size_t)nruns * 4));
+        EM_TRY_FN(red_value_node(fn, v, &r, &n));
+        EM_TRY_FN(em_jit_prog_build(&n, 1, &prog));
+        built = true;
+        EM_TRY_FN(em_backend_self.algo->reduce_runs(
+            v->dev, &prog, dim, red_backend_op(r.kind, v->type), starts->ptr, nruns, ov->buf->ptr));
+        em_jit_prog_free(&prog);
+        built = false;
+        em_node_release(n);
+        n = NULL;
+    }
+    if (kbuf) em_buf_release(kbuf);
+    if (okbuf) em_buf_release(okbuf);
+    if (starts) em_buf_release(starts);
+    *keys_out = ok;
+    *vals_out = ov;
+    return AF_SUCCESS;
+fail:
+    if (built) em_jit_prog_free(&prog);
+    if (n) em_node_release(n);
+    if (kbuf) em_buf_release(kbuf);
+    if (okbuf) em_buf_release(okbuf);
+    if (starts) em_buf_release(starts);
+    if (ok) em_array_free(ok);
+    if (ov) em_array_free(ov);
+    return err;
+}
+
+af_err af_sum_by_key(af_array *keys_out, af_array *vals_out, const af_array keys,
+                     const af_array vals, const int dim) {
+    return red_by_key_api(__func__, keys_out, vals_out, keys, vals, dim,
+                          (red_spec){R_SUM, false, 0});
+}
+
+af_err af_sum_by_key_nan(af_array *keys_out, af_array *vals_out, const af_array keys,
+                         const af_array vals, const int dim, const double nanval) {
+    return red_by_key_api(__func__, keys_out, vals_out, keys, vals, dim,
+                          (red_spec){R_SUM, true, nanval});
+}
+
+af_err af_product_by_key(af_array *keys_out, af_array *vals_out, const af_array keys,
+                         const af_array vals, const int dim) {
+    return red_by_key_api(__func__, keys_out, vals_out, keys, vals, dim,
+                          (red_spec){R_PROD, false, 0});
+}
+
+af_err af_product_by_key_nan(af_array *keys_out, af_array *vals_out, const af_array keys,
+                             const af_array vals, const int dim, const double nanval) {
+    return red_by_key_api(__func__, keys_out, vals_out, keys, vals, dim,
+                          (red_spec){R_PROD, true, nanval});
+}
+
+af_err af_min_by_key(af_array *keys_out, af_array *vals_out, const af_array keys,
+                     const af_array vals, const int dim) {
+    return red_by_key_api(__func__, keys_out, vals_out, keys, vals, dim,
+                          (red_spec){R_MIN, false, 0});
+}
+
+af_err af_max_by_key(af_array *keys_out, af_array *vals_out, const af_array keys,
+                     const af_array vals, const int dim) {
+    return red_by_key_api(__func__, keys_out, vals_out, keys, vals, dim,
+                          (red_spec){R_MAX, false, 0});
+}
+
+af_err af_all_true_by_key(af_array *keys_out, af_array *vals_out, const af_array keys,
+                          const af_array vals, const int dim) {
+    return red_by_key_api(__func__, keys_out, vals_out, keys, vals, dim,
+                          (red_spec){R_ALL, false, 0});
+}
+
+af_err af_any_true_by_key(af_array *keys_out, af_array *vals_out, const af_array keys,
+                          const af_array vals, const int dim) {
+    return red_by_key_api(__func__, keys_out, vals_out, keys, vals, dim,
+                          (red_spec){R_ANY, false, 0});
+}
+
+af_err af_count_by_key(af_array *keys_out, af_array *vals_out, const af_array keys,
+                       const af_array vals, const int dim) {
+    return red_by_key_api(__func__, keys_out, vals_out, keys, vals, dim,
+                          (red_spec){R_COUNT, false, 0});
+}

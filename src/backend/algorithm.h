@@ -50,6 +50,27 @@ struct em_algo_ops {
      * dtype t, with in->dims except dims[dim] = 1. dim = -1 reduces every element into out[0].
      * `out` is device memory of the backend; nothing waits for the device. */
     af_err (*reduce)(int dev, const struct em_jit_prog *in, int dim, em_red_op op, void *out);
+    /* Min or max (op EM_RED_MIN / EM_RED_MAX) of output 0 of `in` along `dim` (0..3; -1: every
+     * element) with its index: `val` as reduce's `out` (dtype t), `idx` (u32, same layout) the
+     * position along dim (dim -1: the column-major linear index) of the result. Ties go to the
+     * smallest index; NaN are ignored (complex: either part NaN), so where every value is NaN,
+     * val is NaN and idx 0. Complex values compare by magnitude alone (ties: the smallest index).
+     * `rlen` (af_max_ragged): NULL, or u32 device memory in val's layout: only the first
+     * min(rlen[k], dims[dim]) elements along dim count for output k; where that is 0, val holds
+     * the op's identity (NaN for floating dtypes, the dtype's extreme for integers) and idx 0. */
+    af_err (*ireduce)(int dev, const struct em_jit_prog *in, int dim, em_red_op op,
+                      const uint32_t *rlen, void *val, uint32_t *idx);
+    /* Runs of equal consecutive keys (the _by_key reductions): `keys`, device memory of n > 0
+     * elements of dtype kt (s32 or u32). Writes the key of each run to okeys (room for n keys),
+     * the index of each run's first key to starts (room for n + 1; starts[nruns] = n), and the
+     * number of runs to *nruns, a host value: waits for the device. */
+    af_err (*key_runs)(int dev, const void *keys, af_dtype kt, dim_t n, void *okeys,
+                       uint32_t *starts, dim_t *nruns);
+    /* Reduces output 0 of `in` with `op` (as reduce) along `dim` (0..3) in runs: `out` (dense,
+     * dtype t, in->dims except dims[dim] = nruns) holds at position s along dim the op over
+     * positions [starts[s], starts[s + 1]) along dim. starts: device memory from key_runs. */
+    af_err (*reduce_runs)(int dev, const struct em_jit_prog *in, int dim, em_red_op op,
+                          const uint32_t *starts, dim_t nruns, void *out);
 
     /* Scans, where, diff (scan.c). Inputs arrive through the fused-input seam, as reductions'
      * do: the api casts the input to the output dtype inside the program (u8 -> u32 for accum,

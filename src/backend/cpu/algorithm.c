@@ -5,6 +5,9 @@
 const struct em_algo_ops em_cpu_algo_ops = {
     /* Reductions (reduce.c). */
     .reduce = em_cpu_reduce,
+    .ireduce = em_cpu_ireduce,
+    .key_runs = em_cpu_key_runs,
+    .reduce_runs = em_cpu_reduce_runs,
 
     /* Scans, where, diff (scan.c). */
     .scan = em_cpu_scan,

@@ -78,6 +78,12 @@ const void *em_cpu_block_eval_run(const em_cpu_block_eval *e, char *scratch, dim
 
 /* The algorithm family's slots (algorithm.h) implemented in reduce.c. */
 af_err em_cpu_reduce(int dev, const em_jit_prog *in, int dim, em_red_op op, void *out);
+af_err em_cpu_ireduce(int dev, const em_jit_prog *in, int dim, em_red_op op, const uint32_t *rlen,
+                      void *val, uint32_t *idx);
+af_err em_cpu_key_runs(int dev, const void *keys, af_dtype kt, dim_t n, void *okeys,
+                       uint32_t *starts, dim_t *nruns);
+af_err em_cpu_reduce_runs(int dev, const em_jit_prog *in, int dim, em_red_op op,
+                          const uint32_t *starts, dim_t nruns, void *out);
 /* ... in scan.c. */
 af_err em_cpu_scan(int dev, const em_jit_prog *in, const em_jit_prog *keys, int dim,
                    af_binary_op op, bool inclusive, void *out);

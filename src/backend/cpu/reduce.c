@@ -73,7 +73,8 @@ typedef struct {
             r = name##_op(r, V[i]);                                                                \
         *(T *)acc = r;                                                                             \
     }                                                                                              \
-    static const red_kernel name = {name##_ident, name##_fold, name##_vec, name##_comb};
+    static const red_kernel name                                                                   \
+        __attribute__((unused)) = {name##_ident, name##_fold, name##_vec, name##_comb};
 
 /* Integer sums and products wrap: they run on the unsigned type of the same width, which has the
  * same bits as the signed result. */
@@ -86,11 +87,40 @@ RED_KERNEL(prod_f64, double, 1.0, a *x)
 RED_KERNEL(prod_u32, uint32_t, 1u, a *x)
 RED_KERNEL(prod_u64, uint64_t, 1u, a *x)
 
-/* Floating min and max ignore NaN: NaN is the identity, and a NaN accumulator takes any value. */
-RED_KERNEL(min_f32, float, NAN, (x < a || a != a) ? x : a)
-RED_KERNEL(min_f64, double, NAN, (x < a || a != a) ? x : a)
-RED_KERNEL(max_f32, float, NAN, (x > a || a != a) ? x : a)
-RED_KERNEL(max_f64, double, NAN, (x > a || a != a) ? x : a)
+/* Floating min and max ignore NaN: NaN is the identity, and a NaN accumulator takes any value.
+ * Their folds run on explicit 32-byte vectors: written per lane, the select did not vectorise
+ * (the compiler unrolled the lanes into scalar compares and branches). */
+#define RED_FMINMAX(name, T, IT, CMP)                                                              \
+    RED_KERNEL(name##_s, T, NAN, ((x CMP a) | (a != a)) ? x : a)                                   \
+    typedef T name##_vt __attribute__((vector_size(32)));                                          \
+    typedef IT name##_vi __attribute__((vector_size(32)));                                         \
+    static void name##_fold(void *acc, const void *v, size_t n) {                                  \
+        enum { W = 32 / sizeof(T) };                                                               \
+        const char *V = v;                                                                         \
+        name##_vt l0, l1;                                                                          \
+        for (int k = 0; k < W; k++)                                                                \
+            l0[k] = l1[k] = NAN;                                                                   \
+        size_t i = 0;                                                                              \
+        for (; i + 2 * W <= n; i += 2 * W) {                                                       \
+            name##_vt x0, x1;                                                                      \
+            memcpy(&x0, V + i * sizeof(T), sizeof(x0));                                            \
+            memcpy(&x1, V + (i + W) * sizeof(T), sizeof(x1));                                      \
+            name##_vi m0 = (x0 CMP l0) | (l0 != l0), m1 = (x1 CMP l1) | (l1 != l1);                \
+            l0 = (name##_vt)(((name##_vi)x0 & m0) | ((name##_vi)l0 & ~m0));                        \
+            l1 = (name##_vt)(((name##_vi)x1 & m1) | ((name##_vi)l1 & ~m1));                        \
+        }                                                                                          \
+        T r = *(T *)acc;                                                                           \
+        for (int k = 0; k < W; k++)                                                                \
+            r = name##_s_op(name##_s_op(r, l0[k]), l1[k]);                                         \
+        for (; i < n; i++)                                                                         \
+            r = name##_s_op(r, ((const T *)v)[i]);                                                 \
+        *(T *)acc = r;                                                                             \
+    }                                                                                              \
+    static const red_kernel name = {name##_s_ident, name##_fold, name##_s_vec, name##_s_comb};
+RED_FMINMAX(min_f32, float, int32_t, <)
+RED_FMINMAX(min_f64, double, int64_t, <)
+RED_FMINMAX(max_f32, float, int32_t, >)
+RED_FMINMAX(max_f64, double, int64_t, >)
 #define RED_INT_MINMAX(t, T, LO, HI)                                                               \
     RED_KERNEL(min_##t, T, HI, x < a ? x : a)                                                      \
     RED_KERNEL(max_##t, T, LO, x > a ? x : a)
@@ -393,6 +423,342 @@ af_err em_cpu_reduce(int dev, const em_jit_prog *in, int dim, em_red_op op, void
     }
 fail:
     if (partbuf) em_buf_release(partbuf);
+    if (accbuf) em_buf_release(accbuf);
+    em_cpu_block_eval_free(e);
+    return err;
+}
+
+/* ---- min and max with their index (imin, imax, max_ragged) ---- */
+
+/* Index-carrying kernels: an accumulator is a value and a u32 index (EM_NO_INDEX: none yet). x
+ * (index xi) replaces a (index ai) when a is missing (NaN), or x is present and orders before a,
+ * or they are equal and xi < ai: the first occurrence, whatever the order of reduction. */
+#define EM_NO_INDEX UINT32_MAX
+
+typedef struct {
+    void (*ident)(void *acc);
+    /* acc, *ai = op over (v[k], j0 + k) for k < n. */
+    void (*fold)(void *acc, uint32_t *ai, const void *v, size_t n, uint32_t j0);
+    /* acc[k], ai[k] = op with (v[k], j) for k < n, skipping k where rl && j >= rl[k]. */
+    void (*vec)(void *acc, uint32_t *ai, const void *v, size_t n, uint32_t j, const uint32_t *rl);
+    void (*comb)(void *acc, uint32_t *ai, const void *b, uint32_t bi);
+} ired_kernel;
+
+/* MISSING(x): x is ignored; BEFORE(x, a): x orders strictly before a (both present). */
+#define IRED_KERNEL(name, T, IDENT, MISSING, BEFORE)                                               \
+    static inline bool name##_take(T a, uint32_t ai, T x, uint32_t xi) {                           \
+        if (MISSING(x)) return false;                                                              \
+        if (MISSING(a)) return true;                                                               \
+        if (BEFORE(x, a)) return true;                                                             \
+        if (BEFORE(a, x)) return false;                                                            \
+        return xi < ai;                                                                            \
+    }                                                                                              \
+    static void name##_ident(void *acc) {                                                          \
+        *(T *)acc = (IDENT);                                                                       \
+    }                                                                                              \
+    static void name##_fold(void *acc, uint32_t *ai, const void *v, size_t n, uint32_t j0) {       \
+        const T *V = v;                                                                            \
+        T a = *(T *)acc;                                                                           \
+        uint32_t i = *ai;                                                                          \
+        for (size_t k = 0; k < n; k++)                                                             \
+            if (name##_take(a, i, V[k], j0 + (uint32_t)k)) a = V[k], i = j0 + (uint32_t)k;         \
+        *(T *)acc = a;                                                                             \
+        *ai = i;                                                                                   \
+    }                                                                                              \
+    static void name##_vec(void *acc, uint32_t *ai, const void *v, size_t n, uint32_t j,           \
+                           const uint32_t *rl) {                                                   \
+        T *A = acc;                                                                                \
+        const T *V = v;                                                                            \
+        for (size_t k = 0; k < n; k++)                                                             \
+            if ((!rl || j < rl[k]) && name##_take(A[k], ai[k], V[k], j)) A[k] = V[k], ai[k] = j;   \
+    }                                                                                              \
+    static void name##_comb(void *acc, uint32_t *ai, const void *b, uint32_t bi) {                 \
+        if (name##_take(*(T *)acc, *ai, *(const T *)b, bi)) *(T *)acc = *(const T *)b, *ai = bi;   \
+    }                                                                                              \
+    static const ired_kernel name = {name##_ident, name##_fold, name##_vec, name##_comb};
+
+#define IR_NONE(x)     false
+#define IR_NAN(x)      ((x) != (x))
+#define IR_CNAN(x)     ((x).re != (x).re || (x).im != (x).im)
+#define IR_LT(x, a)    ((x) < (a))
+#define IR_GT(x, a)    ((x) > (a))
+#define IR_CLT32(x, a) (hypotf((x).re, (x).im) < hypotf((a).re, (a).im))
+#define IR_CGT32(x, a) (hypotf((x).re, (x).im) > hypotf((a).re, (a).im))
+#define IR_CLT64(x, a) (hypot((x).re, (x).im) < hypot((a).re, (a).im))
+#define IR_CGT64(x, a) (hypot((x).re, (x).im) > hypot((a).re, (a).im))
+static const em_cf32 ir_cnan32 = {NAN, NAN};
+static const em_cf64 ir_cnan64 = {NAN, NAN};
+
+IRED_KERNEL(imin_f32, float, NAN, IR_NAN, IR_LT)
+IRED_KERNEL(imax_f32, float, NAN, IR_NAN, IR_GT)
+IRED_KERNEL(imin_f64, double, NAN, IR_NAN, IR_LT)
+IRED_KERNEL(imax_f64, double, NAN, IR_NAN, IR_GT)
+IRED_KERNEL(imin_c32, em_cf32, ir_cnan32, IR_CNAN, IR_CLT32)
+IRED_KERNEL(imax_c32, em_cf32, ir_cnan32, IR_CNAN, IR_CGT32)
+IRED_KERNEL(imin_c64, em_cf64, ir_cnan64, IR_CNAN, IR_CLT64)
+IRED_KERNEL(imax_c64, em_cf64, ir_cnan64, IR_CNAN, IR_CGT64)
+#define IRED_INT(t, T, LO, HI)                                                                     \
+    IRED_KERNEL(imin_##t, T, HI, IR_NONE, IR_LT)                                                   \
+    IRED_KERNEL(imax_##t, T, LO, IR_NONE, IR_GT)
+IRED_INT(s8, int8_t, INT8_MIN, INT8_MAX)
+IRED_INT(u8, uint8_t, 0, UINT8_MAX)
+IRED_INT(s16, int16_t, INT16_MIN, INT16_MAX)
+IRED_INT(u16, uint16_t, 0, UINT16_MAX)
+IRED_INT(s32, int32_t, INT32_MIN, INT32_MAX)
+IRED_INT(u32, uint32_t, 0, UINT32_MAX)
+IRED_INT(s64, int64_t, INT64_MIN, INT64_MAX)
+IRED_INT(u64, uint64_t, 0, UINT64_MAX)
+
+static const ired_kernel *ikernel_for(em_red_op op, af_dtype t) {
+    bool m = op == EM_RED_MIN;
+    if (op != EM_RED_MIN && op != EM_RED_MAX) return NULL;
+    switch (t) {
+    case f32:
+    case f16:
+        return m ? &imin_f32 : &imax_f32;
+    case f64:
+        return m ? &imin_f64 : &imax_f64;
+    case c32:
+        return m ? &imin_c32 : &imax_c32;
+    case c64:
+        return m ? &imin_c64 : &imax_c64;
+    case b8:
+    case u8:
+        return m ? &imin_u8 : &imax_u8;
+    case s8:
+        return m ? &imin_s8 : &imax_s8;
+    case s16:
+        return m ? &imin_s16 : &imax_s16;
+    case u16:
+        return m ? &imin_u16 : &imax_u16;
+    case s32:
+        return m ? &imin_s32 : &imax_s32;
+    case u32:
+        return m ? &imin_u32 : &imax_u32;
+    case s64:
+        return m ? &imin_s64 : &imax_s64;
+    case u64:
+        return m ? &imin_u64 : &imax_u64;
+    }
+    return NULL;
+}
+
+/* One task of an index-carrying reduction (as run_task); rl: NULL, or the ragged lengths of the
+ * task's T outputs. */
+static void run_itask(const em_cpu_block_eval *e, char *scratch, const ired_kernel *k, size_t bs,
+                      const red_shape *s, dim_t o, dim_t i0, dim_t T, dim_t j0, dim_t j1,
+                      const uint32_t *rl, char *acc, uint32_t *ai) {
+    for (dim_t i = 0; i < T; i++) {
+        k->ident(acc + (size_t)i * bs);
+        ai[i] = EM_NO_INDEX;
+    }
+    if (s->inner == 1) {
+        if (rl && (dim_t)rl[0] < j1) j1 = (dim_t)rl[0];
+        for (dim_t j = j0; j < j1;) {
+            size_t n = (size_t)(j1 - j < EM_CPU_BLOCK ? j1 - j : EM_CPU_BLOCK);
+            k->fold(acc, ai, em_cpu_block_eval_run(e, scratch, o * s->len + j, n), n, (uint32_t)j);
+            j += (dim_t)n;
+        }
+    } else {
+        for (dim_t j = j0; j < j1; j++)
+            k->vec(acc, ai,
+                   em_cpu_block_eval_run(e, scratch, i0 + s->inner * (j + s->len * o), (size_t)T),
+                   (size_t)T, (uint32_t)j, rl);
+    }
+}
+
+af_err em_cpu_ireduce(int dev, const em_jit_prog *in, int dim, em_red_op op, const uint32_t *rlen,
+                      void *val, uint32_t *idx) {
+    af_err err = AF_SUCCESS;
+    em_cpu_block_eval *e = NULL;
+    em_buf *accbuf = NULL, *partbuf = NULL;
+    af_dtype t = (af_dtype)in->instr[in->out[0]].type;
+    const ired_kernel *k = ikernel_for(op, t);
+    if (!k) EM_FAIL(AF_ERR_NOT_SUPPORTED, "reduction %d of dtype %s", (int)op, em_dtype_name(t));
+    if (in->elements <= 0) return AF_SUCCESS;
+    red_shape s;
+    shape_of(in, dim, &s);
+    size_t bs = em_cpu_block_size(t);
+    dim_t nout = s.inner * s.outer;
+    EM_TRY(em_cpu_block_eval_new(in, &e));
+    char *acc = val;
+    if (bs != em_dtype_size(t)) {
+        EM_TRY(em_buf_alloc(dev, (size_t)nout * bs, &accbuf));
+        acc = accbuf->ptr;
+    }
+    char *part = NULL;
+    uint32_t *pidx = NULL;
+    if (s.jchunks > 1) {
+        EM_TRY(em_buf_alloc(dev, (size_t)(s.jchunks * nout) * (bs + 4), &partbuf));
+        part = partbuf->ptr;
+        pidx = (uint32_t *)(part + (size_t)(s.jchunks * nout) * bs);
+    }
+    dim_t ntasks = s.outer * s.ntile * s.jchunks;
+    int failed = 0;
+#pragma omp parallel if (in->elements > 32 * EM_CPU_BLOCK && ntasks > 1) reduction(| : failed)
+    {
+        char *scratch = em_cpu_block_scratch_new(e);
+#pragma omp for schedule(dynamic, 1)
+        for (dim_t task = 0; task < ntasks; task++) {
+            if (!scratch) {
+                failed = 1;
+                continue;
+            }
+            dim_t jc = task % s.jchunks, b = task / s.jchunks;
+            dim_t o = b / s.ntile, i0 = (b % s.ntile) * s.itile;
+            dim_t T = s.inner - i0 < s.itile ? s.inner - i0 : s.itile;
+            dim_t j0 = s.len * jc / s.jchunks, j1 = s.len * (jc + 1) / s.jchunks;
+            size_t at = (size_t)(o * s.inner + i0);
+            char *dst = part ? part + ((size_t)(jc * nout) + at) * bs : acc + at * bs;
+            uint32_t *di = part ? pidx + (size_t)(jc * nout) + at : idx + at;
+            run_itask(e, scratch, k, bs, &s, o, i0, T, j0, j1, rlen ? rlen + at : NULL, dst, di);
+        }
+        free(scratch);
+    }
+    if (failed) EM_FAIL(AF_ERR_NO_MEM, "out of host memory for evaluation scratch");
+    if (part) {
+#pragma omp parallel for if (nout > 4 * EM_CPU_BLOCK) schedule(static)
+        for (dim_t i = 0; i < nout; i++) {
+            char *a = acc + (size_t)i * bs;
+            memcpy(a, part + (size_t)i * bs, bs);
+            idx[i] = pidx[i];
+            for (dim_t c = 1; c < s.jchunks; c++)
+                k->comb(a, &idx[i], part + (size_t)(c * nout + i) * bs, pidx[c * nout + i]);
+        }
+    }
+    for (dim_t i = 0; i < nout; i++)
+        if (idx[i] == EM_NO_INDEX) idx[i] = 0;
+    if (acc != (char *)val) {
+        const float *f = (const float *)acc;
+        uint16_t *h = val;
+        for (dim_t i = 0; i < nout; i++)
+            h[i] = em_float_to_half(f[i]);
+    }
+fail:
+    if (partbuf) em_buf_release(partbuf);
+    if (accbuf) em_buf_release(accbuf);
+    em_cpu_block_eval_free(e);
+    return err;
+}
+
+/* ---- runs of equal keys (the _by_key reductions) ---- */
+
+af_err em_cpu_key_runs(int dev, const void *keys, af_dtype kt, dim_t n, void *okeys,
+                       uint32_t *starts, dim_t *nruns) {
+    (void)dev;
+    if (kt != s32 && kt != u32)
+        return em_err(AF_ERR_NOT_SUPPORTED, __func__, "keys of dtype %s", em_dtype_name(kt));
+    /* Equality is all that matters, so both dtypes compare as 32-bit patterns. */
+    const uint32_t *k = keys;
+    uint32_t *ok = okeys;
+    dim_t r = 0;
+    for (dim_t i = 0; i < n; i++)
+        if (i == 0 || k[i] != k[i - 1]) {
+            ok[r] = k[i];
+            starts[r++] = (uint32_t)i;
+        }
+    starts[r] = (uint32_t)n;
+    *nruns = r;
+    return AF_SUCCESS;
+}
+
+af_err em_cpu_reduce_runs(int dev, const em_jit_prog *in, int dim, em_red_op op,
+                          const uint32_t *starts, dim_t nruns, void *out) {
+    af_err err = AF_SUCCESS;
+    em_cpu_block_eval *e = NULL;
+    em_buf *accbuf = NULL;
+    af_dtype t = (af_dtype)in->instr[in->out[0]].type;
+    const red_kernel *k = kernel_for(op, t);
+    if (!k) EM_FAIL(AF_ERR_NOT_SUPPORTED, "reduction %d of dtype %s", (int)op, em_dtype_name(t));
+    if (in->elements <= 0 || nruns <= 0) return AF_SUCCESS;
+    red_shape s;
+    shape_of(in, dim, &s);
+    size_t bs = em_cpu_block_size(t);
+    dim_t nout = s.inner * nruns * s.outer;
+    EM_TRY(em_cpu_block_eval_new(in, &e));
+    char *acc = out;
+    if (bs != em_dtype_size(t)) {
+        EM_TRY(em_buf_alloc(dev, (size_t)nout * bs, &accbuf));
+        acc = accbuf->ptr;
+    }
+    /* Tasks: (o, tile of i, group of consecutive runs), groups cut at run starts so that each
+     * holds about an equal share of the elements along dim. */
+    dim_t base = s.outer * s.ntile, want = 4 * (dim_t)omp_get_max_threads();
+    dim_t groups = base >= want ? 1 : (want + base - 1) / base;
+    if (groups > nruns) groups = nruns;
+    dim_t ntasks = base * groups;
+    int failed = 0;
+#pragma omp parallel if (in->elements > 32 * EM_CPU_BLOCK && ntasks > 1) reduction(| : failed)
+    {
+        char *scratch = em_cpu_block_scratch_new(e);
+#pragma omp for schedule(dynamic, 1)
+        for (dim_t task = 0; task < ntasks; task++) {
+            if (!scratch) {
+                failed = 1;
+                continue;
+            }
+            dim_t g = task % groups, b = task / groups;
+            dim_t o = b / s.ntile, i0 = (b % s.ntile) * s.itile;
+            dim_t T = s.inner - i0 < s.itile ? s.inner - i0 : s.itile;
+            /* The group's runs: those starting in [len * g / groups, len * (g + 1) / groups). */
+            dim_t lo = s.len * g / groups, hi = s.len * (g + 1) / groups;
+            dim_t r0 = 0, r1 = 0, a = 0, z = nruns;
+            while (a < z) { /* first run starting at or after lo */
+                dim_t m = (a + z) / 2;
+                if ((dim_t)starts[m] < lo)
+                    a = m + 1;
+                else
+                    z = m;
+            }
+            r0 = a, z = nruns;
+            while (a < z) { /* first run starting at or after hi */
+                dim_t m = (a + z) / 2;
+                if ((dim_t)starts[m] < hi)
+                    a = m + 1;
+                else
+                    z = m;
+            }
+            r1 = a;
+            if (s.inner == 1) {
+                /* Contiguous runs: the group's elements in blocks, each block folded run by run,
+                 * so short runs cost no evaluation of their own. */
+                if (r0 >= r1) continue;
+                dim_t j = starts[r0], jend = starts[r1], r = r0;
+                char *dst = acc + (size_t)(r + nruns * o) * bs;
+                k->ident(dst);
+                while (j < jend) {
+                    size_t n = (size_t)(jend - j < EM_CPU_BLOCK ? jend - j : EM_CPU_BLOCK);
+                    const char *v = em_cpu_block_eval_run(e, scratch, o * s.len + j, n);
+                    size_t q = 0;
+                    while (q < n) {
+                        dim_t end = starts[r + 1];
+                        size_t m = (size_t)(end - (j + (dim_t)q));
+                        if (m > n - q) m = n - q;
+                        k->fold(dst, v + q * bs, m);
+                        q += m;
+                        if (j + (dim_t)q == end && ++r < r1) {
+                            dst = acc + (size_t)(r + nruns * o) * bs;
+                            k->ident(dst);
+                        }
+                    }
+                    j += (dim_t)n;
+                }
+            } else {
+                for (dim_t r = r0; r < r1; r++)
+                    run_task(e, scratch, k, bs, &s, o, i0, T, starts[r], starts[r + 1],
+                             acc + (size_t)(i0 + s.inner * (r + nruns * o)) * bs);
+            }
+        }
+        free(scratch);
+    }
+    if (failed) EM_FAIL(AF_ERR_NO_MEM, "out of host memory for evaluation scratch");
+    if (acc != (char *)out) {
+        const float *f = (const float *)acc;
+        uint16_t *h = out;
+        for (dim_t i = 0; i < nout; i++)
+            h[i] = em_float_to_half(f[i]);
+    }
+fail:
     if (accbuf) em_buf_release(accbuf);
     em_cpu_block_eval_free(e);
     return err;

@@ -5,6 +5,9 @@
 const struct em_algo_ops em_cu_algo_ops = {
     /* Reductions (reduce.c). */
     .reduce = em_cu_reduce,
+    .ireduce = em_cu_ireduce,
+    .key_runs = em_cu_key_runs,
+    .reduce_runs = em_cu_reduce_runs,
 
     /* Scans, where, diff (scan.c). */
     .scan = em_cu_scan,
