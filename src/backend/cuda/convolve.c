@@ -4,8 +4,9 @@
  * Choice of kernel: ranks 1 and 2 with a filter of at most EM_CU_CONV_TILE_MAX1 taps (rank 1) or
  * EM_CU_CONV_TILE_MAX2 per dim (rank 2) run the shared-memory tile kernel with the filter size as
  * a template parameter (fully unrolled; R outputs per thread, see the kernel's comment), when its
- * tile fits the static shared-memory limit; everything else (rank 3, larger filters) runs the
- * generic kernel, one thread per output. The separable convolution is two such convolutions, the
+ * tile fits the static shared-memory limit and its rows are shorter than 2^30 elements (it
+ * indexes within an image in 32 bits); everything else (rank 3, larger filters) runs the generic
+ * kernel, one thread per output. The separable convolution is two such convolutions, the
  * intermediate kept in the signal's dtype as ArrayFire keeps it. */
 #include "signal_impl.h"
 
@@ -52,6 +53,11 @@ static conv_plan plan_for(const em_conv_desc *d) {
     conv_plan p;
     memset(&p, 0, sizeof(p));
     size_t es = em_dtype_size(d->acc);
+    /* The tile kernel indexes within a row (and a rank-2 image's rows) in 32 bits. */
+    const long long lim = 1LL << 30;
+    if (d->sdims[0] >= lim || d->odims[0] >= lim ||
+        (d->rank == 2 && (d->sdims[1] >= lim || d->odims[1] >= lim)))
+        return p;
     if (d->rank == 1 && d->fdims[0] <= EM_CU_CONV_TILE_MAX1) {
         p = (conv_plan){true, (int)d->fdims[0], 1, tile_r(d->acc), 128, 1};
         if (tile_smem(&p, es) > EM_CU_CONV_SMEM_MAX) p.tile = false;
@@ -72,12 +78,16 @@ static conv_plan plan_for(const em_conv_desc *d) {
 /* The generated line defining kernel `name`. */
 static void conv_tail(char *buf, size_t cap, const char *name, af_dtype type, af_dtype acc,
                       const conv_plan *p) {
+    /* Small f32 filters fit in 48 registers without spilling (ptxas), which lets five blocks
+     * of 256 threads stay resident instead of four: more loads in flight per SM. */
+    int min_blocks = p->by > 1 && type == f32 && p->fw * p->fh <= 81 ? 5 : 1;
     if (p->tile)
         snprintf(buf, cap,
-                 "extern \"C\" __global__ void __launch_bounds__(%d) %s(void *o, const void *s, "
-                 "const void *f, em_conv_params p) { em_conv_tile_impl<%d, %d, %d, %d, %d, %d, "
-                 "%d>(o, s, f, p); }\n",
-                 p->bx * p->by, name, (int)type, (int)acc, p->fw, p->fh, p->r, p->bx, p->by);
+                 "extern \"C\" __global__ void __launch_bounds__(%d, %d) %s(void *o, const void "
+                 "*s, const void *f, em_conv_params p) { em_conv_tile_impl<%d, %d, %d, %d, %d, "
+                 "%d, %d>(o, s, f, p); }\n",
+                 p->bx * p->by, min_blocks, name, (int)type, (int)acc, p->fw, p->fh, p->r, p->bx,
+                 p->by);
     else
         snprintf(buf, cap,
                  "extern \"C\" __global__ void __launch_bounds__(256) %s(void *o, const void *s, "

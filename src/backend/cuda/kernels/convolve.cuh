@@ -26,27 +26,50 @@ __device__ __forceinline__ void em_cv_madd(em_sc64 &a, em_sc64 w, em_sc64 s) {
     a.im = fma(w.im, s.re, a.im);
 }
 
-// Signal dtype D read in the accumulation dtype AD (the same, or f32 for integers and b8).
+// Loads through the read-only data path (every signal and filter is read-only while a
+// convolution runs).
+template <class T> __device__ __forceinline__ T em_cv_ldg(const T *p) { return __ldg(p); }
+__device__ __forceinline__ em_sc32 em_cv_ldg(const em_sc32 *p) {
+    float2 v = __ldg(reinterpret_cast<const float2 *>(p));
+    return em_sc32{v.x, v.y};
+}
+__device__ __forceinline__ em_sc64 em_cv_ldg(const em_sc64 *p) {
+    double2 v = __ldg(reinterpret_cast<const double2 *>(p));
+    return em_sc64{v.x, v.y};
+}
+
+// Signal dtype D read in the accumulation dtype AD (the same, or f32 for integers and b8, which
+// convert through double as em_sig_load does).
 template <int D, int AD>
-__device__ __forceinline__ typename em_sig_t<AD>::t em_cv_load(const void *p, em_i64 i) {
+__device__ __forceinline__ typename em_sig_t<AD>::t em_cv_ld(const typename em_sig_t<D>::t *p) {
     typedef typename em_sig_t<AD>::t A;
     if constexpr (D == AD) {
-        return static_cast<const A *>(p)[i];
+        return em_cv_ldg(p);
+    } else if constexpr (D == 12) {
+        return (A)em_sig_h2f(*p);
     } else {
-        double re, im;
-        em_sig_load<D>(p, i, re, im);
-        return (A)re;
+        return (A)(double)em_cv_ldg(p);
     }
+}
+
+template <int D, int AD>
+__device__ __forceinline__ typename em_sig_t<AD>::t em_cv_load(const void *p, em_i64 i) {
+    return em_cv_ld<D, AD>(static_cast<const typename em_sig_t<D>::t *>(p) + i);
 }
 
 // An accumulated value stored as the signal's dtype (truncation for integers, x != 0 for b8).
 template <int D, int AD>
-__device__ __forceinline__ void em_cv_store(void *p, em_i64 i, typename em_sig_t<AD>::t v) {
+__device__ __forceinline__ void em_cv_st(typename em_sig_t<D>::t *p, typename em_sig_t<AD>::t v) {
     if constexpr (D == AD) {
-        static_cast<typename em_sig_t<AD>::t *>(p)[i] = v;
+        *p = v;
     } else {
-        em_sig_store<D>(p, i, (double)v, 0.0, false);
+        em_sig_store<D>(p, 0, (double)v, 0.0, false);
     }
+}
+
+template <int D, int AD>
+__device__ __forceinline__ void em_cv_store(void *p, em_i64 i, typename em_sig_t<AD>::t v) {
+    em_cv_st<D, AD>(static_cast<typename em_sig_t<D>::t *>(p) + i, v);
 }
 
 struct em_conv_params {
@@ -111,28 +134,47 @@ __device__ void em_conv_generic_impl(void *out, const void *sig, const void *fil
 }
 
 // Ranks 1 and 2 with the filter size known at compile time. A block computes BY rows of
-// BX * R outputs; thread (tx, ty) computes R consecutive outputs of row ty. The signal tile the
-// block needs (zero outside the signal) and the flipped filter are staged in shared memory; each
-// thread slides an R-value window along a tile row, so every tap costs one shared load of the
-// signal, one broadcast load of the filter and R multiply-adds. R is odd, so the lanes of a warp
-// (stride R apart) hit distinct banks. Rank 1 runs one output row per block row (BY = 1) and
-// batches over blockIdx.y; rank 2 batches over blockIdx.z.
+// BW = BX * R outputs; thread (tx, ty) computes R consecutive outputs of row ty. The signal tile
+// the block needs (zero outside the signal) and the flipped filter are staged in shared memory;
+// each thread slides an R-value window along a tile row, so every tap costs one shared load of
+// the signal, one broadcast load of the filter and R multiply-adds. R is odd, so the lanes of a
+// warp (stride R apart) hit distinct banks. Rank 1 runs one output row per block row (BY = 1)
+// and batches over blockIdx.y; rank 2 batches over blockIdx.z.
+//
+// Memory: tile rows are loaded by whole warps at consecutive columns (coalesced, unrolled with
+// constant offsets from one row pointer, through the read-only path), and a block whose tile lies
+// inside the signal skips every bounds check. The results go back through shared memory: a
+// warp's outputs are one contiguous run of 32 * R values of its row, which it stores at
+// consecutive addresses (a thread storing its own R neighbours directly would make every store
+// instruction touch R times as many sectors). Index arithmetic is 32-bit inside an image; the
+// host takes this kernel only for rows shorter than 2^30 elements.
 template <int D, int AD, int FW, int FH, int R, int BX, int BY>
 __device__ void em_conv_tile_impl(void *out, const void *sig, const void *filt,
                                   const em_conv_params &p) {
     typedef typename em_sig_t<AD>::t A;
-    constexpr int TW = BX * R + FW - 1, TH = BY + FH - 1;
+    typedef typename em_sig_t<D>::t T;
+    constexpr int BW = BX * R, TW = BW + FW - 1, TH = BY + FH - 1;
+    static_assert(BX % 32 == 0, "a warp covers one tile row");
     __shared__ A tile[TH * TW];
     __shared__ A g[FW * FH];
     const A *f = static_cast<const A *>(filt);
-    const int tid = threadIdx.y * BX + threadIdx.x;
-    const em_i64 x0 = (em_i64)blockIdx.x * (BX * R);
+    const int tx = threadIdx.x, ty = threadIdx.y, tid = ty * BX + tx;
+    const bool r1 = p.rank == 1;
+    const int sd0 = (int)p.sd[0], od0 = (int)p.od[0];
+    const int s1n = r1 ? 1 : (int)p.sd[1], o1n = r1 ? 1 : (int)p.od[1];
+    const int x0 = (int)blockIdx.x * BW;
+    const int y0 = r1 ? 0 : (int)blockIdx.y * BY;
+    const int sx0 = x0 + (int)p.start[0] - (FW - 1);
+    const int sy0 = r1 ? 0 : y0 + (int)p.start[1] - (FH - 1);
+    // Block-uniform: the whole tile inside the signal, and every output column inside the output.
+    const bool inner = sx0 >= 0 && sx0 + TW <= sd0 && sy0 >= 0 && sy0 + TH <= s1n;
+    const bool ofull = x0 + BW <= od0;
     // Batch rows: rank 1 has them on blockIdx.y, rank 2 on blockIdx.z.
-    const em_i64 nb = p.rank == 1 ? p.od[1] * p.od[2] * p.od[3] : p.od[2] * p.od[3];
-    const em_i64 bstep = p.rank == 1 ? gridDim.y : gridDim.z;
-    for (em_i64 b = p.rank == 1 ? blockIdx.y : blockIdx.z; b < nb; b += bstep) {
+    const em_i64 nb = r1 ? p.od[1] * p.od[2] * p.od[3] : p.od[2] * p.od[3];
+    const em_i64 bstep = r1 ? gridDim.y : gridDim.z;
+    for (em_i64 b = r1 ? blockIdx.y : blockIdx.z; b < nb; b += bstep) {
         em_i64 c1, c2, c3;
-        if (p.rank == 1) {
+        if (r1) {
             c1 = b % p.od[1];
             c2 = (b / p.od[1]) % p.od[2];
             c3 = b / (p.od[1] * p.od[2]);
@@ -143,23 +185,47 @@ __device__ void em_conv_tile_impl(void *out, const void *sig, const void *filt,
         }
         em_i64 soff, foff;
         em_cv_batch(p, c1, c2, c3, soff, foff);
-        const em_i64 y0 = p.rank == 1 ? 0 : (em_i64)blockIdx.y * BY;
-        const em_i64 sx0 = x0 + p.start[0] - (FW - 1);
-        const em_i64 sy0 = p.rank == 1 ? 0 : y0 + p.start[1] - (FH - 1);
-        const em_i64 s1n = p.rank == 1 ? 1 : p.sd[1];
-        __syncthreads(); // the previous batch element is done with the tile
+        const T *s = static_cast<const T *>(sig) + soff;
+        __syncthreads(); // the previous batch element is done with the tile and the filter
         for (int i = tid; i < FW * FH; i += BX * BY) {
             int a = i % FW, bb = i / FW;
             g[i] = f[foff + (em_i64)(FH - 1 - bb) * FW + (FW - 1 - a)];
         }
-        for (int i = tid; i < TW * TH; i += BX * BY) {
-            int tx = i % TW, ty = i / TW;
-            em_i64 gx = sx0 + tx, gy = sy0 + ty;
-            A v;
-            em_cv_zero(v);
-            if (gx >= 0 && gx < p.sd[0] && gy >= 0 && gy < s1n)
-                v = em_cv_load<D, AD>(sig, soff + gy * p.sd[0] + gx);
-            tile[i] = v;
+        // Tile row r is loaded by thread row r % BY, columns tx, tx + BX, ...
+        if (inner) {
+#pragma unroll
+            for (int r0 = 0; r0 < TH; r0 += BY) {
+                const int r = r0 + ty;
+                if (r0 + BY <= TH || r < TH) {
+                    const T *srow = s + (em_i64)(sy0 + r) * sd0 + sx0;
+                    A *trow = tile + r * TW;
+#pragma unroll
+                    for (int c0 = 0; c0 < TW; c0 += BX)
+                        if (c0 + BX <= TW || c0 + tx < TW)
+                            trow[c0 + tx] = em_cv_ld<D, AD>(srow + c0 + tx);
+                }
+            }
+        } else {
+#pragma unroll
+            for (int r0 = 0; r0 < TH; r0 += BY) {
+                const int r = r0 + ty;
+                if (r0 + BY <= TH || r < TH) {
+                    const int gy = sy0 + r;
+                    const bool rin = gy >= 0 && gy < s1n;
+                    const T *srow = s + (em_i64)(rin ? gy : 0) * sd0;
+                    A *trow = tile + r * TW;
+#pragma unroll
+                    for (int c0 = 0; c0 < TW; c0 += BX) {
+                        const int c = c0 + tx, gx = sx0 + c;
+                        if (c0 + BX <= TW || c < TW) {
+                            A v;
+                            em_cv_zero(v);
+                            if (rin && gx >= 0 && gx < sd0) v = em_cv_ld<D, AD>(srow + gx);
+                            trow[c] = v;
+                        }
+                    }
+                }
+            }
         }
         __syncthreads();
         A acc[R];
@@ -168,7 +234,7 @@ __device__ void em_conv_tile_impl(void *out, const void *sig, const void *filt,
             em_cv_zero(acc[r]);
 #pragma unroll
         for (int bb = 0; bb < FH; bb++) {
-            const A *trow = tile + (threadIdx.y + bb) * TW + threadIdx.x * R;
+            const A *trow = tile + (ty + bb) * TW + tx * R;
             const A *grow = g + bb * FW;
             A win[R];
 #pragma unroll
@@ -188,13 +254,29 @@ __device__ void em_conv_tile_impl(void *out, const void *sig, const void *filt,
                 }
             }
         }
-        const em_i64 y = y0 + threadIdx.y;
-        const em_i64 orow = p.rank == 1 ? b * p.od[0] : (b * p.od[1] + y) * p.od[0];
-        if (y < (p.rank == 1 ? 1 : p.od[1])) {
+        // Stage the outputs in the tile (its first BY * BW values; odd R keeps these stores
+        // conflict-free), then each warp stores its own run of 32 * R values.
+        __syncthreads(); // every thread is done reading the tile
+        A *orow_s = tile + ty * BW;
 #pragma unroll
-            for (int r = 0; r < R; r++) {
-                em_i64 x = x0 + threadIdx.x * R + r;
-                if (x < p.od[0]) em_cv_store<D, AD>(out, orow + x, acc[r]);
+        for (int r = 0; r < R; r++)
+            orow_s[tx * R + r] = acc[r];
+        __syncwarp();
+        const int y = y0 + ty;
+        if (y < o1n) {
+            const int lane = tx & 31, wx = (tx - lane) * R;
+            const em_i64 orow = r1 ? b * p.od[0] : (b * p.od[1] + y) * p.od[0];
+            T *o = static_cast<T *>(out) + orow + x0 + wx;
+            const A *src = orow_s + wx;
+            if (ofull) {
+#pragma unroll
+                for (int r = 0; r < R; r++)
+                    em_cv_st<D, AD>(o + r * 32 + lane, src[r * 32 + lane]);
+            } else {
+#pragma unroll
+                for (int r = 0; r < R; r++)
+                    if (x0 + wx + r * 32 + lane < od0)
+                        em_cv_st<D, AD>(o + r * 32 + lane, src[r * 32 + lane]);
             }
         }
     }
