@@ -176,20 +176,110 @@ fail:
 
 /* ---- approx1 / approx2 ---------------------------------------------------------------------- */
 
+/* Mirror em_approx_params and em_approx_fast_params in kernels/signal.cuh. */
 typedef struct {
     long long id[4], pd[4], od[4];
     double xbeg, xstep, ybeg, ystep;
     float off_grid;
-    int xdim, ydim, order, method, two, lanes;
+    int xdim, ydim;
 } em_cu_approx_params;
 
-static void approx_tail(char *buf, size_t cap, bool dbl) {
+typedef struct {
+    long long istride;
+    double xbeg, xstep, ybeg, ystep;
+    int n, batch, pstride;
+    int nx, ny, sx, sy;
+    float off_grid;
+    int unit;
+} em_cu_approx_fast_params;
+
+/* The kernel's interpolation family (see kernels/signal.cuh) of an af_interp_type. */
+static int approx_kind(int method) {
+    switch (method) {
+    case AF_INTERP_NEAREST:
+        return 0;
+    case AF_INTERP_LOWER:
+        return 1;
+    case AF_INTERP_LINEAR:
+    case AF_INTERP_BILINEAR:
+        return 2;
+    case AF_INTERP_LINEAR_COSINE:
+    case AF_INTERP_BILINEAR_COSINE:
+        return 3;
+    case AF_INTERP_CUBIC:
+    case AF_INTERP_BICUBIC:
+        return 4;
+    default: /* AF_INTERP_CUBIC_SPLINE, AF_INTERP_BICUBIC_SPLINE */
+        return 5;
+    }
+}
+
+/* Outputs per thread of the fast kernel: four gathers in flight, fewer where a value needs many
+ * registers (complex values, the sixteen-point bicubic stencil). */
+static int approx_per_thread(int kind, bool two, int lanes) {
+    if (kind >= 4) return two ? 1 : 2;
+    return lanes == 2 ? 2 : 4;
+}
+
+/* The generated line defining kernel `name`: the fast kernel (v > 0 outputs per thread) or the
+ * general one (v == 0). */
+static void approx_tail(char *buf, size_t cap, const char *name, bool dbl, int lanes, int kind,
+                        bool two, int v) {
     const char *t = dbl ? "double" : "float";
-    snprintf(buf, cap,
-             "extern \"C\" __global__ void em_approx(void *o, const void *i, const void *p0, "
-             "const void *p1, em_approx_params p) { em_approx_impl<%s>((%s *)o, (const %s *)i, "
-             "(const %s *)p0, (const %s *)p1, p); }\n",
-             t, t, t, t, t);
+    if (v > 0)
+        snprintf(buf, cap,
+                 "extern \"C\" __global__ void __launch_bounds__(256) %s(void *o, const void *i, "
+                 "const void *p0, const void *p1, em_approx_fast_params p) { "
+                 "em_approx_fast_impl<%s, %d, %d, %d, %d>((%s *)o, (const %s *)i, (const %s *)p0, "
+                 "(const %s *)p1, p); }\n",
+                 name, t, lanes, kind, (int)two, v, t, t, t, t);
+    else
+        snprintf(buf, cap,
+                 "extern \"C\" __global__ void __launch_bounds__(256) %s(void *o, const void *i, "
+                 "const void *p0, const void *p1, em_approx_params p) { em_approx_impl<%s, %d, %d, "
+                 "%d>((%s *)o, (const %s *)i, (const %s *)p0, (const %s *)p1, p); }\n",
+                 name, t, lanes, kind, (int)two, t, t, t, t);
+}
+
+/* The fast kernel's parameters when the call has its shape: the interpolated dims are 0 (approx1)
+ * or 0 and 1 in either order (approx2), the positions repeat over all the other dims or vary
+ * along all of them, and the sizes fit its 32-bit indices. */
+static bool approx_fast_params(const em_approx_desc *d, bool two, int lanes,
+                               em_cu_approx_fast_params *f) {
+    const dim_t *id = d->idims, *pd = d->pdims, *od = d->odims;
+    int plane_dims = two ? 2 : 1;
+    if (d->xdim != 0 && !(two && d->xdim == 1)) return false;
+    if (two && d->xdim + d->ydim != 1) return false;
+    bool repeat = true, follow = true;
+    long long n = 1, batch = 1, iplane = 1;
+    for (int k = 0; k < 4; k++) {
+        if (k < plane_dims) {
+            n *= od[k];
+            iplane *= id[k];
+        } else {
+            batch *= od[k];
+            repeat = repeat && pd[k] == 1;
+            follow = follow && pd[k] == od[k];
+        }
+    }
+    const long long lim = 0x7fffffffLL - 4096;
+    if (!(repeat || follow) || n * batch > lim || iplane * lanes > lim) return false;
+    memset(f, 0, sizeof(*f));
+    f->istride = iplane * lanes;
+    f->xbeg = d->xbeg;
+    f->xstep = d->xstep;
+    f->ybeg = d->ybeg;
+    f->ystep = d->ystep;
+    f->n = (int)n;
+    f->batch = (int)batch;
+    f->pstride = repeat ? 0 : (int)n;
+    f->nx = (int)id[d->xdim];
+    f->ny = two ? (int)id[d->ydim] : 1;
+    f->sx = d->xdim == 0 ? 1 : (int)id[0];
+    f->sy = two ? (d->ydim == 0 ? 1 : (int)id[0]) : 0;
+    f->off_grid = d->off_grid;
+    f->unit = d->xbeg == 0 && d->xstep == 1 && (!two || (d->ybeg == 0 && d->ystep == 1));
+    return true;
 }
 
 static af_err approx_launch(int dev, const em_approx_desc *d, void *out, const void *in,
@@ -198,32 +288,42 @@ static af_err approx_launch(int dev, const em_approx_desc *d, void *out, const v
     cudaStream_t stream;
     int prev = -1;
     CUfunction k;
-    char tail[400];
-    em_cu_approx_params p;
-    memset(&p, 0, sizeof(p));
-    for (int i = 0; i < 4; i++) {
-        p.id[i] = d->idims[i];
-        p.pd[i] = d->pdims[i];
-        p.od[i] = d->odims[i];
-    }
-    p.xbeg = d->xbeg;
-    p.xstep = d->xstep;
-    p.ybeg = d->ybeg;
-    p.ystep = d->ystep;
-    p.off_grid = d->off_grid;
-    p.xdim = d->xdim;
-    p.ydim = d->ydim;
-    p.order = d->order;
-    p.method = d->method;
-    p.two = pos1 != NULL;
-    p.lanes = em_dtype_is_complex(d->type) ? 2 : 1;
-    long long total = p.od[0] * p.od[1] * p.od[2] * p.od[3];
+    char tail[500];
+    const bool two = pos1 != NULL, dbl = em_dtype_is_double(d->type);
+    const int lanes = em_dtype_is_complex(d->type) ? 2 : 1, kind = approx_kind(d->method);
+    long long total = (long long)d->odims[0] * d->odims[1] * d->odims[2] * d->odims[3];
     if (total == 0) return AF_SUCCESS;
-    approx_tail(tail, sizeof(tail), em_dtype_is_double(d->type));
+    em_cu_approx_fast_params fp;
+    em_cu_approx_params p;
+    const bool fast = approx_fast_params(d, two, lanes, &fp);
+    const int v = fast ? approx_per_thread(kind, two, lanes) : 0;
+    dim3 grid, block = {256, 1, 1};
+    void *params;
+    if (fast) {
+        grid = (dim3){(unsigned)((total + 256LL * v - 1) / (256LL * v)), 1, 1};
+        params = &fp;
+    } else {
+        memset(&p, 0, sizeof(p));
+        for (int i = 0; i < 4; i++) {
+            p.id[i] = d->idims[i];
+            p.pd[i] = d->pdims[i];
+            p.od[i] = d->odims[i];
+        }
+        p.xbeg = d->xbeg;
+        p.xstep = d->xstep;
+        p.ybeg = d->ybeg;
+        p.ystep = d->ystep;
+        p.off_grid = d->off_grid;
+        p.xdim = d->xdim;
+        p.ydim = d->ydim;
+        grid = (dim3){em_cu_sig_blocks(dev, total), 1, 1};
+        block = (dim3){EM_CU_BLOCK, 1, 1};
+        params = &p;
+    }
+    approx_tail(tail, sizeof(tail), "em_approx", dbl, lanes, kind, two, v);
     EM_TRY(em_cu_enter(__func__, dev, &stream, &prev));
     EM_TRY(em_cu_sig_kernel(dev, EM_CU_SIG_SRC_SIGNAL, "em_approx", tail, &k));
-    dim3 grid = {em_cu_sig_blocks(dev, total), 1, 1}, block = {EM_CU_BLOCK, 1, 1};
-    void *args[] = {&out, (void *)&in, (void *)&pos0, (void *)&pos1, &p};
+    void *args[] = {&out, (void *)&in, (void *)&pos0, (void *)&pos1, params};
     EM_TRY(
         em_cu_launch(__func__, "launching the interpolation kernel", k, grid, block, args, stream));
 fail:
@@ -245,7 +345,7 @@ af_err em_cu_approx2(int dev, const em_approx_desc *d, void *out, const void *in
 static af_err signal_compile_check(void) {
     static const af_dtype iir_types[] = {f32, f64, c32, c64};
     static const af_dtype med_types[] = {f32, f64, b8, s32, u32, s16, u16, u8};
-    char tail[400];
+    char tail[500];
     af_err err = AF_SUCCESS;
     for (size_t i = 0; i < 4 && err == AF_SUCCESS; i++) {
         iir_tail(tail, sizeof(tail), iir_types[i]);
@@ -258,10 +358,28 @@ static af_err signal_compile_check(void) {
             med_tail(tail, sizeof(tail), med_types[i], med_caps[c]);
             err = em_cu_sig_compile(EM_CU_SIG_SRC_SIGNAL, "em_medfilt", tail);
         }
-    for (int dbl = 0; dbl < 2 && err == AF_SUCCESS; dbl++) {
-        approx_tail(tail, sizeof(tail), dbl);
-        err = em_cu_sig_compile(EM_CU_SIG_SRC_SIGNAL, "em_approx", tail);
-    }
+    /* Every interpolation variant, general and fast, batched per precision and kernel. */
+    static char src[24 * 512];
+    for (int dbl = 0; dbl < 2 && err == AF_SUCCESS; dbl++)
+        for (int fast = 0; fast < 2 && err == AF_SUCCESS; fast++) {
+            size_t used = 0;
+            int nk = 0;
+            char name[32];
+            src[0] = 0;
+            for (int lanes = 1; lanes <= 2; lanes++)
+                for (int kind = 0; kind < 6; kind++)
+                    for (int two = 0; two < 2; two++) {
+                        snprintf(name, sizeof(name), "em_approx_%d", nk++);
+                        int v = fast ? approx_per_thread(kind, two, lanes) : 0;
+                        approx_tail(tail, sizeof(tail), name, dbl, lanes, kind, two, v);
+                        size_t n = strlen(tail);
+                        if (used + n + 1 > sizeof(src))
+                            return em_err(AF_ERR_INTERNAL, __func__, "compile-check overflow");
+                        memcpy(src + used, tail, n + 1);
+                        used += n;
+                    }
+            err = em_cu_sig_compile(EM_CU_SIG_SRC_SIGNAL, "em_approx_0", src);
+        }
     return err;
 }
 EM_CU_COMPILE_CHECK(signal, signal_compile_check)

@@ -351,19 +351,16 @@ __device__ void em_medfilt_impl(void *out, const void *in, const em_med_params &
 }
 
 // ---- approx1 / approx2 (ArrayFire's interpolation, as src/backend/cpu/signal.c) ----
-
-struct em_approx_params {
-    em_i64 id[4], pd[4], od[4];
-    double xbeg, xstep, ybeg, ystep;
-    float off_grid;
-    int xdim, ydim, order, method, two, lanes;
-};
+//
+// KIND (the af_interp_type family, a template parameter so no element branches on it): 0 nearest,
+// 1 lower, 2 linear, 3 linear with cosine weights, 4 cubic, 5 cubic spline. TWO: approx2. Values
+// have L scalars of type P (2 for complex, interpolated part by part).
 
 template <class P> __device__ __forceinline__ P em_ap_lin(P v0, P v1, P r) {
     return (1 - r) * v0 + r * v1;
 }
 
-template <class P> __device__ P em_ap_cubic(const P v[4], P x, bool spline) {
+template <class P> __device__ __forceinline__ P em_ap_cubic(const P v[4], P x, bool spline) {
     P a0, a1, a2, a3;
     if (spline) {
         a0 = (P)-0.5 * v[0] + (P)1.5 * v[1] + (P)-1.5 * v[2] + (P)0.5 * v[3];
@@ -380,6 +377,134 @@ template <class P> __device__ P em_ap_cubic(const P v[4], P x, bool spline) {
     return a0 * x3 + a1 * x2 + a2 * x + a3;
 }
 
+// The L scalars of one value, through the read-only path (the input is read-only here).
+template <class P, int L> __device__ __forceinline__ void em_ap_ld(P v[L], const P *p) {
+    if constexpr (L == 1) {
+        v[0] = __ldg(p);
+    } else if constexpr (sizeof(P) == 4) {
+        float2 t = __ldg(reinterpret_cast<const float2 *>(p));
+        v[0] = t.x;
+        v[1] = t.y;
+    } else {
+        double2 t = __ldg(reinterpret_cast<const double2 *>(p));
+        v[0] = t.x;
+        v[1] = t.y;
+    }
+}
+
+// (1 - cos(r pi)) / 2 in double, as the CPU backend computes it.
+template <class P> __device__ __forceinline__ P em_ap_cosine(P r) {
+    return (P)((1 - cos((double)r * 3.14159265358979323846)) / 2);
+}
+
+// The two-point offsets -1..2 of a cubic stencil at g, clamped to [0, n).
+template <class I> __device__ __forceinline__ void em_ap_stencil(I o[4], I g, I n) {
+    o[0] = g - 1 >= 0 ? -1 : 0;
+    o[1] = 0;
+    o[2] = g + 1 < n ? 1 : 0;
+    o[3] = g + 2 < n ? 2 : (g + 1 < n ? 1 : 0);
+}
+
+// One output value o[0..L) at position (x, y) (indices along the interpolated dims) from the
+// plane at src, whose interpolated dims have lengths nx, ny and strides sx, sy in values; I is
+// the index type. Off the grid gives off_grid (imaginary part 0). Every load is issued
+// unconditionally at an index clamped inside the plane and unwanted values are selected away, so
+// a thread's loads never wait on a branch; in-grid results are those of the CPU backend.
+template <class P, int L, int KIND, bool TWO, class I>
+__device__ __forceinline__ void em_ap_value(P o[L], const P *src, I nx, I ny, I sx, I sy, P x, P y,
+                                            P off_grid) {
+    const bool off = x < 0 || (P)nx < x + 1 || (TWO && (y < 0 || (P)ny < y + 1));
+    P r[L];
+    if constexpr (KIND <= 1) {
+        const P fx = KIND == 1 ? floor(x) : round(x);
+        const I i = off ? 0 : min((I)fx, nx - 1);
+        I j = 0;
+        if constexpr (TWO) {
+            const P fy = KIND == 1 ? floor(y) : round(y);
+            j = off ? 0 : min((I)fy, ny - 1);
+        }
+        em_ap_ld<P, L>(r, src + (i * sx + j * sy) * L);
+    } else {
+        const I gx = off ? 0 : min((I)floor(x), nx - 1);
+        const P ox = x - (P)gx;
+        I gy = 0;
+        P oy = 0;
+        if constexpr (TWO) {
+            gy = off ? 0 : min((I)floor(y), ny - 1);
+            oy = y - (P)gy;
+        }
+        const P *q = src + (gx * sx + gy * sy) * L;
+        if constexpr (KIND <= 3) {
+            P xr = ox, yr = oy;
+            if constexpr (KIND == 3) {
+                xr = em_ap_cosine(xr);
+                if constexpr (TWO) yr = em_ap_cosine(yr);
+            }
+            if constexpr (!TWO) {
+                const bool c1 = gx + 1 < nx;
+                P v0[L], v1[L];
+                em_ap_ld<P, L>(v0, q);
+                em_ap_ld<P, L>(v1, q + (c1 ? sx * L : 0));
+#pragma unroll
+                for (int l = 0; l < L; l++)
+                    r[l] = em_ap_lin(v0[l], c1 ? v1[l] : (P)0, xr);
+            } else {
+                // The CPU backend's conditions, and the neighbour inside the plane.
+                const bool cx = !off && x + 1 < (P)nx && gx + 1 < nx;
+                const bool cy = !off && y + 1 < (P)ny && gy + 1 < ny;
+                const I dx = cx ? sx * L : 0, dy = cy ? sy * L : 0;
+                P v00[L], v01[L], v10[L], v11[L];
+                em_ap_ld<P, L>(v00, q);
+                em_ap_ld<P, L>(v01, q + dx);
+                em_ap_ld<P, L>(v10, q + dy);
+                em_ap_ld<P, L>(v11, q + dx + dy);
+#pragma unroll
+                for (int l = 0; l < L; l++) {
+                    const P a = em_ap_lin(v00[l], cx ? v01[l] : (P)0, xr);
+                    const P b = em_ap_lin(cy ? v10[l] : (P)0, (cx && cy) ? v11[l] : (P)0, xr);
+                    r[l] = em_ap_lin(a, b, yr);
+                }
+            }
+        } else {
+            // Cubic family: clamped 4-point stencils.
+            const bool spline = KIND == 5;
+            I ox4[4], oy4[4] = {0, 0, 0, 0};
+            em_ap_stencil(ox4, gx, nx);
+            if constexpr (TWO) em_ap_stencil(oy4, gy, ny);
+            P v[4][TWO ? 4 : 1][L];
+#pragma unroll
+            for (int j = 0; j < (TWO ? 4 : 1); j++)
+#pragma unroll
+                for (int i = 0; i < 4; i++)
+                    em_ap_ld<P, L>(v[i][j], q + (ox4[i] * sx + oy4[j] * sy) * L);
+#pragma unroll
+            for (int l = 0; l < L; l++) {
+                P rows[4], t[4];
+#pragma unroll
+                for (int j = 0; j < (TWO ? 4 : 1); j++) {
+#pragma unroll
+                    for (int i = 0; i < 4; i++)
+                        t[i] = v[i][j][l];
+                    rows[j] = em_ap_cubic(t, ox, spline);
+                }
+                r[l] = TWO ? em_ap_cubic(rows, oy, spline) : rows[0];
+            }
+        }
+    }
+#pragma unroll
+    for (int l = 0; l < L; l++)
+        o[l] = off ? (l == 0 ? off_grid : (P)0) : r[l];
+}
+
+// The general case: any interpolated dims and position broadcast, 64-bit indices, one output per
+// thread in a grid-stride loop.
+struct em_approx_params {
+    em_i64 id[4], pd[4], od[4];
+    double xbeg, xstep, ybeg, ystep;
+    float off_grid;
+    int xdim, ydim;
+};
+
 // Offset of output coordinates c in an array of dims d (a dim of 1 repeats), skipping dims s0/s1.
 __device__ __forceinline__ em_i64 em_ap_off(const em_i64 c[4], const em_i64 d[4], int s0, int s1) {
     em_i64 off = 0, st = 1;
@@ -390,86 +515,88 @@ __device__ __forceinline__ em_i64 em_ap_off(const em_i64 c[4], const em_i64 d[4]
     return off;
 }
 
-template <class P>
+template <class P, int L, int KIND, bool TWO>
 __device__ void em_approx_impl(P *out, const P *in, const P *pos0, const P *pos1,
                                const em_approx_params &p) {
     const em_i64 total = p.od[0] * p.od[1] * p.od[2] * p.od[3];
     const em_i64 ist[4] = {1, p.id[0], p.id[0] * p.id[1], p.id[0] * p.id[1] * p.id[2]};
-    const int L = p.lanes;
     const P xb = (P)p.xbeg, xs = (P)p.xstep, yb = (P)p.ybeg, ys = (P)p.ystep;
-    const double pi = 3.14159265358979323846;
+    const em_i64 nx = p.id[p.xdim], ny = TWO ? p.id[p.ydim] : 1;
+    const em_i64 sx = ist[p.xdim], sy = TWO ? ist[p.ydim] : 0;
     for (em_i64 e = (em_i64)blockIdx.x * blockDim.x + threadIdx.x; e < total;
          e += (em_i64)gridDim.x * blockDim.x) {
         em_i64 c[4] = {e % p.od[0], (e / p.od[0]) % p.od[1], (e / (p.od[0] * p.od[1])) % p.od[2],
                        e / (p.od[0] * p.od[1] * p.od[2])};
         em_i64 po = em_ap_off(c, p.pd, -1, -1);
-        em_i64 io = em_ap_off(c, p.id, p.xdim, p.two ? p.ydim : -1);
+        em_i64 io = em_ap_off(c, p.id, p.xdim, TWO ? p.ydim : -1);
         P x = (pos0[po] - xb) / xs;
-        P y = p.two ? (pos1[po] - yb) / ys : (P)0;
-        const em_i64 nx = p.id[p.xdim], ny = p.two ? p.id[p.ydim] : 1;
-        P *o = out + e * L;
-        bool off = x < 0 || (P)nx < x + 1 || (p.two && (y < 0 || (P)ny < y + 1));
-        if (off) {
-            o[0] = (P)p.off_grid;
-            if (L == 2) o[1] = 0;
-            continue;
+        P y = TWO ? (pos1[po] - yb) / ys : (P)0;
+        em_ap_value<P, L, KIND, TWO, em_i64>(out + e * L, in + io * L, nx, ny, sx, sy, x, y,
+                                             (P)p.off_grid);
+    }
+}
+
+// The common case: the interpolated dims are dims 0 (and 1) in either order, so an output plane
+// (n values) and its positions are contiguous; planes are `batch` consecutive blocks of the
+// output and input, and the positions either repeat (pstride 0) or follow (pstride n). Indices
+// are 32-bit (the host checks the sizes). Each thread takes V outputs blockDim apart: the
+// position loads and the output stores are coalesced, marked streaming so they do not push the
+// gathered input out of L2, and the V independent gathers are in flight together.
+struct em_approx_fast_params {
+    em_i64 istride; // scalars (P) between input planes
+    double xbeg, xstep, ybeg, ystep;
+    int n, batch, pstride;
+    int nx, ny, sx, sy;
+    float off_grid;
+    int unit; // beg 0 and step 1: positions are indices as they are ((p - 0) / 1 == p exactly)
+};
+
+template <class P, int L> __device__ __forceinline__ void em_ap_st(P *p, const P v[L]) {
+    if constexpr (L == 1) {
+        __stcs(p, v[0]);
+    } else if constexpr (sizeof(P) == 4) {
+        __stcs(reinterpret_cast<float2 *>(p), make_float2(v[0], v[1]));
+    } else {
+        __stcs(reinterpret_cast<double2 *>(p), make_double2(v[0], v[1]));
+    }
+}
+
+template <class P, int L, int KIND, bool TWO, int V>
+__device__ void em_approx_fast_impl(P *out, const P *in, const P *pos0, const P *pos1,
+                                    const em_approx_fast_params &p) {
+    const unsigned total = (unsigned)p.n * (unsigned)p.batch;
+    const unsigned e0 = blockIdx.x * (blockDim.x * V) + threadIdx.x;
+    P x[V], y[V];
+    unsigned plane[V];
+#pragma unroll
+    for (int k = 0; k < V; k++) {
+        const unsigned e = e0 + k * blockDim.x;
+        unsigned b = 0, r = e < total ? e : 0;
+        if (p.batch > 1) {
+            b = r / (unsigned)p.n;
+            r -= b * (unsigned)p.n;
         }
-        const P *src = in + io * L;
-        const em_i64 sx = ist[p.xdim] * L, sy = p.two ? ist[p.ydim] * L : 0;
-        if (p.order == 1) {
-            bool low = p.method == 4; // AF_INTERP_LOWER
-            em_i64 i = (em_i64)(low ? floor(x) : round(x));
-            em_i64 j = p.two ? (em_i64)(low ? floor(y) : round(y)) : 0;
-            for (int l = 0; l < L; l++)
-                o[l] = src[i * sx + j * sy + l];
-            continue;
+        const unsigned pi = r + b * (unsigned)p.pstride;
+        plane[k] = b;
+        x[k] = __ldcs(pos0 + pi);
+        y[k] = TWO ? __ldcs(pos1 + pi) : (P)0;
+    }
+    if (!p.unit) {
+        const P xb = (P)p.xbeg, xs = (P)p.xstep, yb = (P)p.ybeg, ys = (P)p.ystep;
+#pragma unroll
+        for (int k = 0; k < V; k++) {
+            x[k] = (x[k] - xb) / xs;
+            if (TWO) y[k] = (y[k] - yb) / ys;
         }
-        em_i64 gx = (em_i64)floor(x), gy = p.two ? (em_i64)floor(y) : 0;
-        P ox = x - (P)gx, oy = y - (P)gy;
-        if (p.order == 2) {
-            // AF_INTERP_LINEAR_COSINE = 5, AF_INTERP_BILINEAR_COSINE = 6
-            bool cosine = p.method == 5 || p.method == 6;
-            P xr = ox, yr = oy;
-            if (cosine) {
-                xr = (P)((1 - cos((double)xr * pi)) / 2);
-                yr = (P)((1 - cos((double)yr * pi)) / 2);
-            }
-            const P *q = src + gx * sx + gy * sy;
-            if (!p.two) {
-                bool c1 = gx + 1 < nx;
-                for (int l = 0; l < L; l++)
-                    o[l] = em_ap_lin(q[l], c1 ? q[sx + l] : (P)0, xr);
-            } else {
-                bool cx = x + 1 < (P)nx, cy = y + 1 < (P)ny;
-                for (int l = 0; l < L; l++) {
-                    P v00 = q[l], v01 = cx ? q[sx + l] : (P)0, v10 = cy ? q[sy + l] : (P)0;
-                    P v11 = (cx && cy) ? q[sx + sy + l] : (P)0;
-                    o[l] = em_ap_lin(em_ap_lin(v00, v01, xr), em_ap_lin(v10, v11, xr), yr);
-                }
-            }
-            continue;
-        }
-        // Cubic family: clamped 4-point stencils. AF_INTERP_CUBIC_SPLINE = 8, BICUBIC_SPLINE = 9.
-        bool spline = p.method == 8 || p.method == 9;
-        em_i64 ox4[4] = {gx - 1 >= 0 ? -1 : 0, 0, gx + 1 < nx ? 1 : 0,
-                         gx + 2 < nx ? 2 : (gx + 1 < nx ? 1 : 0)};
-        em_i64 oy4[4] = {gy - 1 >= 0 ? -1 : 0, 0, gy + 1 < ny ? 1 : 0,
-                         gy + 2 < ny ? 2 : (gy + 1 < ny ? 1 : 0)};
-        for (int l = 0; l < L; l++) {
-            P v[4];
-            if (!p.two) {
-                for (int q = 0; q < 4; q++)
-                    v[q] = src[(gx + ox4[q]) * sx + l];
-                o[l] = em_ap_cubic(v, ox, spline);
-            } else {
-                P rows[4];
-                for (int j = 0; j < 4; j++) {
-                    for (int i = 0; i < 4; i++)
-                        v[i] = src[(gx + ox4[i]) * sx + (gy + oy4[j]) * sy + l];
-                    rows[j] = em_ap_cubic(v, ox, spline);
-                }
-                o[l] = em_ap_cubic(rows, oy, spline);
-            }
-        }
+    }
+    P o[V][L];
+#pragma unroll
+    for (int k = 0; k < V; k++)
+        em_ap_value<P, L, KIND, TWO, int>(o[k], in + (em_i64)plane[k] * p.istride, p.nx, p.ny,
+                                          p.sx, p.sy, x[k], y[k], (P)p.off_grid);
+#pragma unroll
+    for (int k = 0; k < V; k++) {
+        const unsigned e = e0 + k * blockDim.x;
+        if (e < total) em_ap_st<P, L>(out + (em_i64)e * L, o[k]);
     }
 }
