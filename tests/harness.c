@@ -17,6 +17,10 @@ static em_test_case *em_cases;
 static size_t em_ncases, em_cap;
 
 void em_test_register(const char *name, const char *file, em_test_fn fn) {
+    em_test_register_limit(name, file, fn, 0);
+}
+
+void em_test_register_limit(const char *name, const char *file, em_test_fn fn, double limit) {
     if (em_ncases == em_cap) {
         size_t cap = em_cap ? 2 * em_cap : 256;
         em_test_case *grown = realloc(em_cases, cap * sizeof(*grown));
@@ -27,7 +31,7 @@ void em_test_register(const char *name, const char *file, em_test_fn fn) {
         em_cases = grown;
         em_cap = cap;
     }
-    em_cases[em_ncases++] = (em_test_case){name, file, fn};
+    em_cases[em_ncases++] = (em_test_case){name, file, fn, limit};
 }
 
 size_t em_test_count(void) {

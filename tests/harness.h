@@ -11,6 +11,7 @@ typedef struct {
     const char *name;
     const char *file;
     em_test_fn fn;
+    double limit; /* seconds; 0: the runner's default (EMBER_TEST_TIMEOUT) */
 } em_test_case;
 
 size_t em_test_count(void);

@@ -138,6 +138,11 @@ static const char *em_backend_name(af_backend b) {
     return b == AF_BACKEND_CUDA ? "cuda" : "cpu";
 }
 
+/* Seconds case c may run: the runner's limit, or the case's own when it declares a longer one. */
+static double em_case_limit(const em_opts *o, const em_test_case *c) {
+    return c->limit > o->timeout ? c->limit : o->timeout;
+}
+
 static bool em_selected(const em_test_case *c, const em_opts *o) {
     if (o->nfilters == 0) return true;
     const char *slash = strrchr(c->file, '/');
@@ -250,7 +255,7 @@ static pid_t em_fork(int slot) {
 /* Classifies how a forked case ended from its report, its output and its wait status. `ended` is
  * false when it was killed at the deadline. */
 static void em_classify(em_result *res, const char *report, const char *output, int status,
-                        bool ended, const em_opts *o) {
+                        bool ended) {
     /* The report: "F where: what" per failed check, "S reason" for a skip. */
     const char *first_fail = NULL, *skip = NULL;
     size_t first_len = 0, skip_len = 0;
@@ -272,8 +277,9 @@ static void em_classify(em_result *res, const char *report, const char *output, 
 
     if (!ended) {
         res->outcome = EM_TEST_FAIL;
-        snprintf(res->reason, sizeof(res->reason), "timed out after %g s (killed)%s%.*s",
-                 o->timeout, first_fail ? "; " : "", (int)first_len, first_fail ? first_fail : "");
+        snprintf(res->reason, sizeof(res->reason), "timed out after %.0f s (killed)%s%.*s",
+                 res->seconds, first_fail ? "; " : "", (int)first_len,
+                 first_fail ? first_fail : "");
     } else if (WIFSIGNALED(status)) {
         int sig = WTERMSIG(status);
         res->outcome = EM_TEST_FAIL;
@@ -389,15 +395,14 @@ static bool em_start(em_slot *slots, int nslots, int k, size_t index, const em_t
     s->fd = pipefd[0];
     s->index = index;
     s->start = start;
-    s->deadline = o->timeout > 0 ? start + o->timeout : 0;
+    s->deadline = o->timeout > 0 ? start + em_case_limit(o, c) : 0;
     s->report = (em_str){0};
     return true;
 }
 
 /* Ends the case in slot k, whose child has been reaped (ended) or killed at its deadline, and
  * frees the slot. */
-static void em_finish(em_slot *slots, int k, int status, bool ended, const em_opts *o,
-                      em_result *res) {
+static void em_finish(em_slot *slots, int k, int status, bool ended, em_result *res) {
     em_slot *s = &slots[k];
     em_child_pgids[k] = 0;
     /* What the child wrote before it ended is all in the pipe; a grandchild that still holds the
@@ -407,7 +412,7 @@ static void em_finish(em_slot *slots, int k, int status, bool ended, const em_op
     res->seconds = em_now() - s->start;
     em_str output = {0};
     if (s->capture) em_read_file(fileno(s->capture), &output);
-    em_classify(res, s->report.p, output.p, status, ended, o);
+    em_classify(res, s->report.p, output.p, status, ended);
     res->report = s->report.p;
     res->output = output.p;
     s->report = (em_str){0};
@@ -459,7 +464,7 @@ static int em_wait(em_slot *slots, int nslots, const em_opts *o, em_result *resu
             ended = false;
         }
         size_t i = s->index;
-        em_finish(slots, k, status, ended, o, &results[i]);
+        em_finish(slots, k, status, ended, &results[i]);
         done[i] = true;
         ended_now++;
     }

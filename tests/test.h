@@ -25,11 +25,21 @@
 
 typedef void (*em_test_fn)(void);
 void em_test_register(const char *name, const char *file, em_test_fn fn);
+void em_test_register_limit(const char *name, const char *file, em_test_fn fn, double limit);
 
 #define TEST(name)                                                                                 \
     static void test_##name(void);                                                                 \
     __attribute__((constructor)) static void test_register_##name(void) {                          \
         em_test_register(#name, __FILE__, test_##name);                                            \
+    }                                                                                              \
+    static void test_##name(void)
+
+/* A case that may run longer than the runner's default limit (when that limit is smaller): work
+ * that is long by nature, such as compiling every kernel variant of a family. */
+#define TEST_LIMIT(name, seconds)                                                                  \
+    static void test_##name(void);                                                                 \
+    __attribute__((constructor)) static void test_register_##name(void) {                          \
+        em_test_register_limit(#name, __FILE__, test_##name, (seconds));                          \
     }                                                                                              \
     static void test_##name(void)
 
