@@ -425,7 +425,7 @@ static void em_finish(em_slot *slots, int k, int status, bool ended, em_result *
  * result in results[] and its flag in done[]. Returns how many ended. Sleeps in poll() until a
  * pipe has data or closes (a child closes its pipe when it exits), for at most 50 ms or until the
  * nearest deadline, and for 1 ms while a child whose pipe closed has not been reaped yet. */
-static int em_wait(em_slot *slots, int nslots, const em_opts *o, em_result *results, bool *done) {
+static int em_wait(em_slot *slots, int nslots, em_result *results, bool *done) {
     struct pollfd pfd[EM_MAX_JOBS];
     int of[EM_MAX_JOBS];
     int np = 0, ms = 50;
@@ -613,7 +613,7 @@ static void em_run_forked(af_backend b, const em_test_case **cases, size_t n, co
             free(r->output);
         }
         if (printed == n) break;
-        running -= em_wait(slots, nslots, o, results, done);
+        running -= em_wait(slots, nslots, results, done);
     }
     free(results);
     free(done);
