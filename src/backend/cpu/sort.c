@@ -8,10 +8,13 @@
  * bit of the mapped key, so one ascending, stable algorithm per key width (8, 16, 32, 64 bits)
  * serves every dtype and both directions; results are mapped back on the way out.
  *
- * - Sorting is an LSD radix sort with 8-bit digits, stable, that skips the digits in which every
- *   key agrees (small integers in wide dtypes sort in one or two passes). A long line is sorted
- *   by every thread at once (per-thread histograms, then each thread scatters its own slice);
- *   many lines are shared out whole, one thread each. Short lines use insertion sort.
+ * - Sorting is an LSD radix sort, stable, with 8-bit digits for 8- and 16-bit keys and 11-bit
+ *   digits (three passes for 32 bits) for wider ones; it skips the digits in which every key
+ *   agrees (small integers in wide dtypes sort in one or two passes). Each pass's scattered
+ *   writes leave a cache line at a time, through a line buffer per bucket and non-temporal
+ *   stores. A long line is sorted by every thread at once (per-thread histograms, then each
+ *   thread scatters its own slice); many lines are shared out whole, one thread each. Short
+ *   lines use insertion sort.
  * - Selection (median, topk) never sorts the whole line: a histogram of the top 16 bits finds
  *   the bucket holding the wanted rank, the keys of that bucket are copied out (a small fraction
  *   of the line unless the keys crowd), and quickselect finishes on the copy. A long line does
@@ -25,11 +28,21 @@
 #include "../../core/mem.h"
 
 #include <omp.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#elif defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* Lines at least this long are sorted (or selected) by all threads together. */
 #define SORT_PAR_MIN ((dim_t)1 << 16)
+/* Radix digits are at most this many bits (RADIX_NB buckets); hist arrays hold RADIX_NB per
+ * thread. */
+#define RADIX_MAXBITS 11
+#define RADIX_NB (1 << RADIX_MAXBITS)
 /* Lines at most this long are insertion sorted. */
 #define SORT_INSERTION_MAX 24
 
@@ -74,6 +87,30 @@ static inline dim_t line_base(const lines_t *l, dim_t line) {
     return i + o * l->inner * l->len;
 }
 
+/* Writes one 64-byte line (dst 64-byte aligned) around the caches where the ISA allows. */
+static inline void sort_stream_line(void *dst, const void *src) {
+#if defined(__AVX512F__)
+    /* One 64-byte store: the line leaves whole, never as a partial write. */
+    _mm512_stream_si512(dst, _mm512_loadu_si512(src));
+#elif defined(__SSE2__)
+    const __m128i *s = src;
+    __m128i *d = dst;
+    _mm_stream_si128(d, _mm_loadu_si128(s));
+    _mm_stream_si128(d + 1, _mm_loadu_si128(s + 1));
+    _mm_stream_si128(d + 2, _mm_loadu_si128(s + 2));
+    _mm_stream_si128(d + 3, _mm_loadu_si128(s + 3));
+#else
+    memcpy(dst, src, 64);
+#endif
+}
+
+/* Orders the streamed lines before later plain stores and the other threads' reads. */
+static inline void sort_stream_fence(void) {
+#ifdef __SSE2__
+    _mm_sfence();
+#endif
+}
+
 /* Moves n payload elements of `size` bytes: out[j * s] = in[idx[j] * s]. */
 static void gather_vals(void *out, const void *in, const uint32_t *idx, dim_t n, dim_t s,
                         size_t size) {
@@ -101,7 +138,7 @@ static void gather_vals(void *out, const void *in, const uint32_t *idx, dim_t n,
 
 /* Everything that depends on the key width, written once and stamped out for 8, 16, 32 and 64
  * bits: mapping, radix sort, insertion sort, selection. */
-#define SORT_WIDTH(W, UT, INF)                                                                     \
+#define SORT_WIDTH(W, UT, INF, RB)                                                                 \
     static inline UT map##W(UT b, key_kind kind) {                                                 \
         const UT sign = (UT)1 << (W - 1);                                                          \
         if (kind == KIND_UNSIGNED) return b;                                                       \
@@ -146,47 +183,97 @@ static void gather_vals(void *out, const void *in, const uint32_t *idx, dim_t n,
         }                                                                                          \
     }                                                                                              \
                                                                                                    \
-    /* Stable LSD radix sort of n keys k (payload p, may be NULL) with 8-bit digits, on nt        \
-     * threads; tk and tp are scratch of n each. hist holds nt * 256 counts. The result ends in   \
-     * k and p. */                                                                                 \
-    static void radix##W(UT *k, uint32_t *p, UT *tk, uint32_t *tp, dim_t n, int nt,               \
-                         size_t *hist) {                                                           \
+    /* One thread's share of a radix pass: keys src[lo, hi) (payload ps) to their buckets' next \
+     * slots h[digit] in dst (pd). Each bucket gathers a cache line of keys in a buffer (wk, wp:  \
+     * RADIX_NB lines each) whose slots line up with dst's cache lines; a full line goes out with  \
+     * non-temporal stores, so the scattered writes neither read their destination lines first   \
+     * nor evict the buffers. A bucket's first and last lines are partial (they hold other        \
+     * buckets' keys too) and are copied plainly. */                                               \
+    static void scatter##W(const UT *src, const uint32_t *ps, UT *dst, uint32_t *pd, dim_t lo,    \
+                           dim_t hi, int shift, size_t *h, UT *wk, uint32_t *wp) {                 \
+        enum { WCN = 64 / sizeof(UT), NB = 1 << RB };                                              \
+        uint8_t wn[NB], w0[NB];                                                                    \
+        for (int d = 0; d < NB; d++) {                                                             \
+            w0[d] = (uint8_t)(((uintptr_t)(dst + h[d]) & 63) / sizeof(UT));                        \
+            wn[d] = w0[d];                                                                         \
+            h[d] -= w0[d]; /* h[d]: the element at the start of the bucket's current line */      \
+        }                                                                                          \
+        for (dim_t i = lo; i < hi; i++) {                                                          \
+            UT key = src[i];                                                                       \
+            unsigned d = (unsigned)(key >> shift) & (NB - 1), c = wn[d];                           \
+            wk[d * WCN + c] = key;                                                                 \
+            if (ps) wp[d * WCN + c] = ps[i];                                                       \
+            if (++c == WCN) {                                                                      \
+                size_t o = h[d];                                                                   \
+                unsigned f = w0[d];                                                                \
+                if (f)                                                                             \
+                    memcpy(dst + o + f, wk + d * WCN + f, (WCN - f) * sizeof(UT));                 \
+                else                                                                               \
+                    sort_stream_line(dst + o, wk + d * WCN);                                       \
+                if (ps) memcpy(pd + o + f, wp + d * WCN + f, (WCN - f) * sizeof(uint32_t));        \
+                h[d] = o + WCN;                                                                    \
+                w0[d] = 0;                                                                         \
+                c = 0;                                                                             \
+            }                                                                                      \
+            wn[d] = (uint8_t)c;                                                                    \
+        }                                                                                          \
+        sort_stream_fence();                                                                       \
+        for (int d = 0; d < NB; d++) {                                                             \
+            unsigned f = w0[d], c = wn[d];                                                         \
+            if (c > f) {                                                                           \
+                memcpy(dst + h[d] + f, wk + d * WCN + f, (c - f) * sizeof(UT));                    \
+                if (ps) memcpy(pd + h[d] + f, wp + d * WCN + f, (c - f) * sizeof(uint32_t));       \
+            }                                                                                      \
+            h[d] += c;                                                                             \
+        }                                                                                          \
+    }                                                                                              \
+                                                                                                   \
+    /* Stable LSD radix sort of n keys k (payload p, may be NULL) with RB-bit digits, on nt       \
+     * threads; tk and tp are scratch of n each. hist holds nt << RADIX_MAXBITS counts. The      \
+     * result ends in k and p, or with settle false, where it lies: in tk and tp when this        \
+     * returns true. A digit in which every key agrees is skipped. */                              \
+    static bool radix##W(UT *k, uint32_t *p, UT *tk, uint32_t *tp, dim_t n, int nt,               \
+                         size_t *hist, bool settle) {                                              \
+        enum { NB = 1 << RB, WCN = 64 / sizeof(UT) };                                              \
         UT *src = k, *dst = tk;                                                                    \
         uint32_t *ps = p, *pd = tp;                                                                \
         if (nt > 1 && n < SORT_PAR_MIN) nt = 1;                                                    \
-        for (int shift = 0; shift < W; shift += 8) {                                               \
+        for (int shift = 0; shift < W; shift += RB) {                                              \
             bool skip = false;                                                                     \
             _Pragma("omp parallel num_threads(nt) if (nt > 1)") {                                  \
                 int t = omp_get_thread_num(), tn = omp_get_num_threads();                          \
                 dim_t lo = n * t / tn, hi = n * (t + 1) / tn;                                      \
-                size_t *h = hist + (size_t)t * 256;                                                \
-                memset(h, 0, 256 * sizeof(size_t));                                                \
+                size_t *h = hist + (size_t)t * NB;                                                 \
+                memset(h, 0, NB * sizeof(size_t));                                                 \
                 for (dim_t i = lo; i < hi; i++)                                                    \
-                    h[(src[i] >> shift) & 255]++;                                                  \
+                    h[(src[i] >> shift) & (NB - 1)]++;                                             \
                 _Pragma("omp barrier") _Pragma("omp single") {                                     \
                     /* Offsets bucket-major, thread-minor: stable across the slices. */            \
                     size_t run = 0;                                                                \
-                    for (int b = 0; b < 256; b++) {                                                \
+                    for (int b = 0; b < NB; b++) {                                                 \
                         size_t before = run;                                                       \
                         for (int u = 0; u < tn; u++) {                                             \
-                            size_t c = hist[(size_t)u * 256 + b];                                  \
-                            hist[(size_t)u * 256 + b] = run;                                       \
+                            size_t c = hist[(size_t)u * NB + b];                                   \
+                            hist[(size_t)u * NB + b] = run;                                        \
                             run += c;                                                              \
                         }                                                                          \
                         if (run - before == (size_t)n) skip = true;                                \
                     }                                                                              \
                 }                                                                                  \
                 if (!skip) {                                                                       \
-                    if (ps) {                                                                      \
-                        for (dim_t i = lo; i < hi; i++) {                                          \
-                            size_t o = h[(src[i] >> shift) & 255]++;                               \
-                            dst[o] = src[i];                                                       \
-                            pd[o] = ps[i];                                                         \
-                        }                                                                          \
+                    UT *wk = n > 4 * NB * WCN ? malloc((size_t)NB * WCN * sizeof(UT)) : NULL;      \
+                    uint32_t *wp = wk && ps ? malloc((size_t)NB * WCN * sizeof(uint32_t)) : NULL;  \
+                    if (wk && (wp || !ps)) {                                                       \
+                        scatter##W(src, ps, dst, pd, lo, hi, shift, h, wk, wp);                    \
                     } else {                                                                       \
-                        for (dim_t i = lo; i < hi; i++)                                            \
-                            dst[h[(src[i] >> shift) & 255]++] = src[i];                            \
+                        for (dim_t i = lo; i < hi; i++) {                                          \
+                            size_t o = h[(src[i] >> shift) & (NB - 1)]++;                          \
+                            dst[o] = src[i];                                                       \
+                            if (ps) pd[o] = ps[i];                                                 \
+                        }                                                                          \
                     }                                                                              \
+                    free(wk);                                                                      \
+                    free(wp);                                                                      \
                 }                                                                                  \
             }                                                                                      \
             if (skip) continue;                                                                    \
@@ -197,10 +284,11 @@ static void gather_vals(void *out, const void *in, const uint32_t *idx, dim_t n,
             ps = pd;                                                                               \
             pd = tmpp;                                                                             \
         }                                                                                          \
-        if (src != k) {                                                                            \
+        if (src != k && settle) {                                                                  \
             memcpy(k, src, (size_t)n * sizeof(UT));                                                \
             if (p) memcpy(p, ps, (size_t)n * sizeof(uint32_t));                                    \
         }                                                                                          \
+        return src != k && !settle;                                                                \
     }                                                                                              \
                                                                                                    \
     static void sortkeys##W(UT *k, uint32_t *p, UT *tk, uint32_t *tp, dim_t n, int nt,            \
@@ -208,7 +296,7 @@ static void gather_vals(void *out, const void *in, const uint32_t *idx, dim_t n,
         if (n <= SORT_INSERTION_MAX)                                                               \
             insertion##W(k, p, n);                                                                 \
         else                                                                                       \
-            radix##W(k, p, tk, tp, n, nt, hist);                                                   \
+            radix##W(k, p, tk, tp, n, nt, hist, true);                                             \
     }                                                                                              \
                                                                                                    \
     /* The element of rank r (0-based) of k[0..n), by quickselect; k is permuted so that          \
@@ -314,8 +402,9 @@ static void gather_vals(void *out, const void *in, const uint32_t *idx, dim_t n,
                 break;                                                                             \
             }                                                                                      \
             dim_t inb = cnt[b1 + 1] - cnt[b1];                                                     \
-            if (b1 == b2 && inb > (SORT_PAR_MIN >> 2)) {                                           \
-                /* Still crowded: fix this digit and histogram the next one. */                    \
+            if (b1 == b2 && inb > (n >> 3) && inb > SORT_PAR_MIN) {                                \
+                /* Still crowded (another pass over the line costs less than selecting among   \
+                 * this many): fix this digit and histogram the next one. */                       \
                 r1 -= cnt[b1];                                                                     \
                 r2 -= cnt[b1];                                                                     \
                 prefix = full1;                                                                    \
@@ -353,10 +442,10 @@ static void gather_vals(void *out, const void *in, const uint32_t *idx, dim_t n,
         free(cnt);                                                                                 \
     }
 
-SORT_WIDTH(8, uint8_t, 0x7f)
-SORT_WIDTH(16, uint16_t, 0x7c00)
-SORT_WIDTH(32, uint32_t, 0x7f800000u)
-SORT_WIDTH(64, uint64_t, 0x7ff0000000000000ull)
+SORT_WIDTH(8, uint8_t, 0x7f, 8)
+SORT_WIDTH(16, uint16_t, 0x7c00, 8)
+SORT_WIDTH(32, uint32_t, 0x7f800000u, 11)
+SORT_WIDTH(64, uint64_t, 0x7ff0000000000000ull, 11)
 
 /* ---------------------------------------------------------------------------------------------
  * sort
@@ -375,7 +464,7 @@ typedef struct {
 } sort_job;
 
 /* Sorts one line with nt threads, using scratch k, p, tk, tp of len elements each (p and tp
- * may be NULL when no payload is wanted) and hist of nt * 256 counts. */
+ * may be NULL when no payload is wanted) and hist of nt * RADIX_NB counts. */
 #define SORT_LINE(W, UT)                                                                           \
     static void sort_line##W(const sort_job *J, dim_t line, UT *k, uint32_t *p, UT *tk,           \
                              uint32_t *tp, int nt, size_t *hist) {                                 \
@@ -386,7 +475,13 @@ typedef struct {
         if (p)                                                                                     \
             for (dim_t j = 0; j < n; j++)                                                          \
                 p[j] = (uint32_t)j;                                                                \
-        sortkeys##W(k, p, tk, tp, n, nt, hist);                                                    \
+        if (n <= SORT_INSERTION_MAX) {                                                             \
+            insertion##W(k, p, n);                                                                 \
+        } else if (radix##W(k, p, tk, tp, n, nt, hist, false)) {                                   \
+            /* The sorted keys lie in the scratch halves: read them there. */                      \
+            k = tk;                                                                                \
+            p = tp;                                                                                \
+        }                                                                                          \
         if (J->keys_out) unmap_line##W((UT *)J->keys_out + base, k, n, s, J->kind, flip, par);    \
         if (J->idx_out) {                                                                          \
             uint32_t *o = J->idx_out + base;                                                       \
@@ -445,7 +540,7 @@ af_err em_cpu_sort(int dev, af_dtype type, const dim_t dims[4], int dim, bool as
     em_buf *sb = NULL;
     size_t *hist = NULL;
     EM_TRY_FN(scratch(fn, per * (size_t)slots, &sb));
-    hist = malloc((size_t)nt * 256 * sizeof(size_t));
+    hist = malloc((size_t)nt * RADIX_NB * sizeof(size_t));
     if (!hist) EM_FAIL_FN(AF_ERR_NO_MEM, "out of host memory for sort histograms");
     if (par_line) {
         char *base = sb->ptr;
@@ -462,7 +557,7 @@ af_err em_cpu_sort(int dev, af_dtype type, const dim_t dims[4], int dim, bool as
             void *k = base, *tk = base + (size_t)n * w;
             uint32_t *p = pay ? (uint32_t *)(base + 2 * (size_t)n * w) : NULL;
             uint32_t *tp = pay ? p + n : NULL;
-            size_t *h = hist + (size_t)t * 256;
+            size_t *h = hist + (size_t)t * RADIX_NB;
 #pragma omp for schedule(static)
             for (dim_t line = 0; line < nlines; line++)
                 sort_line((int)w, &J, line, k, p, tk, tp, 1, h);
@@ -612,7 +707,7 @@ fail:
                 cp[m++] = (uint32_t)j;                                                             \
             }                                                                                      \
         }                                                                                          \
-        size_t hist[256];                                                                          \
+        size_t hist[RADIX_NB];                                                                     \
         sortkeys##W(ck, cp, tk, tp, k, 1, hist);                                                   \
         for (int j = 0; j < k; j++) {                                                              \
             kout[j] = unmap##W(ck[j] ^ flip, kind);                                                \
@@ -761,7 +856,7 @@ static af_err cpu_set(const char *fn, int op, af_dtype type, const void *a, dim_
     em_buf *sb = NULL;
     size_t *hist = NULL;
     EM_TRY_FN(scratch(fn, (size_t)tot * 2 * w, &sb));
-    hist = malloc((size_t)threads() * 256 * sizeof(size_t));
+    hist = malloc((size_t)threads() * RADIX_NB * sizeof(size_t));
     if (!hist) EM_FAIL_FN(AF_ERR_NO_MEM, "out of host memory for sort histograms");
     void *k = sb->ptr, *tk = (char *)sb->ptr + (size_t)tot * w;
     switch (w) {

@@ -669,7 +669,8 @@ fail:
  * ------------------------------------------------------------------------------------------- */
 
 static af_err sort_compile_check(void) {
-    static const af_dtype types[] = {f32, f64, s32, u32, s16, u16, s64, u64, u8, b8, s8, f16};
+    /* One dtype per distinct source: b8 generates u8's text (8-bit unsigned keys). */
+    static const af_dtype types[] = {f32, f64, s32, u32, s16, u16, s64, u64, u8, s8, f16};
     for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
         sort_src_ctx c = {types[i], "ALL"};
         char *src = sort_source(&c);
