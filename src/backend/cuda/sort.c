@@ -234,19 +234,21 @@ af_err em_cu_sort(int dev, af_dtype type, const dim_t dims[4], int dim, bool asc
     bool pay = idx_out || vals_out || !one;
     void *kA = NULL, *kB = NULL, *pA = NULL, *pB = NULL;
     EM_TRY_FN(em_cu_enter(fn, dev, &s, &prev));
-    EM_TRY_FN(scratch_get(fn, dev, &sc, (size_t)n * ks, &kA));
+    /* The outputs start as CUB's input buffers where they can hold keys and payload: with an
+     * even number of digit passes (the usual case) the result then lands in them. */
     if (one && keys_out && w == ks)
-        kB = keys_out;
+        kA = keys_out;
     else
-        EM_TRY_FN(scratch_get(fn, dev, &sc, (size_t)n * ks, &kB));
+        EM_TRY_FN(scratch_get(fn, dev, &sc, (size_t)n * ks, &kA));
+    EM_TRY_FN(scratch_get(fn, dev, &sc, (size_t)n * ks, &kB));
     if (pay) {
-        EM_TRY_FN(scratch_get(fn, dev, &sc, (size_t)n * 4, &pA));
         if (one && idx_out)
-            pB = idx_out;
+            pA = idx_out;
         else if (val_rides)
-            pB = vals_out;
+            pA = vals_out;
         else
-            EM_TRY_FN(scratch_get(fn, dev, &sc, (size_t)n * 4, &pB));
+            EM_TRY_FN(scratch_get(fn, dev, &sc, (size_t)n * 4, &pA));
+        EM_TRY_FN(scratch_get(fn, dev, &sc, (size_t)n * 4, &pB));
     }
     {
         void *args[] = {&keys, &kA, &n, &flip};

@@ -227,8 +227,15 @@ extern "C" __global__ void __launch_bounds__(256)
         for (long long j = lo + threadIdx.x; j < end; j += blockDim.x) {
             em_key k = em_map(in[base + j * inner]) ^ flip;
             int d = (int)((k >> shift) & 255);
-            if (all || ((k ^ p0) >> hi) == 0) atomicAdd(&h[0][d], 1u);
-            if (nq > 1 && (all || ((k ^ p1) >> hi) == 0)) atomicAdd(&h[1][d], 1u);
+            /* Lanes with the same digit add once, by their count: the top digits of real data
+             * crowd into few buckets, and 32 atomics on one address would serialise. */
+            unsigned act = __activemask();
+            for (int q = 0; q < nq; q++) {
+                int v = (all || ((k ^ (q ? p1 : p0)) >> hi) == 0) ? d : -1;
+                unsigned peers = __match_any_sync(act, v);
+                if (v >= 0 && (threadIdx.x & 31) == __ffs(peers) - 1)
+                    atomicAdd(&h[q][v], (em_u32)__popc(peers));
+            }
         }
         __syncthreads();
         for (int t = threadIdx.x; t < 256 * nq; t += blockDim.x) {
