@@ -78,9 +78,10 @@ static conv_plan plan_for(const em_conv_desc *d) {
 /* The generated line defining kernel `name`. */
 static void conv_tail(char *buf, size_t cap, const char *name, af_dtype type, af_dtype acc,
                       const conv_plan *p) {
-    /* Small f32 filters fit in 48 registers without spilling (ptxas), which lets five blocks
-     * of 256 threads stay resident instead of four: more loads in flight per SM. */
-    int min_blocks = p->by > 1 && type == f32 && p->fw * p->fh <= 81 ? 5 : 1;
+    /* At least 1024 resident threads per SM (64 registers a thread): left alone, ptxas spends
+     * up to 110 registers on the unrolled tile loads and leaves two blocks resident; at 64 it
+     * spills nothing for f32 up to 31x31 (a few bytes for c64). */
+    int min_blocks = 1024 / (p->bx * p->by);
     if (p->tile)
         snprintf(buf, cap,
                  "extern \"C\" __global__ void __launch_bounds__(%d, %d) %s(void *o, const void "

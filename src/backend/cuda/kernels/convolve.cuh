@@ -191,39 +191,37 @@ __device__ void em_conv_tile_impl(void *out, const void *sig, const void *filt,
             int a = i % FW, bb = i / FW;
             g[i] = f[foff + (em_i64)(FH - 1 - bb) * FW + (FW - 1 - a)];
         }
-        // Tile row r is loaded by thread row r % BY, columns tx, tx + BX, ...
+        // Tile row r is loaded by thread row r % BY, columns tx, tx + BX, ... A thread past the
+        // last row or column loads and stores the last one again (the same value to the same
+        // place), so the loads are straight-line code, all in flight together.
         if (inner) {
 #pragma unroll
             for (int r0 = 0; r0 < TH; r0 += BY) {
-                const int r = r0 + ty;
-                if (r0 + BY <= TH || r < TH) {
-                    const T *srow = s + (em_i64)(sy0 + r) * sd0 + sx0;
-                    A *trow = tile + r * TW;
+                const int r = r0 + BY <= TH ? r0 + ty : min(r0 + ty, TH - 1);
+                const T *srow = s + (em_i64)(sy0 + r) * sd0 + sx0;
+                A *trow = tile + r * TW;
 #pragma unroll
-                    for (int c0 = 0; c0 < TW; c0 += BX)
-                        if (c0 + BX <= TW || c0 + tx < TW)
-                            trow[c0 + tx] = em_cv_ld<D, AD>(srow + c0 + tx);
+                for (int c0 = 0; c0 < TW; c0 += BX) {
+                    const int c = c0 + BX <= TW ? c0 + tx : min(c0 + tx, TW - 1);
+                    trow[c] = em_cv_ld<D, AD>(srow + c);
                 }
             }
         } else {
 #pragma unroll
             for (int r0 = 0; r0 < TH; r0 += BY) {
-                const int r = r0 + ty;
-                if (r0 + BY <= TH || r < TH) {
-                    const int gy = sy0 + r;
-                    const bool rin = gy >= 0 && gy < s1n;
-                    const T *srow = s + (em_i64)(rin ? gy : 0) * sd0;
-                    A *trow = tile + r * TW;
+                const int r = r0 + BY <= TH ? r0 + ty : min(r0 + ty, TH - 1);
+                // Loads at the clamped place, zero selected outside: still no branches.
+                const int gy = sy0 + r;
+                const bool rin = gy >= 0 && gy < s1n;
+                const T *srow = s + (em_i64)min(max(gy, 0), s1n - 1) * sd0;
+                A *trow = tile + r * TW;
 #pragma unroll
-                    for (int c0 = 0; c0 < TW; c0 += BX) {
-                        const int c = c0 + tx, gx = sx0 + c;
-                        if (c0 + BX <= TW || c < TW) {
-                            A v;
-                            em_cv_zero(v);
-                            if (rin && gx >= 0 && gx < sd0) v = em_cv_ld<D, AD>(srow + gx);
-                            trow[c] = v;
-                        }
-                    }
+                for (int c0 = 0; c0 < TW; c0 += BX) {
+                    const int c = c0 + BX <= TW ? c0 + tx : min(c0 + tx, TW - 1), gx = sx0 + c;
+                    const A v = em_cv_ld<D, AD>(srow + min(max(gx, 0), sd0 - 1));
+                    A z;
+                    em_cv_zero(z);
+                    trow[c] = rin && gx >= 0 && gx < sd0 ? v : z;
                 }
             }
         }
