@@ -166,9 +166,22 @@ for stage in "${stages[@]}"; do
             note "SKIP bench: $build/bench/ember_bench_cuda was not built"
             continue
         fi
-        timeout 240 "$build/bench/ember_bench_cuda" >>"$out/bench.log" 2>&1
+        { echo "== after"; timeout 240 "$build/bench/ember_bench_cuda"; } >>"$out/bench.log" 2>&1
         rc=$?
         result bench $rc
+        ;;
+    before)
+        # The element-wise and interop rows of an earlier tree (BEFORE=<source dir>, e.g. an
+        # exported older commit) on the same machine, for before/after comparisons.
+        if [ -z "${BEFORE:-}" ] || [ ! -d "$BEFORE" ]; then note "SKIP before: BEFORE unset"; continue; fi
+        (timeout 300 cmake -S "$BEFORE" -B build-before -DEMBER_CUDA=ON -DCMAKE_BUILD_TYPE=Release \
+             -DCMAKE_CUDA_ARCHITECTURES=90 -DEMBER_TESTS=OFF &&
+         timeout 300 cmake --build build-before -j "$jobs" --target ember_bench_cuda) \
+            >>"$out/build.log" 2>&1
+        { echo "== before: $BEFORE"; timeout 240 build-before/bench/ember_bench_cuda; } \
+            >>"$out/bench.log" 2>&1
+        rc=$?
+        result before $rc
         ;;
     families)
         # Optional arguments through FAMILIES (1..4: one family), each row's time bounded.
@@ -187,7 +200,7 @@ for stage in "${stages[@]}"; do
         result peers $rc
         ;;
     *)
-        note "unknown stage '$stage' (build tests examples memcheck racecheck bench families peers)"
+        note "unknown stage '$stage' (build tests examples memcheck racecheck bench before families peers)"
         status=2
         ;;
     esac
