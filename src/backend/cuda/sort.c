@@ -376,31 +376,42 @@ fail:
     return err;
 }
 
-/* Maps n values into keys and sorts them; *cur receives the buffer holding the result. */
+/* Maps n values into keys and sorts them; *cur receives the buffer holding the result. The set
+ * functions wait for the device anyway, so the sort first learns which low bits the keys differ
+ * in (every higher bit is common to all of them) and sorts only those: a key range of 2^20
+ * takes three digit passes instead of four. */
 static af_err map_sort(const char *fn, int dev, af_dtype t, scratch_t *sc, const void *a,
                        long long na, const void *b, long long nb, bool sort, void **cur,
                        cudaStream_t s) {
     af_err err = AF_SUCCESS;
     size_t ks = em_dtype_size(t) == 8 ? 8 : 4;
     long long n = na + nb;
-    void *k0 = NULL, *k1 = NULL;
-    keyword flip = flip_of(t, false);
+    void *k0 = NULL, *k1 = NULL, *diff = NULL;
+    keyword flip = flip_of(t, false), dh;
     EM_TRY_FN(scratch_get(fn, dev, sc, (size_t)n * ks, &k0));
+    EM_TRY_FN(scratch_get(fn, dev, sc, sizeof(keyword), &diff));
+    EM_CU_TRY(cudaMemsetAsync(diff, 0, sizeof(keyword), s), "clearing a word");
     {
-        void *args[] = {&a, &k0, &na, &flip};
-        EM_TRY_FN(launch(fn, dev, t, "em_sort_map", na, args, s));
+        void *args[] = {&a, &k0, &na, &flip, &a, &diff};
+        EM_TRY_FN(launch(fn, dev, t, "em_sort_map_diff", na, args, s));
     }
     if (nb) {
         void *kb = (char *)k0 + (size_t)na * ks;
-        void *args[] = {&b, &kb, &nb, &flip};
-        EM_TRY_FN(launch(fn, dev, t, "em_sort_map", nb, args, s));
+        void *args[] = {&b, &kb, &nb, &flip, &a, &diff};
+        EM_TRY_FN(launch(fn, dev, t, "em_sort_map_diff", nb, args, s));
     }
     *cur = k0;
     if (sort) {
-        int sel[2];
+        int sel[2], hi = 0;
+        EM_CU_TRY(cudaMemcpyAsync(&dh, diff, sizeof(dh), cudaMemcpyDeviceToHost, s),
+                  "reading the keys' differing bits");
+        EM_CU_TRY(cudaStreamSynchronize(s), "waiting for the keys' differing bits");
+        uint64_t x = ks == 8 ? dh.u64 : dh.u32;
+        while (hi < 64 && (x >> hi) != 0)
+            hi++;
+        if (hi == 0) return AF_SUCCESS; /* every key is equal: sorted as it stands */
         EM_TRY_FN(scratch_get(fn, dev, sc, (size_t)n * ks, &k1));
-        EM_TRY_FN(cub_sort(fn, dev, sc, ks == 8, k0, k1, NULL, NULL, sel, n,
-                           (int)em_dtype_size(t) * 8, s));
+        EM_TRY_FN(cub_sort(fn, dev, sc, ks == 8, k0, k1, NULL, NULL, sel, n, hi, s));
         *cur = sel[0] ? k1 : k0;
     }
 fail:

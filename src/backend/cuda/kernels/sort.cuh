@@ -39,6 +39,7 @@ typedef em_u8 em_bits;
 
 #if defined(EM_SORT_K_ALL)
 #define EM_SORT_K_em_sort_map 1
+#define EM_SORT_K_em_sort_map_diff 1
 #define EM_SORT_K_em_sort_unmap 1
 #define EM_SORT_K_em_sort_iota 1
 #define EM_SORT_K_em_sort_segkey 1
@@ -141,6 +142,23 @@ __device__ __forceinline__ long long em_at(long long line, long long pos, long l
 #ifdef EM_SORT_K_em_sort_map
 extern "C" __global__ void em_sort_map(const em_bits *in, em_key *keys, long long n, em_key flip) {
     EM_GRID_LOOP(i, n) keys[i] = em_map(in[i]) ^ flip;
+}
+#endif
+
+/* em_sort_map that also ORs every key's difference from the key of *ref into *diff, so the host
+ * can sort only the bits in which the keys differ (used where the host waits anyway). */
+#ifdef EM_SORT_K_em_sort_map_diff
+extern "C" __global__ void em_sort_map_diff(const em_bits *in, em_key *keys, long long n,
+                                            em_key flip, const em_bits *ref, em_key *diff) {
+    em_key r = em_map(*ref) ^ flip, acc = 0;
+    EM_GRID_LOOP(i, n) {
+        em_key k = em_map(in[i]) ^ flip;
+        keys[i] = k;
+        acc |= k ^ r;
+    }
+    for (int o = 16; o > 0; o >>= 1)
+        acc |= __shfl_down_sync(0xffffffffu, acc, o);
+    if ((threadIdx.x & 31) == 0 && acc) atomicOr(diff, acc);
 }
 #endif
 
