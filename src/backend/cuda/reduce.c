@@ -227,9 +227,10 @@ static af_err compile_unit(const red_gen *g, int n) {
     return err;
 }
 
-/* Every kernel of every op and dtype (and the index forms of min and max), on a sample program
- * a*b+c of each dtype: one NVRTC unit per dtype, so the check stays short. Strided leaves change
- * only the value's loads, so they are checked on f32 and b8. Then the kernels without a program
+/* The reduction kernels of every dim class (all, rows, columns) for every op and dtype (and the
+ * index forms of min and max), on a sample program a*b+c of each dtype: one NVRTC unit per dtype,
+ * so the check stays short. The by-key kernels on a few dtypes; strided leaves (they change only
+ * the value's loads) on f32 and b8. Then the kernels without a program (final passes, key runs)
  * and the group sizes of the rows kernels. */
 static af_err reduce_compile_check(void) {
     af_err err = AF_SUCCESS;
@@ -249,11 +250,15 @@ static af_err reduce_compile_check(void) {
             sample_init(&sp, t, linear, arith);
             EM_TRY(em_jit_prog_build(sp.roots, 1, &prog));
             em_cu_jit_shape_of(&prog, &shape);
-            red_gen g[12];
+            red_gen g[16];
             int n = 0;
             for (size_t oi = 0; oi < sizeof(ops) / sizeof(ops[0]); oi++) {
                 if (!op_supported(ops[oi], t)) continue;
                 g[n++] = (red_gen){&prog, &shape, 0, ops[oi], t, 32, false};
+                /* The by-key kernels share every typed helper with kernels 2 and 3: one integer
+                 * and one floating dtype (and b8 for and / or) cover their own code. */
+                if (linear && (t == f32 || t == s32 || t == b8 || t == c64))
+                    g[n++] = (red_gen){&prog, &shape, 13, ops[oi], t, 32, false};
                 if (ops[oi] == EM_RED_MIN || ops[oi] == EM_RED_MAX)
                     g[n++] = (red_gen){&prog, &shape, 11, ops[oi], t, 32, true};
             }
@@ -266,7 +271,7 @@ static af_err reduce_compile_check(void) {
         }
     }
     /* The kernels without an input program (final passes and key runs), as launched. */
-    static const red_gen alone[][3] = {
+    static const red_gen alone[][2] = {
         {{.kernel = K_FINAL_ALL, .op = EM_RED_SUM, .t = f32},
          {.kernel = K_FINAL_COLS, .op = EM_RED_MIN, .t = f32, .index = true}},
         {{.kernel = K_FINAL_ALL, .op = EM_RED_MAX, .t = c64, .index = true},
@@ -275,12 +280,10 @@ static af_err reduce_compile_check(void) {
          {.kernel = K_FINAL_COLS, .op = EM_RED_MAX, .t = f16}},
         {{.kernel = K_FINAL_ALL, .op = EM_RED_AND, .t = b8},
          {.kernel = K_FINAL_COLS, .op = EM_RED_OR, .t = b8}},
-        {{.kernel = K_RUNS_COUNT, .op = EM_RED_SUM, .t = u32},
-         {.kernel = K_RUNS_SCAN, .op = EM_RED_SUM, .t = u32},
-         {.kernel = K_RUNS_WRITE, .op = EM_RED_SUM, .t = u32}},
+        {{.kernel = 12, .op = EM_RED_SUM, .t = u32}}, /* the key runs kernels */
     };
     for (size_t i = 0; i < sizeof(alone) / sizeof(alone[0]); i++) {
-        int n = alone[i][2].kernel ? 3 : 2;
+        int n = alone[i][1].kernel ? 2 : 1;
         EM_TRY(compile_unit(alone[i], n));
     }
     /* The other group sizes of the rows kernels, on f32. */

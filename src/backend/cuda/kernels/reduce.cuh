@@ -3,8 +3,9 @@
 //   em_vt          the value and accumulator type (the compute type of dtype t: float for f16)
 //   em_ot          the output's storage type (em_u16 for f16)
 //   EM_RED_OP      0 sum, 1 product, 2 min, 3 max, 4 and, 5 or (em_red_op)
-//   EM_RED_KERNEL  which kernel this module holds (below; 0: all of them, for the compile check;
-//                  11: kernels 1 to 5, the index variants of the check)
+//   EM_RED_KERNEL  which kernel this module holds (below). The compile check uses groups: 0 and
+//                  11 for kernels 1 to 3 (plain and index variants), 13 for kernels 6 and 7, 12
+//                  for kernels 8 to 10; kernels 4 and 5 it checks on their own, as launched.
 //   EM_RED_INDEX   1 for min or max with the index of the result (imin, imax): accumulators are
 //                  (value, index) pairs, ties go to the smaller index
 // and, for the kernels that read the input (1 to 3), the fused value of jit_gen.h
@@ -523,7 +524,7 @@ extern "C" __global__ void __launch_bounds__(256)
 }
 #endif
 
-#if EM_RED_KERNEL == 4 || EM_RED_KERNEL == 0 || EM_RED_KERNEL == 11
+#if EM_RED_KERNEL == 4
 // Block r folds partials part[r * n .. r * n + n) into output r.
 extern "C" __global__ void __launch_bounds__(256)
     EM_RED_NAME(em_reduce_final_all)(const em_acc *part, unsigned long long n, em_ot *out, unsigned *idx) {
@@ -536,7 +537,7 @@ extern "C" __global__ void __launch_bounds__(256)
 }
 #endif
 
-#if EM_RED_KERNEL == 5 || EM_RED_KERNEL == 0 || EM_RED_KERNEL == 11
+#if EM_RED_KERNEL == 5
 // Output k folds part[g * nout + k] over the chunks g < nchunks, in order.
 extern "C" __global__ void __launch_bounds__(256)
     EM_RED_NAME(em_reduce_final_cols)(const em_acc *part, unsigned long long nout, unsigned long long nchunks,
@@ -551,7 +552,7 @@ extern "C" __global__ void __launch_bounds__(256)
 }
 #endif
 
-#if EM_RED_KERNEL == 6 || EM_RED_KERNEL == 0
+#if EM_RED_KERNEL == 6 || EM_RED_KERNEL == 13
 // Run s of line o (r = s + nruns * o) is linear elements [o * len + starts[s], o * len +
 // starts[s + 1]); EM_RED_TPR threads fold it into out[r].
 extern "C" __global__ void __launch_bounds__(256)
@@ -583,7 +584,7 @@ extern "C" __global__ void __launch_bounds__(256)
 }
 #endif
 
-#if EM_RED_KERNEL == 7 || EM_RED_KERNEL == 0
+#if EM_RED_KERNEL == 7 || EM_RED_KERNEL == 13
 // Kernel 3's layout with runs for chunks: blockIdx.y strides over runs s, whose positions
 // [starts[s], starts[s + 1]) along the dim fold into out[i + inner * (s + nruns * o)].
 extern "C" __global__ void __launch_bounds__(256)
@@ -641,7 +642,7 @@ extern "C" __global__ void __launch_bounds__(256)
 
 // ---- runs of equal consecutive keys: each block takes 2048 keys, 8 per thread ----
 
-#if EM_RED_KERNEL == 8 || EM_RED_KERNEL == 10 || EM_RED_KERNEL == 0
+#if EM_RED_KERNEL == 8 || EM_RED_KERNEL == 10 || EM_RED_KERNEL == 12
 // The number of run heads (i == 0 or k[i] != k[i - 1]) among thread t's 8 keys of block b.
 __device__ __forceinline__ unsigned em_run_heads(const unsigned *k, unsigned long long n,
                                                  unsigned long long first, unsigned *flags) {
@@ -676,7 +677,7 @@ __device__ __forceinline__ unsigned em_block_scan(unsigned v, unsigned *total) {
 }
 #endif
 
-#if EM_RED_KERNEL == 8 || EM_RED_KERNEL == 0
+#if EM_RED_KERNEL == 8 || EM_RED_KERNEL == 12
 extern "C" __global__ void __launch_bounds__(256)
     EM_RED_NAME(em_runs_count)(const unsigned *k, unsigned long long n, unsigned *bcount) {
     unsigned flags[8], total;
@@ -686,7 +687,7 @@ extern "C" __global__ void __launch_bounds__(256)
 }
 #endif
 
-#if EM_RED_KERNEL == 9 || EM_RED_KERNEL == 0
+#if EM_RED_KERNEL == 9 || EM_RED_KERNEL == 12
 // One block: bcount[0..nb) becomes its exclusive prefix sum; the total is the number of runs,
 // written to *nruns and as starts[total] = n.
 extern "C" __global__ void __launch_bounds__(256)
@@ -721,7 +722,7 @@ extern "C" __global__ void __launch_bounds__(256)
 }
 #endif
 
-#if EM_RED_KERNEL == 10 || EM_RED_KERNEL == 0
+#if EM_RED_KERNEL == 10 || EM_RED_KERNEL == 12
 extern "C" __global__ void __launch_bounds__(256)
     EM_RED_NAME(em_runs_write)(const unsigned *k, unsigned long long n, const unsigned *boff, unsigned *okeys,
                   unsigned *starts) {
