@@ -355,6 +355,27 @@ static bool leaf_uniform(const em_jit_prog *p, const em_node *n) {
     return !p->linear && n->op == EM_OP_BUF && em_node_buf_uniform(n);
 }
 
+/* Leaves 0 .. EM_RUN_FLAG_LEAVES - 1 have a vector flag in the run kernel (bit l + 1). */
+#define EM_RUN_FLAG_LEAVES 30
+
+/* How the run kernel reads a BUF leaf along dimension 0 (part of the kernel's key):
+ *  - DENSE: stride 1, with no transform or a wrap there: a run is consecutive elements (from a
+ *    wrapped start, wrapping as it goes), one vector load where the flags allow;
+ *  - REV: stride -1 (a flip): a run is consecutive elements backwards, one vector load reversed;
+ *  - BCAST: stride 0 (a broadcast along dimension 0) or a uniform leaf: one load per run;
+ *  - GENERAL: any other stride or transform: one load per element. */
+enum { LC_DENSE, LC_REV, LC_BCAST, LC_GENERAL };
+
+static int leaf_class(const em_jit_prog *p, const em_node *n) {
+    int m0 = em_xf_mode(n->xmode, 0);
+    if (leaf_uniform(p, n)) return LC_BCAST;
+    if (n->strides[0] == 1 && (m0 == EM_XF_NONE || m0 == EM_XF_WRAP)) return LC_DENSE;
+    if (m0 != EM_XF_NONE) return LC_GENERAL;
+    if (n->strides[0] == -1) return LC_REV;
+    if (n->strides[0] == 0) return LC_BCAST;
+    return LC_GENERAL;
+}
+
 void em_cu_jit_shape_of(const em_jit_prog *p, em_cu_jit_shape *s) {
     const dim_t big = (dim_t)1 << 31;
     bool idx64 = p->elements >= big;
@@ -373,15 +394,48 @@ void em_cu_jit_shape_of(const em_jit_prog *p, em_cu_jit_shape *s) {
          * negative), so 32 bits hold the sum while the extent stays below 2^29 elements. A
          * linear program indexes by position only (the offset is applied on the host). */
         if (!p->linear && n->buf && (dim_t)(n->buf->bytes / es) >= big / 4) idx64 = true;
+        /* A transformed coordinate c + shift is computed in the signed index type. */
+        for (int d = 0; d < 4 && n->xmode; d++) {
+            dim_t sh = n->xshift[d] < 0 ? -n->xshift[d] : n->xshift[d];
+            if (em_xf_mode(n->xmode, d) && n->dims[d] + sh + n->xlen[d] >= big) idx64 = true;
+        }
     }
     s->idx64 = idx64;
     s->vec = p->linear || uniform_linear(p) ? (int)(16 / widest) : 1;
     s->window = false;
+    s->wdense = false;
+    s->run = (int)(16 / widest);
+}
+
+void em_cu_jit_shape_window(em_cu_jit_shape *s, const dim_t wstrides[4]) {
+    s->window = true;
+    s->vec = 1;
+    s->wdense = wstrides[0] == 1;
+}
+
+bool em_cu_jit_runs(const em_jit_prog *p, const em_cu_jit_shape *s) {
+    return s->window || !(p->linear || uniform_linear(p));
+}
+
+dim_t em_cu_jit_runs_total(const em_jit_prog *p, const em_cu_jit_shape *s) {
+    return (p->dims[0] + s->run - 1) / s->run * (p->dims[1] * p->dims[2] * p->dims[3]);
 }
 
 uint64_t em_cu_jit_key(const em_jit_prog *p, const em_cu_jit_shape *s) {
-    uint64_t k = em_hash_mix(p->key, (uint64_t)s->window << 16 | (uint64_t)s->idx64 << 8 |
+    uint64_t k = em_hash_mix(p->key, (uint64_t)s->run << 32 | (uint64_t)s->wdense << 24 |
+                                         (uint64_t)s->window << 16 | (uint64_t)s->idx64 << 8 |
                                          (uint64_t)s->vec);
+    /* The run kernel's code depends on each leaf's class along dimension 0. */
+    if (em_cu_jit_runs(p, s)) {
+        uint64_t word = 0;
+        int inword = 0;
+        for (int l = 0; l < p->nleaf; l++) {
+            if (p->leaves[l]->op != EM_OP_BUF) continue;
+            word = word << 2 | (uint64_t)leaf_class(p, p->leaves[l]);
+            if (++inword == 32) k = em_hash_mix(k, word), word = 0, inword = 0;
+        }
+        k = em_hash_mix(k, word);
+    }
     return em_hash_mix(k, EM_CU_JIT_VERSION);
 }
 
@@ -478,9 +532,37 @@ static void declare(walker *w, const char *ctype, size_t size, const char *fmt, 
               __VA_ARGS__);                                                                        \
     } while (0)
 
+/* Division by a divisor d fixed for a launch, as a multiply and a shift (Granlund and
+ * Montgomery): with l = ceil(log2 d), h = 31 + l and m = ceil(2^h / d), every n < 2^31 has
+ * n / d = (n * m) >> h, since m * d - 2^h < d makes the error below 1 / d. m fits 32 bits for
+ * 1 <= d <= 2^31. The run kernel divides this way in 32-bit index arithmetic (every dividend is
+ * below 2^31 there: em_cu_jit_shape_of); the 64-bit kernel divides plainly. */
+static inline void div_magic(dim_t d, uint32_t *m, uint32_t *h) {
+    if (d < 1 || d > ((dim_t)1 << 31)) {
+        *m = 0, *h = 0; /* 64-bit indexing only: unused */
+        return;
+    }
+    unsigned l = d == 1 ? 0 : 64 - (unsigned)__builtin_clzll((unsigned long long)d - 1);
+    *h = 31 + l;
+    *m = (uint32_t)((((uint64_t)1 << *h) + (uint64_t)d - 1) / (uint64_t)d);
+}
+
+/* The multiplier and shift of div_magic(d) as fields m<name> and h<name>. */
+#define FIELD_DIV(w, d, ...)                                                                       \
+    do {                                                                                           \
+        uint32_t dm_ = 0, dh_ = 0;                                                                 \
+        char dn_[24] = "";                                                                         \
+        if (pack)                                                                                  \
+            div_magic((d), &dm_, &dh_);                                                            \
+        else                                                                                       \
+            snprintf(dn_, sizeof(dn_), __VA_ARGS__);                                               \
+        FIELD(w, "unsigned int", 4, &dm_, "m%s", dn_);                                             \
+        FIELD(w, "unsigned int", 4, &dh_, "h%s", dn_);                                             \
+    } while (0)
+
 static inline __attribute__((always_inline)) void walk(walker *w, const em_jit_prog *p,
                                                        const em_cu_jit_shape *s, void *const *outs,
-                                                       bool vec, const dim_t *wstrides,
+                                                       int vflag, const dim_t *wstrides,
                                                        const bool pack) {
     /* Leaves are indexed by coordinates unless the program and its output are both linear. */
     const bool strided = !p->linear || s->window;
@@ -488,7 +570,6 @@ static inline __attribute__((always_inline)) void walk(walker *w, const em_jit_p
     FIELD_IT(w, x64, p->elements, "n");
     for (int d = 0; d < 4; d++)
         FIELD_IT(w, x64, p->dims[d], "d%d", d);
-    int vflag = vec;
     FIELD(w, "int", 4, &vflag, "vec");
     for (int o = 0; o < p->nout; o++) {
         af_dtype t = (af_dtype)p->instr[p->out[o]].type;
@@ -499,6 +580,16 @@ static inline __attribute__((always_inline)) void walk(walker *w, const em_jit_p
     if (s->window)
         for (int d = 0; d < 4; d++)
             FIELD_SIT(w, x64, pack ? wstrides[d] : 0, "w%d", d);
+    if (strided) {
+        /* The run kernel's decomposition: nr runs per line of dimension 0, nq runs in all, and
+         * the divisors of the run index. */
+        dim_t nr = (p->dims[0] + s->run - 1) / s->run;
+        FIELD_IT(w, x64, nr, "nr");
+        FIELD_IT(w, x64, nr * (p->dims[1] * p->dims[2] * p->dims[3]), "nq");
+        FIELD_DIV(w, nr, "r");
+        FIELD_DIV(w, p->dims[1], "1");
+        FIELD_DIV(w, p->dims[2], "2");
+    }
     for (int l = 0; l < p->nleaf; l++) {
         const em_node *n = p->leaves[l];
         af_dtype t = (af_dtype)n->type;
@@ -520,6 +611,8 @@ static inline __attribute__((always_inline)) void walk(walker *w, const em_jit_p
                 if (!em_xf_mode(n->xmode, d)) continue;
                 FIELD_SIT(w, x64, n->xlen[d], "xl%d_%d", l, d);
                 FIELD_SIT(w, x64, n->xshift[d], "xs%d_%d", l, d);
+                /* The run kernel wraps by division with the length's multiplier. */
+                if (em_xf_mode(n->xmode, d) == EM_XF_WRAP) FIELD_DIV(w, n->xlen[d], "x%d_%d", l, d);
             }
             break;
         }
@@ -544,12 +637,17 @@ static inline __attribute__((always_inline)) void walk(walker *w, const em_jit_p
     }
 }
 
-size_t em_cu_jit_pack(const em_jit_prog *p, const em_cu_jit_shape *s, void *const *outs, bool vec,
-                      const dim_t *wstrides, unsigned char *buf, size_t cap) {
+size_t em_cu_jit_pack_flags(const em_jit_prog *p, const em_cu_jit_shape *s, void *const *outs,
+                            int flags, const dim_t *wstrides, unsigned char *buf, size_t cap) {
     walker w = {.buf = buf, .cap = cap, .align = 1};
-    walk(&w, p, s, outs, vec, wstrides, true);
+    walk(&w, p, s, outs, flags, wstrides, true);
     size_t size = (w.off + w.align - 1) & ~(w.align - 1);
     return w.overflow || size > cap ? 0 : size;
+}
+
+size_t em_cu_jit_pack(const em_jit_prog *p, const em_cu_jit_shape *s, void *const *outs, bool vec,
+                      const dim_t *wstrides, unsigned char *buf, size_t cap) {
+    return em_cu_jit_pack_flags(p, s, outs, vec ? 1 : 0, wstrides, buf, cap);
 }
 
 bool em_cu_jit_vec_ok(const em_jit_prog *p, const em_cu_jit_shape *s, void *const *outs) {
@@ -566,6 +664,50 @@ bool em_cu_jit_vec_ok(const em_jit_prog *p, const em_cu_jit_shape *s, void *cons
         if (a & ((size_t)s->vec * es - 1)) return false;
     }
     return true;
+}
+
+int em_cu_jit_run_flags(const em_jit_prog *p, const em_cu_jit_shape *s, void *const *outs,
+                        const dim_t *wstrides) {
+    const int R = s->run;
+    if (R <= 1) return 0;
+    int flags = 0;
+    /* Outputs: a run starts at a multiple of R along dimension 0; it is aligned when every line
+     * starts aligned. */
+    bool ok = true;
+    if (s->window) {
+        size_t vb = (size_t)R * es_of[p->instr[p->out[0]].type];
+        ok = s->wdense && !((uintptr_t)outs[0] & (vb - 1));
+        for (int d = 1; d < 4 && ok; d++)
+            if (p->dims[d] > 1 && wstrides[d] % R) ok = false;
+    } else {
+        ok = p->dims[0] % R == 0 || p->dims[1] * p->dims[2] * p->dims[3] == 1;
+        for (int o = 0; o < p->nout && ok; o++) {
+            size_t vb = (size_t)R * es_of[p->instr[p->out[o]].type];
+            if ((uintptr_t)outs[o] & (vb - 1)) ok = false;
+        }
+    }
+    if (ok) flags |= 1;
+    /* Leaves read forwards or backwards: the run's lowest element is aligned, and so it stays
+     * on every line (the other dimensions' strides keep multiples of R) and, with a wrap along
+     * dimension 0, at every wrapped start (length and shift multiples of R: no run crosses the
+     * wrap). */
+    for (int l = 0; l < p->nleaf && l < EM_RUN_FLAG_LEAVES; l++) {
+        const em_node *n = p->leaves[l];
+        if (n->op != EM_OP_BUF) continue;
+        int cls = leaf_class(p, n);
+        if (leaf_uniform(p, n) || (cls != LC_DENSE && cls != LC_REV)) continue;
+        size_t es = es_of[n->type];
+        uintptr_t a = (uintptr_t)n->buf->ptr + (uintptr_t)n->offset * es;
+        if (cls == LC_REV) a -= (uintptr_t)(R - 1) * es;
+        if (a & ((size_t)R * es - 1)) continue;
+        bool lok = true;
+        for (int d = 1; d < 4 && lok; d++)
+            if ((n->dims[d] > 1 || em_xf_mode(n->xmode, d)) && n->strides[d] % R) lok = false;
+        if (em_xf_mode(n->xmode, 0) == EM_XF_WRAP && (n->xlen[0] % R || n->xshift[0] % R))
+            lok = false;
+        if (lok) flags |= 1 << (l + 1);
+    }
+    return flags;
 }
 
 /* ---- the kernel ---- */
@@ -727,9 +869,255 @@ static void gen_call(em_sbuf *b, const em_jit_prog *p, const char *indent, const
     em_sbuf_printf(b, ");\n");
 }
 
+/* ---- the run kernel: strided leaves or a strided output window ---- */
+
+/* The division of the run kernel's index arithmetic (div_magic's multiply and shift in 32 bits). */
+static const char div_helper32[] =
+    "__device__ __forceinline__ em_it em_div(em_it n, em_it d, unsigned int m, unsigned int h) {\n"
+    "    (void)d;\n"
+    "    return (em_it)(((unsigned long long)n * m) >> h);\n"
+    "}\n\n";
+static const char div_helper64[] =
+    "__device__ __forceinline__ em_it em_div(em_it n, em_it d, unsigned int m, unsigned int h) {\n"
+    "    (void)m;\n"
+    "    (void)h;\n"
+    "    return n / d;\n"
+    "}\n\n";
+/* The remainder of that division (a WRAP index: em_cu_jit_shape_of keeps c + shift >= 0). */
+static const char mod_helper[] =
+    "__device__ __forceinline__ em_it em_mod(em_it n, em_it d, unsigned int m, unsigned int h) {\n"
+    "    return n - em_div(n, d, m, h) * d;\n"
+    "}\n\n";
+
+/* Leaf l's index along dimension d >= 1 (a row term of its offset, times its stride) into idx,
+ * and a ZERO dimension's range test appended to cond. */
+static void run_row_term(const em_node *n, int l, int d, char *idx, size_t icap, char *cond,
+                         size_t ccap) {
+    int m = em_xf_mode(n->xmode, d);
+    switch (m) {
+    case EM_XF_NONE:
+        snprintf(idx, icap, "(em_sit)c.c%d * p.s%d_%d", d, l, d);
+        break;
+    case EM_XF_WRAP:
+        snprintf(idx, icap,
+                 "(em_sit)em_mod(c.c%d + (em_it)p.xs%d_%d, (em_it)p.xl%d_%d, p.mx%d_%d, "
+                 "p.hx%d_%d) * p.s%d_%d",
+                 d, l, d, l, d, l, d, l, d, l, d);
+        break;
+    case EM_XF_ZERO: {
+        snprintf(idx, icap, "((em_sit)c.c%d + p.xs%d_%d) * p.s%d_%d", d, l, d, l, d);
+        size_t at = strlen(cond);
+        snprintf(cond + at, ccap - at, "%s(em_it)((em_sit)c.c%d + p.xs%d_%d) < (em_it)p.xl%d_%d",
+                 at ? " && " : "", d, l, d, l, d);
+        break;
+    }
+    default:
+        snprintf(idx, icap, "em_xf<%d>((em_sit)c.c%d, p.xl%d_%d, p.xs%d_%d) * p.s%d_%d", m, d, l, d,
+                 l, d, l, d);
+        break;
+    }
+}
+
+/* The loads of BUF leaf l into a<l>[R]: from the leaf's line base `b` (its offset over
+ * dimensions 1..3), by its class along dimension 0. In a full run (`full`: all R elements lie in
+ * the line) a DENSE or REV leaf whose vector flag is set moves the run with one access; otherwise
+ * each element of the line is loaded alone. */
+static void run_leaf_loads(em_sbuf *b, const em_jit_prog *p, const em_cu_jit_shape *s, int l) {
+    const em_node *n = p->leaves[l];
+    const char *st = st_name((af_dtype)n->type);
+    const int R = s->run;
+    int cls = leaf_class(p, n), m0 = em_xf_mode(n->xmode, 0);
+    bool vec = R > 1 && l < EM_RUN_FLAG_LEAVES && (cls == LC_DENSE || cls == LC_REV);
+    const char *in = "if (full || c.c0 + (em_it)k < p.d0) ";
+    em_sbuf_printf(b, "        %s a%d[%d];\n", st, l, R);
+    if (leaf_uniform(p, n)) {
+        /* One element everywhere. */
+        em_sbuf_printf(b,
+                       "        {\n            const %s v = em_ld1(p.p%d);\n"
+                       "#pragma unroll\n            for (int k = 0; k < %d; k++)\n"
+                       "                a%d[k] = v;\n        }\n",
+                       st, l, R, l);
+        return;
+    }
+    char off[1024] = "", cond[512] = "";
+    size_t no = 0;
+    for (int d = 1; d < 4; d++) {
+        char t[256];
+        run_row_term(n, l, d, t, sizeof(t), cond, sizeof(cond));
+        no += (size_t)snprintf(off + no, sizeof(off) - no, "%s%s", d > 1 ? " + " : "", t);
+    }
+    em_sbuf_printf(b, "        {\n");
+    if (cond[0]) em_sbuf_printf(b, "        if (%s) {\n", cond);
+    em_sbuf_printf(b, "            const %s *const b = p.p%d + (%s);\n", st, l, off);
+    /* A wrapped start along dimension 0, advanced per element (no division per element). */
+    if (m0 == EM_XF_WRAP)
+        em_sbuf_printf(b,
+                       "            em_sit w = (em_sit)em_mod(c.c0 + (em_it)p.xs%d_0, "
+                       "(em_it)p.xl%d_0, p.mx%d_0, p.hx%d_0);\n",
+                       l, l, l, l);
+    else if (cls == LC_DENSE)
+        em_sbuf_printf(b, "            em_sit w = (em_sit)c.c0;\n");
+    const char *next = m0 == EM_XF_WRAP ? "w = w + 1 == p.xl%d_0 ? (em_sit)0 : w + 1;" : "w++;";
+    char nextl[96];
+    snprintf(nextl, sizeof(nextl), next, l);
+    if (vec) {
+        em_sbuf_printf(b, "            if (full && (p.vec >> %d & 1)) {\n", l + 1);
+        if (cls == LC_DENSE)
+            em_sbuf_printf(b, "                em_ld<%d, %s>(a%d, b + w);\n", R, st, l);
+        else
+            em_sbuf_printf(b,
+                           "                %s t[%d];\n"
+                           "                em_ld<%d, %s>(t, b - (em_sit)c.c0 - %d);\n"
+                           "#pragma unroll\n                for (int k = 0; k < %d; k++)\n"
+                           "                    a%d[k] = t[%d - k];\n",
+                           st, R, R, st, R - 1, R, l, R - 1);
+        em_sbuf_printf(b, "            } else {\n");
+    } else {
+        em_sbuf_printf(b, "            {\n");
+    }
+    switch (cls) {
+    case LC_DENSE:
+        em_sbuf_printf(b,
+                       "#pragma unroll\n                for (int k = 0; k < %d; k++) {\n"
+                       "                    %sa%d[k] = em_ld1(b + w);\n                    %s\n"
+                       "                }\n",
+                       R, in, l, nextl);
+        break;
+    case LC_REV:
+        em_sbuf_printf(b,
+                       "#pragma unroll\n                for (int k = 0; k < %d; k++)\n"
+                       "                    %sa%d[k] = em_ld1(b - ((em_sit)c.c0 + k));\n",
+                       R, in, l);
+        break;
+    case LC_BCAST:
+        em_sbuf_printf(b,
+                       "                const %s v = em_ld1(b);\n"
+                       "#pragma unroll\n                for (int k = 0; k < %d; k++)\n"
+                       "                    a%d[k] = v;\n",
+                       st, R, l);
+        break;
+    default: {
+        char idx[256];
+        if (m0 == EM_XF_NONE)
+            snprintf(idx, sizeof(idx), "((em_sit)c.c0 + k)");
+        else if (m0 == EM_XF_WRAP)
+            snprintf(idx, sizeof(idx), "w");
+        else if (m0 == EM_XF_ZERO)
+            snprintf(idx, sizeof(idx), "((em_sit)c.c0 + k + p.xs%d_0)", l);
+        else
+            snprintf(idx, sizeof(idx), "em_xf<%d>((em_sit)c.c0 + k, p.xl%d_0, p.xs%d_0)", m0, l, l);
+        em_sbuf_printf(b, "#pragma unroll\n                for (int k = 0; k < %d; k++) {\n", R);
+        if (m0 == EM_XF_ZERO)
+            em_sbuf_printf(b,
+                           "                    %sa%d[k] = (em_it)((em_sit)c.c0 + k + p.xs%d_0) < "
+                           "(em_it)p.xl%d_0 ? em_ld1(b + %s * p.s%d_0) : em_xf_zero<%s>();\n",
+                           in, l, l, l, idx, l, st);
+        else
+            em_sbuf_printf(b, "                    %sa%d[k] = em_ld1(b + %s * p.s%d_0);\n", in, l,
+                           idx, l);
+        if (m0 == EM_XF_WRAP) em_sbuf_printf(b, "                    %s\n", nextl);
+        em_sbuf_printf(b, "                }\n");
+        break;
+    }
+    }
+    em_sbuf_printf(b, "            }\n");
+    if (cond[0])
+        em_sbuf_printf(
+            b,
+            "        } else {\n#pragma unroll\n            for (int k = 0; k < %d; k++)\n"
+            "                a%d[k] = em_xf_zero<%s>();\n        }\n",
+            R, l, st);
+    em_sbuf_printf(b, "        }\n");
+}
+
+/* The run kernel's loop: run q is elements c0 .. c0 + R - 1 of line `row` of dimension 0, with
+ * c0 = (q mod nr) * R; the line's coordinates come from two more divisions. Every leaf is
+ * loaded for the run, the elements are computed, and the outputs stored, each a vector where
+ * the flags allow (a whole run inside the line, aligned). Its locals stay clear of the names
+ * a<l> and r<o> of the leaves' and outputs' arrays. */
+static void gen_runs(em_sbuf *b, const em_jit_prog *p, const em_cu_jit_shape *s) {
+    const int R = s->run;
+    em_sbuf_printf(b,
+                   "    for (em_it q = tid; q < p.nq; q += stride) {\n"
+                   "        const em_it row = em_div(q, p.nr, p.mr, p.hr);\n"
+                   "        em_coord<em_it> c;\n"
+                   "        c.c0 = (q - row * p.nr) * (em_it)%d;\n"
+                   "        const em_it row1 = em_div(row, p.d1, p.m1, p.h1);\n"
+                   "        c.c1 = row - row1 * p.d1;\n"
+                   "        c.c3 = em_div(row1, p.d2, p.m2, p.h2);\n"
+                   "        c.c2 = row1 - c.c3 * p.d2;\n"
+                   "        const bool full = c.c0 + (em_it)%d <= p.d0;\n"
+                   "        (void)full;\n",
+                   R, R);
+    for (int l = 0; l < p->nleaf; l++)
+        if (p->leaves[l]->op == EM_OP_BUF) run_leaf_loads(b, p, s, l);
+    for (int o = 0; o < p->nout; o++)
+        em_sbuf_printf(b, "        %s r%d[%d];\n", st_name((af_dtype)p->instr[p->out[o]].type), o,
+                       R);
+    em_sbuf_printf(b,
+                   "#pragma unroll\n        for (int k = 0; k < %d; k++) {\n"
+                   "            if (full || c.c0 + (em_it)k < p.d0) {\n"
+                   "                em_coord<em_it> ck = c;\n"
+                   "                ck.c0 = c.c0 + (em_it)k;\n"
+                   "                em_elem(p, ck",
+                   R);
+    for (int l = 0; l < p->nleaf; l++) {
+        if (p->leaves[l]->op != EM_OP_BUF) continue;
+        char v[32], conv[64];
+        snprintf(v, sizeof(v), "a%d[k]", l);
+        load_conv((af_dtype)p->leaves[l]->type, v, conv, sizeof(conv));
+        em_sbuf_printf(b, ", %s", conv);
+    }
+    for (int o = 0; o < p->nout; o++)
+        em_sbuf_printf(b, ", r%d[k]", o);
+    em_sbuf_printf(b, ");\n            }\n        }\n");
+    if (s->window) {
+        const char *st = st_name((af_dtype)p->instr[p->out[0]].type);
+        em_sbuf_printf(b,
+                       "        %s *const ob = p.o0 + ((em_sit)c.c1 * p.w1 + (em_sit)c.c2 * p.w2 "
+                       "+ (em_sit)c.c3 * p.w3);\n",
+                       st);
+        if (s->wdense && R > 1)
+            em_sbuf_printf(
+                b,
+                "        if (full && (p.vec & 1)) {\n"
+                "            em_st<%d, %s>(ob + c.c0, r0);\n        } else {\n"
+                "#pragma unroll\n            for (int k = 0; k < %d; k++)\n"
+                "                if (full || c.c0 + (em_it)k < p.d0) ob[c.c0 + (em_it)k] "
+                "= r0[k];\n        }\n",
+                R, st, R);
+        else
+            em_sbuf_printf(b,
+                           "#pragma unroll\n        for (int k = 0; k < %d; k++)\n"
+                           "            if (full || c.c0 + (em_it)k < p.d0) ob[((em_sit)c.c0 + k) "
+                           "* p.w0] = r0[k];\n",
+                           R);
+    } else {
+        em_sbuf_printf(b, "        const em_it ob = row * p.d0 + c.c0;\n");
+        if (R > 1) {
+            em_sbuf_printf(b, "        if (full && (p.vec & 1)) {\n");
+            for (int o = 0; o < p->nout; o++)
+                em_sbuf_printf(b, "            em_st<%d, %s>(p.o%d + ob, r%d);\n", R,
+                               st_name((af_dtype)p->instr[p->out[o]].type), o, o);
+            em_sbuf_printf(b, "        } else {\n");
+        } else {
+            em_sbuf_printf(b, "        {\n");
+        }
+        em_sbuf_printf(b,
+                       "#pragma unroll\n            for (int k = 0; k < %d; k++)\n"
+                       "                if (full || c.c0 + (em_it)k < p.d0) {\n",
+                       R);
+        for (int o = 0; o < p->nout; o++)
+            em_sbuf_printf(b, "                    p.o%d[ob + (em_it)k] = r%d[k];\n", o, o);
+        em_sbuf_printf(b, "                }\n        }\n");
+    }
+    em_sbuf_printf(b, "    }\n");
+}
+
 char *em_cu_jit_source(const em_jit_prog *p, const em_cu_jit_shape *s) {
     em_sbuf b = {0}, decl = {0}, asserts = {0};
     bool gens = has_generators(p);
+    bool runs = em_cu_jit_runs(p, s);
     int V = s->vec;
     em_sbuf_printf(&b, "// Ember JIT kernel, codegen version %d\n%s\n", EM_CU_JIT_VERSION,
                    em_cu_src_prelude);
@@ -737,8 +1125,9 @@ char *em_cu_jit_source(const em_jit_prog *p, const em_cu_jit_shape *s) {
                    s->idx64 ? "unsigned long long" : "unsigned int",
                    s->idx64 ? "long long" : "int");
     if (has_xforms(p)) em_sbuf_printf(&b, "%s", xf_helpers);
+    if (runs) em_sbuf_printf(&b, "%s%s", s->idx64 ? div_helper64 : div_helper32, mod_helper);
     walker w = {.decl = &decl, .asserts = &asserts, .align = 1};
-    walk(&w, p, s, NULL, false, NULL, false);
+    walk(&w, p, s, NULL, 0, NULL, false);
     size_t size = (w.off + w.align - 1) & ~(w.align - 1);
     em_sbuf_printf(
         &b, "struct em_params {\n%s};\n%sstatic_assert(sizeof(em_params) == %zu, \"layout\");\n\n",
@@ -751,7 +1140,9 @@ char *em_cu_jit_source(const em_jit_prog *p, const em_cu_jit_shape *s) {
             "(const em_params p) {\n"
             "    const em_it tid = (em_it)blockIdx.x * (em_it)blockDim.x + (em_it)threadIdx.x;\n"
             "    const em_it stride = (em_it)gridDim.x * (em_it)blockDim.x;\n");
-    if ((p->linear || uniform_linear(p)) && !s->window) {
+    if (runs) {
+        gen_runs(&b, p, s);
+    } else {
         em_sbuf_printf(&b, "    em_it start = 0;\n");
         if (V > 1) {
             /* The vector path: V consecutive elements per thread, each buffer read and written
@@ -793,25 +1184,11 @@ char *em_cu_jit_source(const em_jit_prog *p, const em_cu_jit_shape *s) {
         for (int o = 0; o < p->nout; o++)
             em_sbuf_printf(&b, "        %s r%d;\n", st_name((af_dtype)p->instr[p->out[o]].type), o);
         gen_call(&b, p, "        ", "em_ld1(p.p%d + i)", "r%d");
-    } else {
-        /* Strided leaves: coordinates once per element, then each leaf's own offset. */
-        em_sbuf_printf(
-            &b, "    for (em_it i = tid; i < p.n; i += stride) {\n"
-                "        const em_coord<em_it> c = em_coords<em_it>(i, p.d0, p.d1, p.d2);\n");
-        for (int o = 0; o < p->nout; o++)
-            em_sbuf_printf(&b, "        %s r%d;\n", st_name((af_dtype)p->instr[p->out[o]].type), o);
-        gen_call(&b, p, "        ",
-                 "em_ld1(p.p%d + ((em_sit)c.c0 * p.s%d_0 + (em_sit)c.c1 * p.s%d_1 + "
-                 "(em_sit)c.c2 * p.s%d_2 + (em_sit)c.c3 * p.s%d_3))",
-                 "r%d");
-    }
-    if (s->window)
-        em_sbuf_printf(&b, "        p.o0[(em_sit)c.c0 * p.w0 + (em_sit)c.c1 * p.w1 + "
-                           "(em_sit)c.c2 * p.w2 + (em_sit)c.c3 * p.w3] = r0;\n");
-    else
         for (int o = 0; o < p->nout; o++)
             em_sbuf_printf(&b, "        p.o%d[i] = r%d;\n", o, o);
-    em_sbuf_printf(&b, "    }\n}\n");
+        em_sbuf_printf(&b, "    }\n");
+    }
+    em_sbuf_printf(&b, "}\n");
     free(decl.s);
     free(asserts.s);
     if (b.oom) {

@@ -14,7 +14,7 @@
 #include <stddef.h>
 
 /* Bumped whenever the generated code changes for the same program; part of every cache key. */
-#define EM_CU_JIT_VERSION 2
+#define EM_CU_JIT_VERSION 3
 
 /* Kernel parameters of CUDA 12.1+ on Volta and newer may take up to 32764 bytes. One tree stays
  * within 4 KiB under the flush rules; a multi-output program (af_eval_multiple) may need more. */
@@ -29,9 +29,32 @@ typedef struct {
     /* The one output goes to a strided window (em_jit_window): the kernel takes the window's
      * strides and indexes by coordinates, as for strided leaves. */
     bool window;
+    /* The window's dimension-0 stride is 1 (set with the window, em_cu_jit_shape_window). */
+    bool wdense;
+    /* The run kernel (strided leaves or a window; em_cu_jit_runs): each thread computes `run`
+     * consecutive elements along dimension 0 of one line of the output, so the coordinates are
+     * decoded once per run, and leaves and outputs that are contiguous (or reversed) along
+     * dimension 0 move a run with one vector access where the vector flags allow. */
+    int run;
 } em_cu_jit_shape;
 
 void em_cu_jit_shape_of(const em_jit_prog *p, em_cu_jit_shape *s);
+
+/* Makes s the shape of evaluating into a window with element strides wstrides. */
+void em_cu_jit_shape_window(em_cu_jit_shape *s, const dim_t wstrides[4]);
+
+/* True when the element kernel of (p, s) is the run kernel; it then takes
+ * em_cu_jit_run_flags as its vector flags and em_cu_jit_runs_total threads' worth of work. */
+bool em_cu_jit_runs(const em_jit_prog *p, const em_cu_jit_shape *s);
+
+/* The run kernel's runs: ceil(d0 / run) per line of dimension 0, times the lines. */
+dim_t em_cu_jit_runs_total(const em_jit_prog *p, const em_cu_jit_shape *s);
+
+/* The run kernel's vector flags for outputs `outs` (the window's element 0 with `wstrides`, or
+ * NULL): bit 0 when every output can store a whole run with one access, bit l + 1 when leaf
+ * l < 31 can load one so (aligned, and its strides keep every run aligned). */
+int em_cu_jit_run_flags(const em_jit_prog *p, const em_cu_jit_shape *s, void *const *outs,
+                        const dim_t *wstrides);
 
 /* The key of the kernel for (program, shape) without the architecture. */
 uint64_t em_cu_jit_key(const em_jit_prog *p, const em_cu_jit_shape *s);
@@ -45,6 +68,10 @@ char *em_cu_jit_source(const em_jit_prog *p, const em_cu_jit_shape *s);
  * exceed cap. */
 size_t em_cu_jit_pack(const em_jit_prog *p, const em_cu_jit_shape *s, void *const *outs, bool vec,
                       const dim_t *wstrides, unsigned char *buf, size_t cap);
+
+/* The same with the run kernel's vector flags (em_cu_jit_run_flags) in place of `vec`. */
+size_t em_cu_jit_pack_flags(const em_jit_prog *p, const em_cu_jit_shape *s, void *const *outs,
+                            int flags, const dim_t *wstrides, unsigned char *buf, size_t cap);
 
 /* True when the vector path may run: every buffer and output is aligned to its vector width. */
 bool em_cu_jit_vec_ok(const em_jit_prog *p, const em_cu_jit_shape *s, void *const *outs);
