@@ -205,6 +205,132 @@ TEST(random_math_accuracy) {
     CHECK(s == 0 && !signbit(s) && c == 1);
 }
 
+/* The k-th of the floats (float)w takes for a 32-bit word w, in increasing order: the integers up
+ * to 2^24, then every float up to 2^32 (83886081 in all). A draw passes each float v or u of a
+ * normal pair through one of these. */
+#define FLOAT_OF_WORD_COUNT ((1ull << 24) + 1 + 8ull * (1ull << 23))
+static float float_of_word(uint64_t k) {
+    if (k <= (1u << 24)) return (float)k;
+    return em_rng_bitsf(em_rng_fbits(16777216.0f) + (uint32_t)(k - (1u << 24)));
+}
+
+/* Checks the fast log, sin and cos of em_rng_nf32_x2 against the long sequence (em_rng_log and
+ * em_rng_sincospi rounded to float) on the inputs made from every `stride`-th float of
+ * float_of_word, bit for bit wherever the fast way says it can round; counts its refusals. */
+static void check_fast_normals(uint64_t stride, uint64_t *refused, uint64_t *checked) {
+    uint64_t bad = 0;
+    *refused = *checked = 0;
+    for (uint64_t k = 0; k < FLOAT_OF_WORD_COUNT; k += stride) {
+        float f = float_of_word(k), lg, s, c;
+        float v = fmaf(f, EM_RNG_2M32F, EM_RNG_2M33F), u = fmaf(f, EM_RNG_2M31F, EM_RNG_2M32F);
+        (*checked)++;
+        if (em_rng_logf_fast(v, &lg)) {
+            float want = (float)em_rng_log((double)v);
+            if (em_rng_fbits(lg) != em_rng_fbits(want) && bad++ < 5)
+                em_test_fail(__FILE__, __LINE__, "log of %a: fast %a, long %a", v, lg, want);
+        } else {
+            (*refused)++;
+        }
+        if (em_rng_sincospif_fast(u, &s, &c)) {
+            double ws, wc;
+            em_rng_sincospi((double)u, &ws, &wc);
+            if ((em_rng_fbits(s) != em_rng_fbits((float)ws) ||
+                 em_rng_fbits(c) != em_rng_fbits((float)wc)) &&
+                bad++ < 5)
+                em_test_fail(__FILE__, __LINE__, "sincospi of %a: fast %a %a, long %a %a", u, s, c,
+                             (float)ws, (float)wc);
+        } else {
+            (*refused)++;
+        }
+    }
+}
+
+TEST(random_fast_normals_match_long_sequence) {
+    /* The f32 normals (both backends, through em_rng_store) take em_rng_nf32_x2's fast way, which
+     * must round to exactly the floats of em_rng_nf32's long double-precision sequence. Every
+     * 29th of the 2^26.3 possible inputs here; all of them (about 20 s of one core) with
+     * EMBER_RANDOM_EXHAUSTIVE=1. The fast values are within 2^-47 of exact and refuse within
+     * 2^-43 of a rounding boundary, so about 2 in 2^18 inputs fall back. */
+    if (em_test_backend() != AF_BACKEND_CPU) SKIP("checks rng.h alone, in the CPU pass");
+    const char *all = getenv("EMBER_RANDOM_EXHAUSTIVE");
+    uint64_t refused, checked;
+    check_fast_normals(all && all[0] == '1' ? 1 : 29, &refused, &checked);
+    if (refused * 4096 > checked)
+        em_test_fail(__FILE__, __LINE__, "the fast way refused %llu of %llu inputs",
+                     (unsigned long long)refused, (unsigned long long)checked);
+    /* Exact points: log 1 = +0 (so the draw's r is sqrtf(-0) = -0, as in the long sequence), and
+     * sin and cos of pi u at multiples of 1/2 are +0 or +-1. */
+    float lg, s, c;
+    CHECK(em_rng_logf_fast(1.0f, &lg) && em_rng_fbits(lg) == 0);
+    static const float halves[] = {0.5f, 1.0f, 1.5f, 2.0f};
+    for (int i = 0; i < 4; i++) {
+        double ws, wc;
+        em_rng_sincospi((double)halves[i], &ws, &wc);
+        CHECK(em_rng_sincospif_fast(halves[i], &s, &c));
+        CHECK(em_rng_fbits(s) == em_rng_fbits((float)ws) &&
+              em_rng_fbits(c) == em_rng_fbits((float)wc));
+    }
+    /* Words the fast way refuses (found by the exhaustive run; if a change to the polynomials
+     * makes it take them, pick new ones there): the fallback gives the long sequence's numbers,
+     * with a fast pair beside it. */
+    static const uint32_t log_refused[] = {0x0000d07eu, 0x00014d2au, 0x002563bcu, 0x005f4f83u};
+    static const uint32_t sc_refused[] = {0x0005b1b0u, 0x0008721au, 0x001dad71u, 0x0031372eu};
+    for (int i = 0; i < 4; i++) {
+        CHECK(!em_rng_logf_fast(fmaf((float)log_refused[i], EM_RNG_2M32F, EM_RNG_2M33F), &lg));
+        CHECK(
+            !em_rng_sincospif_fast(fmaf((float)sc_refused[i], EM_RNG_2M31F, EM_RNG_2M32F), &s, &c));
+        const uint32_t w[2][4] = {{0x12345678u, log_refused[i], sc_refused[i], 0x9abcdef0u},
+                                  {sc_refused[i], 0x0badcafeu, 0x31415926u, log_refused[i]}};
+        for (int j = 0; j < 2; j++) {
+            float n[4], want[4];
+            em_rng_nf32_x2(w[j], n);
+            em_rng_nf32(w[j][0], w[j][1], &want[0], &want[1]);
+            em_rng_nf32(w[j][2], w[j][3], &want[2], &want[3]);
+            CHECK(memcmp(n, want, sizeof(n)) == 0);
+        }
+    }
+    /* Random words, whole pairs. */
+    for (int i = 0; i < 100000; i++) {
+        uint64_t a = em_test_rand_u64(), b = em_test_rand_u64();
+        const uint32_t w[4] = {(uint32_t)a, (uint32_t)(a >> 32), (uint32_t)b, (uint32_t)(b >> 32)};
+        float n[4], want[4];
+        em_rng_nf32_x2(w, n);
+        em_rng_nf32(w[0], w[1], &want[0], &want[1]);
+        em_rng_nf32(w[2], w[3], &want[2], &want[3]);
+        if (memcmp(n, want, sizeof(n)) != 0) {
+            em_test_fail(__FILE__, __LINE__, "words %08x %08x %08x %08x", w[0], w[1], w[2], w[3]);
+            break;
+        }
+    }
+}
+
+TEST(random_whole_group_store_matches_checked_store) {
+    /* The CUDA kernels store whole groups through em_rng_store_slots without bounds checks: the
+     * same elements as em_rng_store with bounds, for every kind, Philox's words from its round
+     * keys (as the kernels form them) equal to em_philox4x32_10's. */
+    if (em_test_backend() != AF_BACKEND_CPU) SKIP("checks rng.h alone, in the CPU pass");
+    const uint32_t key[2] = {0x9e3779b9u, 0x12345u};
+    uint32_t rk[20];
+    em_philox_round_keys(key, rk);
+    for (int kind = EM_RNG_U8; kind < EM_RNG_KINDS; kind++) {
+        size_t G = em_rng_group(kind), eb = em_rng_elem_bytes(kind);
+        unsigned char *a = calloc(G, eb), *b = calloc(G, eb);
+        for (unsigned t = 0; t < EM_RNG_THREADS; t++) {
+            const uint32_t ctr[4] = {t, 7, 0, 0};
+            uint32_t w[4], ref[4];
+            em_philox4x32_10_rk(rk, ctr, w);
+            em_philox4x32_10(key, ctr, ref);
+            if (memcmp(w, ref, sizeof(w)) != 0)
+                em_test_fail(__FILE__, __LINE__, "round keys: thread %u differs", t);
+            em_rng_store_slots(a, kind, t, 0, 0, 1, w);
+            em_rng_store(b, kind, t, 0, G, w);
+        }
+        if (memcmp(a, b, G * eb) != 0) em_test_fail(__FILE__, __LINE__, "kind %d differs", kind);
+        free(a);
+        free(b);
+    }
+}
+
 /* ---- ArrayFire's numbers ------------------------------------------------------------------------
  */
 

@@ -69,11 +69,17 @@ typedef long long int64_t;
 #endif
 
 #ifdef __CUDACC__
-#define EM_RNG_FN    static inline __host__ __device__
-#define EM_RNG_TABLE static __constant__ const
+#define EM_RNG_FN      static inline __host__ __device__
+#define EM_RNG_TABLE   static __constant__ const
+#define EM_RNG_GTABLE  static __device__ const
+#define EM_RNG_CTABLE  static __constant__
+#define EM_RNG_ALIGN16 __align__(16)
 #else
-#define EM_RNG_FN    static inline
-#define EM_RNG_TABLE static const
+#define EM_RNG_FN      static inline
+#define EM_RNG_TABLE   static const
+#define EM_RNG_GTABLE  static const
+#define EM_RNG_CTABLE  static const
+#define EM_RNG_ALIGN16 __attribute__((aligned(16)))
 #endif
 
 /* The engines, as Ember numbers them internally. */
@@ -95,22 +101,35 @@ enum { EM_RNG_PHILOX = 0, EM_RNG_THREEFRY = 1, EM_RNG_MERSENNE = 2 };
 
 /* ---- the generators ---- */
 
-/* Philox 4x32 with 10 rounds (Salmon et al., SC'11): out = philox(key, ctr). */
-EM_RNG_FN void em_philox4x32_10(const uint32_t key[2], const uint32_t ctr[4], uint32_t out[4]) {
+/* Philox 4x32 with 10 rounds (Salmon et al., SC'11): out = philox(key, ctr). Round r uses the key
+ * {key[0] + r W0, key[1] + r W1} with the Weyl increments W0 = 0x9E3779B9 (the golden ratio) and
+ * W1 = 0xBB67AE85 (sqrt(3) - 1); em_philox_round_keys lists them, so that a caller making many
+ * blocks with one key (a GPU kernel, from its parameters) forms them once. */
+EM_RNG_FN void em_philox_round_keys(const uint32_t key[2], uint32_t rk[20]) {
+    for (uint32_t r = 0; r < 10; r++) {
+        rk[2 * r] = key[0] + r * 0x9E3779B9u;
+        rk[2 * r + 1] = key[1] + r * 0xBB67AE85u;
+    }
+}
+
+EM_RNG_FN void em_philox4x32_10_rk(const uint32_t rk[20], const uint32_t ctr[4], uint32_t out[4]) {
     uint32_t c0 = ctr[0], c1 = ctr[1], c2 = ctr[2], c3 = ctr[3];
-    uint32_t k0 = key[0], k1 = key[1];
     for (int r = 0; r < 10; r++) {
         uint64_t p0 = (uint64_t)0xD2511F53u * c0;
         uint64_t p1 = (uint64_t)0xCD9E8D57u * c2;
-        uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1 ^ k0;
+        uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1 ^ rk[2 * r];
         uint32_t n1 = (uint32_t)p1;
-        uint32_t n2 = (uint32_t)(p0 >> 32) ^ c3 ^ k1;
+        uint32_t n2 = (uint32_t)(p0 >> 32) ^ c3 ^ rk[2 * r + 1];
         uint32_t n3 = (uint32_t)p0;
         c0 = n0, c1 = n1, c2 = n2, c3 = n3;
-        k0 += 0x9E3779B9u; /* the golden ratio and sqrt(3) - 1, as Weyl key increments */
-        k1 += 0xBB67AE85u;
     }
     out[0] = c0, out[1] = c1, out[2] = c2, out[3] = c3;
+}
+
+EM_RNG_FN void em_philox4x32_10(const uint32_t key[2], const uint32_t ctr[4], uint32_t out[4]) {
+    uint32_t rk[20];
+    em_philox_round_keys(key, rk);
+    em_philox4x32_10_rk(rk, ctr, out);
 }
 
 EM_RNG_FN uint32_t em_rng_rotl(uint32_t x, unsigned r) {
@@ -470,13 +489,206 @@ EM_RNG_FN void em_rng_nf16(uint32_t w, uint16_t *n1, uint16_t *n2) {
     *n2 = em_rng_f32_to_f16(r * em_rng_round_f16((float)c));
 }
 
+/* ---- f32 normals, the fast way ---- */
+
+/* em_rng_nf32 spends its time in em_rng_log and em_rng_sincospi, long double-precision sequences
+ * (a division and series of ten and eight terms). Its f32 results depend on them only through
+ * three floats: L = (float)em_rng_log(v), S = (float)sin and C = (float)cos. em_rng_nf32_x2 makes
+ * the same three floats with much less work: each is computed in double to within 2^-47 of its
+ * size by short polynomials, and when that value lies more than EM_RNG_FAST_ULPS of its double
+ * ulps (2^-43 of its size) away from the midway point between two floats, it rounds to the float
+ * that the long sequence rounds to, since both are within 2^-47 of the exact value (the long one
+ * to an ulp). Otherwise, about one value in 2^18, it calls em_rng_nf32 itself. tests/test_random.c
+ * checks all three against the long sequence for every float that a draw can pass (about 2^26.3
+ * of them each). */
+#define EM_RNG_FAST_ULPS 1024u
+
+/* Whether the double x lies at least EM_RNG_FAST_ULPS of its ulps from the midway point between
+ * two floats: its 29 bits below a float's precision, minus 2^28, are not in [-EM_RNG_FAST_ULPS,
+ * EM_RNG_FAST_ULPS). One add and one masked test. */
+EM_RNG_FN int em_rng_fast_rounds(double x) {
+    uint32_t lo = (uint32_t)em_rng_dbits(x);
+    return ((lo + EM_RNG_FAST_ULPS - 0x10000000u) &
+            (0x1fffffffu & ~(2u * EM_RNG_FAST_ULPS - 1u))) != 0;
+}
+
+/* log(m) for mantissas m = 1 + i/32 + d, |d| <= 1/64: entry i holds r, a float near 1/(1 + i/32)
+ * (1 and 1/2 at the ends, so that log(1) and numbers just below 1 come out exactly and without
+ * cancellation), and t = -log(r) rounded to double; from entry 14 on (m > sqrt 2) the entries
+ * count the mantissa one binade up, t = -log(2 r), so that log v near 0 has no large terms that
+ * cancel. Entries are read per thread, so on a GPU they live in global memory (a constant bank
+ * serialises different addresses within a warp), 16 bytes each for one load. */
+#define EM_RNG_LOG_SPLIT 14
+typedef struct {
+    double t, r;
+} EM_RNG_ALIGN16 em_rng_log_entry;
+EM_RNG_GTABLE em_rng_log_entry em_rng_log_tbl[33] = {
+    {0.0, 0x1.0p+0},
+    {0x1.f82990e783380p-6, 0x1.f07c2p-1},
+    {0x1.f0a30a01162a7p-5, 0x1.e1e1e2p-1},
+    {0x1.6f0d272e56b4dp-4, 0x1.d41d42p-1},
+    {0x1.e27074e2af2e8p-4, 0x1.c71c72p-1},
+    {0x1.29552c41ff52ep-3, 0x1.bacf92p-1},
+    {0x1.5ff3060a793d5p-3, 0x1.af286cp-1},
+    {0x1.9525a80f456b8p-3, 0x1.a41a42p-1},
+    {0x1.c8ff7a79a9a26p-3, 0x1.99999ap-1},
+    {0x1.fb918bd5e3e44p-3, 0x1.8f9c18p-1},
+    {0x1.1675c97aba611p-2, 0x1.861862p-1},
+    {0x1.2e8e2bee11d31p-2, 0x1.7d05f4p-1},
+    {0x1.4618ba21c5ecap-2, 0x1.745d18p-1},
+    {0x1.5d1bda55809d0p-2, 0x1.6c16c2p-1},
+    {-0x1.522ae1b38a3d5p-2, 0x1.642c86p-1},
+    {-0x1.3c2525533317bp-2, 0x1.5c9882p-1},
+    {-0x1.269623134db8ap-2, 0x1.555556p-1},
+    {-0x1.1178e6c27e478p-2, 0x1.4e5e0ap-1},
+    {-0x1.f991c3cb3b370p-3, 0x1.47ae14p-1},
+    {-0x1.d10383e655e65p-3, 0x1.414142p-1},
+    {-0x1.a93ed8c8ad9cap-3, 0x1.3b13b2p-1},
+    {-0x1.823c18551a3bep-3, 0x1.3521dp-1},
+    {-0x1.5bf407b543db1p-3, 0x1.2f684cp-1},
+    {-0x1.365fc6c159004p-3, 0x1.29e412p-1},
+    {-0x1.1178ee227e458p-3, 0x1.24924ap-1},
+    {-0x1.da727838446a0p-4, 0x1.1f7048p-1},
+    {-0x1.9335e4d594988p-4, 0x1.1a7b96p-1},
+    {-0x1.4d31165207eacp-4, 0x1.15b1e6p-1},
+    {-0x1.08599959e39a5p-4, 0x1.111112p-1},
+    {-0x1.894a8349fb262p-5, 0x1.0c9714p-1},
+    {-0x1.0415c89e74404p-5, 0x1.08421p-1},
+    {-0x1.0205a38935667p-6, 0x1.041042p-1},
+    {0.0, 0x1.0p-1},
+};
+
+/* The polynomials, fitted near-minimax (Chebyshev) in mpmath: log(1 + z) = z + z^2 P(z) for
+ * |z| <= 2^-6, sin(pi y) = y S(y^2) and cos(pi y) = 1 + y^2 Q(y^2) for |y| <= 1/4, each within
+ * 2^-47.5 of its size. Coefficients whose terms are too small to need more than 21 significant
+ * bits are rounded to that (their rounding is part of the 2^-47.5), which a GPU's double
+ * multiply-add takes as an immediate operand; the others are in this table, from which on a GPU
+ * each multiply-add reads its coefficient through the constant bank instead of first moving
+ * 64-bit literals into registers (the table is not const there, or NVRTC folds the values back
+ * into literals). */
+EM_RNG_CTABLE double em_rng_fast_c[14] = {
+    -0x1.0000000000200p-1, 0x1.55555555558e4p-2,  -0x1.ffffff6ff5990p-3, /* P0..P2 */
+    0x1.24a7ap-3,                                                        /* P5 */
+    0x1.62e42fefa39efp-1,                                                /* log 2 */
+    0x1.921fb54442cfap+1,  -0x1.4abbce6257a2ap+2, 0x1.466bc67123fa1p+1,  /* S0..S2 */
+    -0x1.32d2c644adc0bp-1, 0x1.5071ce4b47930p-4,                         /* S3, S4 */
+    -0x1.3bd3cc9be45dbp+2, 0x1.03c1f081b4b74p+2,  -0x1.55d3c7e10153fp+0, /* Q0..Q2 */
+    0x1.e1f50093e4c8fp-3,                                                /* Q3 */
+};
+
+/* (float)em_rng_log(v) for a float v in (0, 1] into *out, returning 1; or 0 where the fast value
+ * is too near a rounding boundary to tell. v = 2^e m, m in [1, 2), i the nearest of m's 32nds
+ * (entry 32 is m just below 2); z = m r - 1 is exact (a product of two floats) and |z| <= 2^-6;
+ * log v = e' log 2 + t + log(1 + z), with e' = e + 1 from entry 14 on (adding 18/32 + 1/64 to the
+ * mantissa carries into the exponent exactly there). Of the terms, only the last can be as small
+ * as the result, so the sum loses nothing. */
+EM_RNG_FN int em_rng_logf_fast(float v, float *out) {
+    const double *k = em_rng_fast_c;
+    uint32_t b = em_rng_fbits(v), m = b & 0x7fffffu;
+    uint32_t i = (m + 0x20000u) >> 18;
+    int32_t e = (int32_t)((b + ((32u - EM_RNG_LOG_SPLIT) << 18) + 0x20000u) >> 23) - 127;
+    double md = em_rng_bitsd(0x3ff0000000000000ull | (uint64_t)m << 29);
+    em_rng_log_entry ent = em_rng_log_tbl[i];
+    double z = fma(md, ent.r, -1.0);
+    double q = fma(z, k[3], -0x1.556d5p-3);
+    q = fma(z, q, 0x1.9999ap-3);
+    q = fma(z, q, k[2]);
+    q = fma(z, q, k[1]);
+    q = fma(z, q, k[0]);
+    double l = fma((double)e, k[4], ent.t) + fma(z * z, q, z);
+    *out = (float)l;
+    return em_rng_fast_rounds(l);
+}
+
+/* (float) of em_rng_sincospi's two results for a float u in (0, 2] into *s and *c, returning 1;
+ * or 0 where the fast values are too near a rounding boundary to tell. u = k/2 + y with k the
+ * nearest integer to 2u (rounded by adding 1.5 * 2^23) and |y| <= 1/4, exact in float; sin(pi y)
+ * and cos(pi y) by the polynomials above, then the quadrant k mod 4, zeros as +0 as
+ * em_rng_sincospi gives them. */
+EM_RNG_FN int em_rng_sincospif_fast(float u, float *s, float *c) {
+    const double *k = em_rng_fast_c;
+    float big = fmaf(u, 2.0f, 12582912.0f);
+    uint32_t q = em_rng_fbits(big) & 3u;
+    float y = fmaf(big - 12582912.0f, -0.5f, u);
+    double yd = (double)y, y2 = yd * yd;
+    double ps = fma(y2, -0x1.dd548p-8, k[9]);
+    ps = fma(y2, ps, k[8]);
+    ps = fma(y2, ps, k[7]);
+    ps = fma(y2, ps, k[6]);
+    ps = fma(y2, ps, k[5]);
+    double pc = fma(y2, 0x1.f4b53p-10, -0x1.a6cc3p-6);
+    pc = fma(y2, pc, k[13]);
+    pc = fma(y2, pc, k[12]);
+    pc = fma(y2, pc, k[11]);
+    pc = fma(y2, pc, k[10]);
+    pc = fma(y2, pc, 1.0);
+    double sn = yd * ps;
+    float fs = (float)sn, fc = (float)pc;
+    float a = (q & 1u) ? fc : fs, d = (q & 1u) ? fs : fc;
+    *s = ((q & 2u) ? -a : a) + 0.0f;
+    *c = (((q + 1u) & 2u) ? -d : d) + 0.0f;
+    return em_rng_fast_rounds(sn) & em_rng_fast_rounds(pc);
+}
+
+/* em_rng_nf32 for the rare pair the fast way cannot round: out of line on a GPU, where inlining
+ * the long sequence would cost registers in every thread, and returning its two numbers by value
+ * (pointers into the caller would put them in local memory on the common path too). */
+typedef struct {
+    float n1, n2;
+} em_rng_f32_pair;
+#ifdef __CUDACC__
+static __host__ __device__ __noinline__
+#else
+static
+#endif
+    em_rng_f32_pair
+    em_rng_nf32_slow(uint32_t a, uint32_t b) {
+    em_rng_f32_pair p;
+    em_rng_nf32(a, b, &p.n1, &p.n2);
+    return p;
+}
+
+/* The f32 normals of one thread's four words, exactly as em_rng_nf32 makes them: the pair of
+ * (w[0], w[1]) into n[0], n[1] and that of (w[2], w[3]) into n[2], n[3]. The polynomials of both
+ * pairs come before either square root (whose rare slow path is a call) and the rare fallbacks
+ * after both, so that on a GPU the pairs share each coefficient's load and one branch. */
+EM_RNG_FN void em_rng_nf32_x2(const uint32_t w[4], float n[4]) {
+    float lg[2], s[2], c[2];
+    int ok[2];
+    for (int j = 0; j < 2; j++) {
+        float u = fmaf((float)w[2 * j], EM_RNG_2M31F, EM_RNG_2M32F);
+        float v = fmaf((float)w[2 * j + 1], EM_RNG_2M32F, EM_RNG_2M33F);
+        ok[j] = em_rng_logf_fast(v, &lg[j]);
+        ok[j] &= em_rng_sincospif_fast(u, &s[j], &c[j]);
+    }
+    for (int j = 0; j < 2; j++) {
+        float r = sqrtf(-2.0f * lg[j]);
+        n[2 * j] = r * s[j];
+        n[2 * j + 1] = r * c[j];
+    }
+    if (!(ok[0] & ok[1])) {
+        for (int j = 0; j < 2; j++) {
+            if (!ok[j]) {
+                em_rng_f32_pair p = em_rng_nf32_slow(w[2 * j], w[2 * j + 1]);
+                n[2 * j] = p.n1;
+                n[2 * j + 1] = p.n2;
+            }
+        }
+    }
+}
+
 /* ---- one thread's elements ---- */
 
 /* Writes the slots of one thread whose words are w: slot k goes to element e0 + 256 k of `out`
- * (the draw's buffer; f16 as binary16 bits, b8 as one byte 0 or 1), when lo <= that < n. The
- * CUDA kernels call this as it is; the CPU backend's loops make the same values group by group. */
-EM_RNG_FN void em_rng_store(void *out, int kind, uint64_t e0, uint64_t lo, uint64_t n,
-                            const uint32_t w[4]) {
+ * (the draw's buffer; f16 as binary16 bits, b8 as one byte 0 or 1), when lo <= that < n, or
+ * always when `all` says that every slot lies in [lo, n) (the CUDA kernels pass a constant 1 for
+ * whole groups, so the checks vanish there and the stores take constant offsets from one
+ * address). em_rng_store is the definition that the tests hold both backends to; the CUDA kernels
+ * call this with the kind a constant; the CPU backend's loops make the same values group by
+ * group. */
+#define EM_RNG_IN(e) (all || ((e) >= lo && (e) < n))
+EM_RNG_FN void em_rng_store_slots(void *out, int kind, uint64_t e0, uint64_t lo, uint64_t n,
+                                  int all, const uint32_t w[4]) {
     const uint64_t T = EM_RNG_THREADS;
     switch (kind) {
     case EM_RNG_U8:
@@ -485,7 +697,7 @@ EM_RNG_FN void em_rng_store(void *out, int kind, uint64_t e0, uint64_t lo, uint6
         uint32_t mask = kind == EM_RNG_B8 ? 1u : 0xffu;
         for (unsigned k = 0; k < 16; k++) {
             uint64_t e = e0 + k * T;
-            if (e >= lo && e < n) o[e] = (uint8_t)((w[k >> 2] >> (8u * (k & 3u))) & mask);
+            if (EM_RNG_IN(e)) o[e] = (uint8_t)((w[k >> 2] >> (8u * (k & 3u))) & mask);
         }
         break;
     }
@@ -493,7 +705,7 @@ EM_RNG_FN void em_rng_store(void *out, int kind, uint64_t e0, uint64_t lo, uint6
         uint16_t *o = (uint16_t *)out;
         for (unsigned k = 0; k < 8; k++) {
             uint64_t e = e0 + k * T;
-            if (e >= lo && e < n) o[e] = (uint16_t)(w[k >> 1] >> (16u * (k & 1u)));
+            if (EM_RNG_IN(e)) o[e] = (uint16_t)(w[k >> 1] >> (16u * (k & 1u)));
         }
         break;
     }
@@ -501,7 +713,7 @@ EM_RNG_FN void em_rng_store(void *out, int kind, uint64_t e0, uint64_t lo, uint6
         uint16_t *o = (uint16_t *)out;
         for (unsigned k = 0; k < 8; k++) {
             uint64_t e = e0 + k * T;
-            if (e >= lo && e < n) o[e] = em_rng_uf16(w[k >> 1] >> (16u * (k & 1u)));
+            if (EM_RNG_IN(e)) o[e] = em_rng_uf16(w[k >> 1] >> (16u * (k & 1u)));
         }
         break;
     }
@@ -509,7 +721,7 @@ EM_RNG_FN void em_rng_store(void *out, int kind, uint64_t e0, uint64_t lo, uint6
         uint32_t *o = (uint32_t *)out;
         for (unsigned k = 0; k < 4; k++) {
             uint64_t e = e0 + k * T;
-            if (e >= lo && e < n) o[e] = w[k];
+            if (EM_RNG_IN(e)) o[e] = w[k];
         }
         break;
     }
@@ -517,7 +729,7 @@ EM_RNG_FN void em_rng_store(void *out, int kind, uint64_t e0, uint64_t lo, uint6
         float *o = (float *)out;
         for (unsigned k = 0; k < 4; k++) {
             uint64_t e = e0 + k * T;
-            if (e >= lo && e < n) o[e] = em_rng_uf32(w[k]);
+            if (EM_RNG_IN(e)) o[e] = em_rng_uf32(w[k]);
         }
         break;
     }
@@ -526,7 +738,7 @@ EM_RNG_FN void em_rng_store(void *out, int kind, uint64_t e0, uint64_t lo, uint6
     case EM_RNG_UC32: {
         for (unsigned k = 0; k < 2; k++) {
             uint64_t e = e0 + k * T;
-            if (!(e >= lo && e < n)) continue;
+            if (!EM_RNG_IN(e)) continue;
             if (kind == EM_RNG_U64) {
                 ((uint64_t *)out)[e] = (uint64_t)w[2 * k + 1] << 32 | w[2 * k];
             } else if (kind == EM_RNG_UF64) {
@@ -539,7 +751,7 @@ EM_RNG_FN void em_rng_store(void *out, int kind, uint64_t e0, uint64_t lo, uint6
         break;
     }
     case EM_RNG_UC64:
-        if (e0 >= lo && e0 < n) {
+        if (EM_RNG_IN(e0)) {
             ((double *)out)[2 * e0] = em_rng_uf64(w[0], w[1]);
             ((double *)out)[2 * e0 + 1] = em_rng_uf64(w[2], w[3]);
         }
@@ -550,24 +762,24 @@ EM_RNG_FN void em_rng_store(void *out, int kind, uint64_t e0, uint64_t lo, uint6
             uint16_t a, b;
             em_rng_nf16(w[j], &a, &b);
             uint64_t e = e0 + 2 * j * T;
-            if (e >= lo && e < n) o[e] = a;
-            if (e + T >= lo && e + T < n) o[e + T] = b;
+            if (EM_RNG_IN(e)) o[e] = a;
+            if (EM_RNG_IN(e + T)) o[e + T] = b;
         }
         break;
     }
     case EM_RNG_NF32:
     case EM_RNG_NC32: {
-        float *o = (float *)out;
+        float *o = (float *)out, nv[4];
+        em_rng_nf32_x2(w, nv);
         for (unsigned j = 0; j < 2; j++) {
-            float a, b;
-            em_rng_nf32(w[2 * j], w[2 * j + 1], &a, &b);
+            float a = nv[2 * j], b = nv[2 * j + 1];
             if (kind == EM_RNG_NC32) {
                 uint64_t e = e0 + j * T;
-                if (e >= lo && e < n) o[2 * e] = a, o[2 * e + 1] = b;
+                if (EM_RNG_IN(e)) o[2 * e] = a, o[2 * e + 1] = b;
             } else {
                 uint64_t e = e0 + 2 * j * T;
-                if (e >= lo && e < n) o[e] = a;
-                if (e + T >= lo && e + T < n) o[e + T] = b;
+                if (EM_RNG_IN(e)) o[e] = a;
+                if (EM_RNG_IN(e + T)) o[e + T] = b;
             }
         }
         break;
@@ -577,16 +789,22 @@ EM_RNG_FN void em_rng_store(void *out, int kind, uint64_t e0, uint64_t lo, uint6
         double *o = (double *)out, a, b;
         em_rng_nf64(w, &a, &b);
         if (kind == EM_RNG_NC64) {
-            if (e0 >= lo && e0 < n) o[2 * e0] = a, o[2 * e0 + 1] = b;
+            if (EM_RNG_IN(e0)) o[2 * e0] = a, o[2 * e0 + 1] = b;
         } else {
-            if (e0 >= lo && e0 < n) o[e0] = a;
-            if (e0 + T >= lo && e0 + T < n) o[e0 + T] = b;
+            if (EM_RNG_IN(e0)) o[e0] = a;
+            if (EM_RNG_IN(e0 + T)) o[e0 + T] = b;
         }
         break;
     }
     default:
         break;
     }
+}
+#undef EM_RNG_IN
+
+EM_RNG_FN void em_rng_store(void *out, int kind, uint64_t e0, uint64_t lo, uint64_t n,
+                            const uint32_t w[4]) {
+    em_rng_store_slots(out, kind, e0, lo, n, 0, w);
 }
 
 /* ---- Mersenne: MTGP32 with ArrayFire's parameter set 11213 ---- */

@@ -1,8 +1,9 @@
 /* Random numbers on CUDA: ArrayFire's engines with ArrayFire's launch shape, from src/core/rng.h
  * (shared with the CPU backend, so both make the same numbers) and kernels/random.cuh, compiled
- * with NVRTC. Four kernels: Philox or Threefry (one block of 256 threads per group, the engine a
- * parameter) and Mersenne (one block per MTGP block), each for uniform or normal kinds (the kind a
- * parameter, dispatched once per thread). */
+ * with NVRTC. One module per engine and kind (dtype and distribution), each made at its first use:
+ * the kernels carry no branch on the dtype, and each uniform or normal variant only its own
+ * conversion. Philox or Threefry run one block of 256 threads per group, a grid that covers the
+ * draw once; Mersenne one block per MTGP block. */
 #include "cu.h"
 
 #include "../../core/err.h"
@@ -13,23 +14,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A kernel variant: counter-based or Mersenne, uniform or normal. */
-enum { EM_CU_RNG_CB_U, EM_CU_RNG_CB_N, EM_CU_RNG_MT_U, EM_CU_RNG_MT_N, EM_CU_RNG_VARIANTS };
+/* A kernel variant: an engine (EM_RNG_PHILOX, EM_RNG_THREEFRY, EM_RNG_MERSENNE) and a kind. */
+typedef struct {
+    int engine, kind;
+} em_cu_rng_variant;
 
-static const char *const em_cu_rng_defines[EM_CU_RNG_VARIANTS] = {
-    "#define EM_RNG_CB 1\n#define EM_RNG_NORMAL 0\n",
-    "#define EM_RNG_CB 1\n#define EM_RNG_NORMAL 1\n",
-    "#define EM_RNG_MT 1\n#define EM_RNG_NORMAL 0\n",
-    "#define EM_RNG_MT 1\n#define EM_RNG_NORMAL 1\n",
-};
-
-static const char *em_cu_rng_kernel(int variant) {
-    return variant == EM_CU_RNG_CB_U || variant == EM_CU_RNG_CB_N ? "em_rng_cb" : "em_rng_mt";
-}
-
-/* The source of a variant: its defines, rng.h, then kernels/random.cuh. */
+/* The source of a variant: its defines, rng.h, then kernels/random.cuh; ctx NULL gives the
+ * compile check's program, every variant in one. */
 static char *random_source(const void *ctx) {
-    const char *def = em_cu_rng_defines[*(const int *)ctx];
+    const em_cu_rng_variant *v = ctx;
+    char def[128];
+    if (v)
+        snprintf(def, sizeof(def),
+                 "#define EM_RNG_KIND %d\n#define EM_RNG_ENGINE %d\n"
+                 "#define EM_RNG_MT %d\n",
+                 v->kind, v->engine, v->engine == EM_RNG_MERSENNE);
+    else
+        snprintf(def, sizeof(def), "#define EM_RNG_EVERY 1\n");
     size_t a = strlen(def), b = strlen(em_cu_src_rng), c = strlen(em_cu_src_random);
     char *s = malloc(a + b + c + 1);
     if (!s) return NULL;
@@ -41,7 +42,7 @@ static char *random_source(const void *ctx) {
 
 /* The module key of a variant: the embedded texts' hash, the variant and the prelude hash (which
  * the disk cache's file names carry too). */
-static uint64_t random_key(int variant) {
+static uint64_t random_key(const em_cu_rng_variant *v) {
     static _Atomic uint64_t text_hash;
     uint64_t h = atomic_load_explicit(&text_hash, memory_order_relaxed);
     if (!h) {
@@ -52,20 +53,26 @@ static uint64_t random_key(int variant) {
             h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
         atomic_store_explicit(&text_hash, h, memory_order_relaxed);
     }
-    return em_hash_mix(em_hash_mix(h, 0x72616e646f6dull + (uint64_t)variant), em_cu_prelude_hash());
+    uint64_t var = 0x72616e646f6d00ull + (uint64_t)(v->engine * EM_RNG_KINDS + v->kind);
+    return em_hash_mix(em_hash_mix(h, var), em_cu_prelude_hash());
 }
 
+/* Every variant, compiled as one NVRTC program (random.cuh instantiates each engine and kind under
+ * EM_RNG_EVERY) rather than one program each, which would take a minute. */
 static af_err random_compile_check(void) {
-    for (int v = 0; v < EM_CU_RNG_VARIANTS; v++) {
-        char *src = random_source(&v);
-        if (!src) return em_err(AF_ERR_NO_MEM, __func__, "out of host memory");
-        af_err err = em_cu_compile_source(src, em_cu_rng_kernel(v));
-        free(src);
-        if (err != AF_SUCCESS) return err;
-    }
-    return AF_SUCCESS;
+    char *src = random_source(NULL);
+    if (!src) return em_err(AF_ERR_NO_MEM, __func__, "out of host memory");
+    af_err err = em_cu_compile_source(src, "em_rng_cb_philox_EM_RNG_UF32");
+    free(src);
+    return err;
 }
 EM_CU_COMPILE_CHECK(random, random_compile_check)
+
+/* The kernels' key parameter (struct em_rng_keys in random.cuh): Philox's round keys, or Threefry's
+ * key in words 0 and 1. */
+typedef struct {
+    uint32_t w[20];
+} em_cu_rng_keys;
 
 af_err em_cu_random(int dev, void *out, af_dtype type, dim_t n, int engine, int dist, uint64_t seed,
                     uint64_t counter, void *mt_state) {
@@ -86,26 +93,35 @@ af_err em_cu_random(int dev, void *out, af_dtype type, dim_t n, int engine, int 
         EM_FAIL(AF_ERR_ARG, "engine %d is not a random engine", engine);
     if (mt && !mt_state) EM_FAIL(AF_ERR_ARG, "a Mersenne draw without a state");
     if (n == 0) return AF_SUCCESS;
-    int variant = mt ? (normal ? EM_CU_RNG_MT_N : EM_CU_RNG_MT_U)
-                     : (normal ? EM_CU_RNG_CB_N : EM_CU_RNG_CB_U);
+    em_cu_rng_variant var = {engine, kind};
     EM_TRY(em_cu_enter(__func__, dev, &stream, &prev));
-    EM_TRY(em_cu_module_get(dev, random_key(variant), em_cu_rng_kernel(variant), random_source,
-                            &variant, &kern));
+    EM_TRY(em_cu_module_get(dev, random_key(&var), mt ? "em_rng_mt" : "em_rng_cb", random_source,
+                            &var, &kern));
     unsigned long long total = (unsigned long long)n;
     dim3 block = {EM_RNG_THREADS, 1, 1};
     if (!mt) {
+        em_cu_rng_keys keys = {{0}};
+        const uint32_t key[2] = {(uint32_t)seed, (uint32_t)(seed >> 32)};
+        if (engine == EM_RNG_PHILOX)
+            em_philox_round_keys(key, keys.w);
+        else
+            keys.w[0] = key[0], keys.w[1] = key[1];
+        /* One block per group, as ArrayFire launches, in launches of at most 2^31 - 1 blocks. */
         unsigned long long group = em_rng_group(kind), groups = (total + group - 1) / group;
-        /* One block per group, as ArrayFire launches; the kernel strides past the grid limit. */
-        dim3 grid = {(unsigned)(groups < 0x7fffffffull ? groups : 0x7fffffffull), 1, 1};
-        unsigned long long s = seed, c = counter;
-        void *args[] = {&out, &kind, &engine, &total, &groups, &s, &c};
-        EM_TRY(
-            em_cu_launch(__func__, "launching the random kernel", kern, grid, block, args, stream));
+        unsigned long long c = counter;
+        for (unsigned long long g0 = 0; g0 < groups;) {
+            unsigned long long left = groups - g0;
+            dim3 grid = {(unsigned)(left < 0x7fffffffull ? left : 0x7fffffffull), 1, 1};
+            void *args[] = {&out, &total, &g0, &c, &keys};
+            EM_TRY(em_cu_launch(__func__, "launching the random kernel", kern, grid, block, args,
+                                stream));
+            g0 += grid.x;
+        }
     } else {
         em_rng_mt_plan p = em_rng_mt_plan_of(kind, total);
         dim3 grid = {p.blocks, 1, 1};
         unsigned long long per_block = p.per_block, skip = p.skip;
-        void *args[] = {&out, &kind, &total, &mt_state, &per_block, &skip};
+        void *args[] = {&out, &total, &mt_state, &per_block, &skip};
         EM_TRY(em_cu_launch(__func__, "launching the Mersenne kernel", kern, grid, block, args,
                             stream));
     }

@@ -1,66 +1,52 @@
 /* Random-number kernels (src/backend/cuda/random.c), compiled by NVRTC after src/core/rng.h, which
- * defines the engines, the layout and every conversion. The host puts one line before both texts
- * that picks the kernel: EM_RNG_CB (Philox or Threefry) or EM_RNG_MT (Mersenne), and
- * EM_RNG_NORMAL 0 or 1 (so a uniform kernel carries no Box-Muller code). Each block is one of
+ * defines the engines, the layout and every conversion. A module is one kind (dtype and
+ * distribution) of one engine: the host puts EM_RNG_KIND, EM_RNG_ENGINE and EM_RNG_MT (1 for
+ * Mersenne, whose kernel differs) before both texts, so
+ * each kernel carries only its own conversion and no branch on the dtype (the compile check
+ * instead defines EM_RNG_EVERY and gets every variant in one program). Each block is one of
  * ArrayFire's blocks: 256 threads, four words per thread, slot k of thread t at element
- * base + 256 k + t, so a warp's writes to a slot are consecutive. */
+ * base + 256 k + t, so a warp's store of a slot writes consecutive elements (128 bytes for f32):
+ * the layout fixes which thread makes which element, and it already coalesces every store. */
 
-/* em_rng_store with the kind made a constant, so that each case compiles only its own code. */
-static __device__ __forceinline__ void
-em_rng_store_kind(void *out, int kind, uint64_t e0, uint64_t lo, uint64_t n, const uint32_t w[4]) {
-#define EM_RNG_CASE(k)                                                                             \
-    case k:                                                                                        \
-        em_rng_store(out, k, e0, lo, n, w);                                                        \
-        break;
-    switch (kind) {
-#if EM_RNG_NORMAL
-        EM_RNG_CASE(EM_RNG_NF16)
-        EM_RNG_CASE(EM_RNG_NF32)
-        EM_RNG_CASE(EM_RNG_NC32)
-        EM_RNG_CASE(EM_RNG_NF64)
-        EM_RNG_CASE(EM_RNG_NC64)
-#else
-        EM_RNG_CASE(EM_RNG_U8)
-        EM_RNG_CASE(EM_RNG_B8)
-        EM_RNG_CASE(EM_RNG_U16)
-        EM_RNG_CASE(EM_RNG_U32)
-        EM_RNG_CASE(EM_RNG_U64)
-        EM_RNG_CASE(EM_RNG_UF16)
-        EM_RNG_CASE(EM_RNG_UF32)
-        EM_RNG_CASE(EM_RNG_UC32)
-        EM_RNG_CASE(EM_RNG_UF64)
-        EM_RNG_CASE(EM_RNG_UC64)
-#endif
-    default:
-        break;
+/* The parameters that stay the same across a draw's threads: Philox's ten round keys (20 words,
+ * formed on the host with em_philox_round_keys) or Threefry's key in words 0 and 1. Passed by
+ * value, so the rounds read their keys straight from the parameter bank. */
+struct em_rng_keys {
+    uint32_t w[20];
+};
+
+/* Thread threadIdx.x of group g of a counter-based engine: its four words, then its slots. Every
+ * group but a draw's last is whole, and a whole group stores without bounds checks, at constant
+ * offsets from one address. The index arithmetic is 64-bit only where a draw's counter needs it:
+ * the group's first index and counter are uniform across the block. */
+template <int KIND, int ENGINE>
+static __device__ __forceinline__ void em_rng_cb_thread(void *out, uint64_t n, uint64_t g,
+                                                        uint64_t counter, const em_rng_keys &k) {
+    const uint64_t G = em_rng_group(KIND);
+    const uint64_t first = g * G + threadIdx.x;
+    uint32_t w[4];
+    if (ENGINE == EM_RNG_PHILOX) {
+        const uint64_t c = counter + first;
+        const uint32_t ctr[4] = {(uint32_t)c, (uint32_t)(c >> 32), c < counter ? 1u : 0u, 0u};
+        em_philox4x32_10_rk(k.w, ctr, w);
+    } else {
+        const uint64_t seed = (uint64_t)k.w[1] << 32 | k.w[0];
+        em_rng_cb_words(ENGINE, seed, counter, first, G / 2, w);
     }
-#undef EM_RNG_CASE
+    if ((g + 1) * G <= n)
+        em_rng_store_slots(out, KIND, first, 0, n, 1, w);
+    else
+        em_rng_store_slots(out, KIND, first, 0, n, 0, w);
 }
 
-#if defined(EM_RNG_CB)
-/* Philox or Threefry: block g of the grid (striding over the groups) makes group g. */
-extern "C" __global__ void __launch_bounds__(EM_RNG_THREADS)
-    em_rng_cb(void *out, int kind, int engine, unsigned long long n, unsigned long long groups,
-              unsigned long long seed, unsigned long long counter) {
-    const uint64_t G = em_rng_group(kind);
-    for (uint64_t g = blockIdx.x; g < groups; g += gridDim.x) {
-        uint64_t first = g * G + threadIdx.x;
-        uint32_t w[4];
-        em_rng_cb_words(engine, seed, counter, first, G / 2, w);
-        em_rng_store_kind(out, kind, first, 0, n, w);
-    }
-}
-#endif
-
-#if defined(EM_RNG_MT)
 /* Mersenne: block b runs MTGP block b on a ring of 768 words in shared memory, 256 outputs per
  * step (one per thread, output j of the block at ring position j mod 768), four steps a round,
  * then writes the round's elements. No step reads a word that the same step writes (pos < 96),
  * so one barrier per step orders the ring. The elements below `lo` are the previous block's
  * (em_rng_mt_plan_of). At the end the ring's last 351 words become the block's state. */
-extern "C" __global__ void __launch_bounds__(EM_RNG_THREADS)
-    em_rng_mt(void *out, int kind, unsigned long long n, uint32_t *state,
-              unsigned long long per_block, unsigned long long skip) {
+template <int KIND>
+static __device__ __forceinline__ void em_rng_mt_block(void *out, uint64_t n, uint32_t *state,
+                                                       uint64_t per_block, uint64_t skip) {
     __shared__ uint32_t ring[EM_RNG_MT_RING];
     __shared__ uint32_t rec[16], tmp[16];
     const unsigned b = blockIdx.x, t = threadIdx.x, R = EM_RNG_MT_RING;
@@ -74,7 +60,7 @@ extern "C" __global__ void __launch_bounds__(EM_RNG_THREADS)
         tmp[t] = em_rng_mt_tmp_tbl[16 * b + t];
     }
     __syncthreads();
-    const uint64_t G = em_rng_group(kind);
+    const uint64_t G = em_rng_group(KIND);
     const uint64_t start = (uint64_t)b * per_block;
     const uint64_t end = start + per_block < n ? start + per_block : n;
     const uint64_t rounds = (end - start + G - 1) / G, lo = b ? start + skip : 0;
@@ -90,9 +76,55 @@ extern "C" __global__ void __launch_bounds__(EM_RNG_THREADS)
             jm = (jm + EM_RNG_THREADS) % R;
             __syncthreads();
         }
-        em_rng_store_kind(out, kind, start + i * G + t, lo, n, w);
+        const uint64_t base = start + i * G;
+        if (base >= lo && base + G <= n)
+            em_rng_store_slots(out, KIND, base + t, lo, n, 1, w);
+        else
+            em_rng_store_slots(out, KIND, base + t, lo, n, 0, w);
     }
     for (unsigned i = t; i < EM_RNG_MT_N; i += EM_RNG_THREADS)
         s[i] = ring[off + i];
 }
+
+/* The kernels of one variant: groups g0 + blockIdx.x (the host launches at most 2^31 - 1 blocks
+ * at a time), or the Mersenne blocks. */
+#define EM_RNG_CB_KERNEL(name, KIND, ENGINE)                                                       \
+    extern "C" __global__ void __launch_bounds__(EM_RNG_THREADS)                                   \
+        name(void *out, unsigned long long n, unsigned long long g0, unsigned long long counter,   \
+             em_rng_keys k) {                                                                      \
+        em_rng_cb_thread<KIND, ENGINE>(out, n, g0 + blockIdx.x, counter, k);                       \
+    }
+#define EM_RNG_MT_KERNEL(name, KIND)                                                               \
+    extern "C" __global__ void __launch_bounds__(EM_RNG_THREADS)                                   \
+        name(void *out, unsigned long long n, uint32_t *state, unsigned long long per_block,       \
+             unsigned long long skip) {                                                            \
+        em_rng_mt_block<KIND>(out, n, state, per_block, skip);                                     \
+    }
+
+#if defined(EM_RNG_KIND) && EM_RNG_MT
+EM_RNG_MT_KERNEL(em_rng_mt, EM_RNG_KIND)
+#elif defined(EM_RNG_KIND)
+EM_RNG_CB_KERNEL(em_rng_cb, EM_RNG_KIND, EM_RNG_ENGINE)
+#endif
+
+#if defined(EM_RNG_EVERY)
+#define EM_RNG_ALL_ENGINES(K)                                                                      \
+    EM_RNG_CB_KERNEL(em_rng_cb_philox_##K, K, EM_RNG_PHILOX)                                       \
+    EM_RNG_CB_KERNEL(em_rng_cb_threefry_##K, K, EM_RNG_THREEFRY)                                   \
+    EM_RNG_MT_KERNEL(em_rng_mt_##K, K)
+EM_RNG_ALL_ENGINES(EM_RNG_U8)
+EM_RNG_ALL_ENGINES(EM_RNG_B8)
+EM_RNG_ALL_ENGINES(EM_RNG_U16)
+EM_RNG_ALL_ENGINES(EM_RNG_U32)
+EM_RNG_ALL_ENGINES(EM_RNG_U64)
+EM_RNG_ALL_ENGINES(EM_RNG_UF16)
+EM_RNG_ALL_ENGINES(EM_RNG_UF32)
+EM_RNG_ALL_ENGINES(EM_RNG_UC32)
+EM_RNG_ALL_ENGINES(EM_RNG_UF64)
+EM_RNG_ALL_ENGINES(EM_RNG_UC64)
+EM_RNG_ALL_ENGINES(EM_RNG_NF16)
+EM_RNG_ALL_ENGINES(EM_RNG_NF32)
+EM_RNG_ALL_ENGINES(EM_RNG_NC32)
+EM_RNG_ALL_ENGINES(EM_RNG_NF64)
+EM_RNG_ALL_ENGINES(EM_RNG_NC64)
 #endif
