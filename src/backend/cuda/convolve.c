@@ -1,13 +1,15 @@
 /* Spatial convolutions on CUDA (src/backend/signal.h): Ember's own kernels in
- * kernels/convolve.cuh, compiled by NVRTC per dtype and, for the tiled kernel, per filter size.
+ * kernels/convolve.cuh, compiled by NVRTC per dtype and, for the tiled kernels, per filter size.
  *
- * Choice of kernel: ranks 1 and 2 with a filter of at most EM_CU_CONV_TILE_MAX1 taps (rank 1) or
- * EM_CU_CONV_TILE_MAX2 per dim (rank 2) run the shared-memory tile kernel with the filter size as
- * a template parameter (fully unrolled; R outputs per thread, see the kernel's comment), when its
- * tile fits the static shared-memory limit and its rows are shorter than 2^30 elements (it
- * indexes within an image in 32 bits); everything else (rank 3, larger filters) runs the generic
- * kernel, one thread per output. The separable convolution is two such convolutions, the
- * intermediate kept in the signal's dtype as ArrayFire keeps it. */
+ * Choice of kernel: rank 1 with a filter of at most EM_CU_CONV_TILE_MAX1 taps runs the row tile
+ * kernel (each thread R consecutive outputs of a row), rank 2 with a filter of at most
+ * EM_CU_CONV_TILE_MAX2 per dim the column tile kernel (each thread R outputs down a column); both
+ * stage the tile in shared memory and take the filter size as a template parameter (fully
+ * unrolled, see the kernels' comments). They run when the tile fits the static shared-memory
+ * limit, rows are shorter than 2^30 elements and (rank 2) an image holds fewer than 2^31, since
+ * they index in 32 bits. Everything else (rank 3, larger filters) runs the generic kernel, one
+ * thread per output. The separable convolution is two such convolutions, the intermediate kept
+ * in the signal's dtype as ArrayFire keeps it. */
 #include "signal_impl.h"
 
 #include "../../core/err.h"
@@ -33,43 +35,47 @@ typedef struct {
     long long st[2], pad[2], dil[2];
 } em_cu_nn_params;
 
+/* The kernel a convolution runs: kind 0 the generic one; 1 the row tile (em_conv_tile_impl,
+ * rank 1); 2 the column tile (em_conv_tile2_impl, rank 2). */
 typedef struct {
-    bool tile;
+    int kind;
     int fw, fh, r, bx, by;
 } conv_plan;
 
-/* Outputs per thread by accumulation type: registers hold R accumulators and an R-value window. */
-static int tile_r(af_dtype acc) {
-    return acc == f32 ? 7 : acc == c64 ? 3 : 5;
+/* Outputs per thread by rank and accumulation type: registers hold R accumulators and an R-value
+ * window. The row tile needs R odd (lanes R values apart must hit distinct banks); the column
+ * tile is conflict-free for any R. */
+static int tile_r(int rank, af_dtype acc) {
+    if (rank == 1) return acc == f32 ? 7 : acc == c64 ? 3 : 5;
+    return acc == f32 ? 8 : acc == c64 ? 4 : 6;
 }
 
+/* Static shared memory of a tile kernel: the tile and the filter. */
 static size_t tile_smem(const conv_plan *p, size_t es) {
-    return ((size_t)(p->bx * p->r + p->fw - 1) * (size_t)(p->by + p->fh - 1) +
-            (size_t)(p->fw * p->fh)) *
-           es;
+    size_t tw = (size_t)(p->kind == 1 ? p->bx * p->r : p->bx) + (size_t)(p->fw - 1);
+    size_t th = (size_t)(p->kind == 1 ? p->by : p->by * p->r) + (size_t)(p->fh - 1);
+    return (tw * th + (size_t)(p->fw * p->fh)) * es;
 }
 
 static conv_plan plan_for(const em_conv_desc *d) {
     conv_plan p;
     memset(&p, 0, sizeof(p));
     size_t es = em_dtype_size(d->acc);
-    /* The tile kernel indexes within a row (and a rank-2 image's rows) in 32 bits. */
+    /* The tile kernels index within a row in 32 bits, and the column tile within an image. */
     const long long lim = 1LL << 30;
-    if (d->sdims[0] >= lim || d->odims[0] >= lim ||
-        (d->rank == 2 && (d->sdims[1] >= lim || d->odims[1] >= lim)))
-        return p;
+    if (d->sdims[0] >= lim || d->odims[0] >= lim) return p;
     if (d->rank == 1 && d->fdims[0] <= EM_CU_CONV_TILE_MAX1) {
-        p = (conv_plan){true, (int)d->fdims[0], 1, tile_r(d->acc), 128, 1};
-        if (tile_smem(&p, es) > EM_CU_CONV_SMEM_MAX) p.tile = false;
+        p = (conv_plan){1, (int)d->fdims[0], 1, tile_r(1, d->acc), 128, 1};
+        if (tile_smem(&p, es) > EM_CU_CONV_SMEM_MAX) p.kind = 0;
     } else if (d->rank == 2 && d->fdims[0] <= EM_CU_CONV_TILE_MAX2 &&
-               d->fdims[1] <= EM_CU_CONV_TILE_MAX2 && (d->odims[1] + 3) / 4 <= 65535) {
-        /* Eight rows per block where the tile fits, else four, else fewer outputs per thread. */
-        static const int cfg[][2] = {{0, 8}, {0, 4}, {3, 4}};
-        for (int i = 0; i < 3 && !p.tile; i++) {
-            int r = cfg[i][0] ? cfg[i][0] : tile_r(d->acc);
-            p = (conv_plan){true, (int)d->fdims[0], (int)d->fdims[1], r, 32, cfg[i][1]};
-            if (tile_smem(&p, es) > EM_CU_CONV_SMEM_MAX || (d->odims[1] + p.by - 1) / p.by > 65535)
-                p.tile = false;
+               d->fdims[1] <= EM_CU_CONV_TILE_MAX2 && d->sdims[0] * d->sdims[1] < 2 * lim &&
+               d->odims[1] < lim) {
+        /* Eight warps per block where the tile fits, else four, else two. */
+        for (int by = 8; by >= 2 && !p.kind; by /= 2) {
+            p = (conv_plan){2, (int)d->fdims[0], (int)d->fdims[1], tile_r(2, d->acc), 32, by};
+            long long rows = (long long)p.by * p.r;
+            if (tile_smem(&p, es) > EM_CU_CONV_SMEM_MAX || (d->odims[1] + rows - 1) / rows > 65535)
+                p.kind = 0;
         }
     }
     return p;
@@ -79,16 +85,16 @@ static conv_plan plan_for(const em_conv_desc *d) {
 static void conv_tail(char *buf, size_t cap, const char *name, af_dtype type, af_dtype acc,
                       const conv_plan *p) {
     /* At least 1024 resident threads per SM (64 registers a thread): left alone, ptxas spends
-     * up to 110 registers on the unrolled tile loads and leaves two blocks resident; at 64 it
-     * spills nothing for f32 up to 31x31 (a few bytes for c64). */
+     * over 100 registers on the unrolled loads and leaves two blocks resident; at 64 it spills
+     * nothing, or a few values, up to 9x9 filters. */
     int min_blocks = 1024 / (p->bx * p->by);
-    if (p->tile)
+    if (p->kind)
         snprintf(buf, cap,
                  "extern \"C\" __global__ void __launch_bounds__(%d, %d) %s(void *o, const void "
-                 "*s, const void *f, em_conv_params p) { em_conv_tile_impl<%d, %d, %d, %d, %d, "
+                 "*s, const void *f, em_conv_params p) { em_conv_tile%s_impl<%d, %d, %d, %d, %d, "
                  "%d, %d>(o, s, f, p); }\n",
-                 p->bx * p->by, min_blocks, name, (int)type, (int)acc, p->fw, p->fh, p->r, p->bx,
-                 p->by);
+                 p->bx * p->by, min_blocks, name, p->kind == 2 ? "2" : "", (int)type, (int)acc,
+                 p->fw, p->fh, p->r, p->bx, p->by);
     else
         snprintf(buf, cap,
                  "extern \"C\" __global__ void __launch_bounds__(256) %s(void *o, const void *s, "
@@ -121,16 +127,20 @@ af_err em_cu_convolve(int dev, const em_conv_desc *d, void *out, const void *sig
     EM_TRY(em_cu_enter(__func__, dev, &stream, &prev));
     EM_TRY(em_cu_sig_kernel(dev, EM_CU_SIG_SRC_CONVOLVE, "em_conv", tail, &k));
     dim3 grid, block;
-    if (plan.tile) {
+    if (plan.kind == 1) {
+        /* Rank 1: blocks of BX * R outputs along each row, the rows on grid y. */
         long long bxw = (long long)plan.bx * plan.r;
         long long gx = (p.od[0] + bxw - 1) / bxw;
-        long long rows = d->rank == 1 ? p.od[1] * p.od[2] * p.od[3] : p.od[2] * p.od[3];
-        long long gy =
-            d->rank == 1 ? (rows < 65535 ? rows : 65535) : (p.od[1] + plan.by - 1) / plan.by;
-        long long gz = d->rank == 1 ? 1 : (rows < 65535 ? rows : 65535);
-        grid = (dim3){(unsigned)gx, (unsigned)gy, (unsigned)gz};
+        long long rows = p.od[1] * p.od[2] * p.od[3];
+        grid = (dim3){(unsigned)gx, (unsigned)(rows < 65535 ? rows : 65535), 1};
+        block = (dim3){(unsigned)plan.bx, 1, 1};
+    } else if (plan.kind == 2) {
+        /* Rank 2: blocks of BX columns by BY * R rows, the batch on grid z (one launch). */
+        long long bh = (long long)plan.by * plan.r;
+        long long gx = (p.od[0] + plan.bx - 1) / plan.bx, gy = (p.od[1] + bh - 1) / bh;
+        long long nb = p.od[2] * p.od[3];
+        grid = (dim3){(unsigned)gx, (unsigned)gy, (unsigned)(nb < 65535 ? nb : 65535)};
         block = (dim3){(unsigned)plan.bx, (unsigned)plan.by, 1};
-        if (gx > 0x7fffffffLL) EM_FAIL(AF_ERR_SIZE, "%lld output columns are too many", p.od[0]);
     } else {
         grid = (dim3){em_cu_sig_blocks(dev, total), 1, 1};
         block = (dim3){EM_CU_BLOCK, 1, 1};
@@ -233,9 +243,10 @@ static bool append(char *buf, size_t cap, size_t *used, const char *text) {
     return true;
 }
 
-/* Every dtype's generic kernel; the tile kernel for each accumulation type (and two integer
- * dtypes) at 3x3 and for f32 at the benchmarked sizes (the size is a template parameter, so these
- * stand for the rest); the ML kernels. Compiled in three batches. */
+/* Every dtype's generic kernel; both tile kernels for each accumulation type (and two integer
+ * dtypes) at 3 taps, with a 1x3 filter (the column tile without a halo) and for f32 at the
+ * benchmarked sizes and the largest (the size is a template parameter, so these stand for the
+ * rest); the ML kernels. Compiled in three batches. */
 static af_err convolve_compile_check(void) {
     static const af_dtype types[] = {c32, c64, f32, f64, u32, s32, u16, s16, u64, s64, u8, b8};
     static char src[16384];
@@ -261,12 +272,13 @@ static af_err convolve_compile_check(void) {
     err = em_cu_sig_compile(EM_CU_SIG_SRC_CONVOLVE, "em_conv_0", src);
     used = 0;
     static const af_dtype tiled[] = {f32, f64, c32, c64, u8, s32};
-    static const long long sizes[][3] = {{2, 3, 3}, {2, 5, 5}, {2, 9, 9}, {1, 129, 1}};
+    static const long long sizes[][3] = {{2, 3, 3}, {1, 3, 1},   {2, 1, 3},  {2, 5, 5},
+                                         {2, 9, 9}, {1, 129, 1}, {2, 31, 31}};
     for (size_t i = 0; i < sizeof(tiled) / sizeof(tiled[0]) && err == AF_SUCCESS; i++) {
         af_dtype t = tiled[i];
         af_dtype acc = (t == f32 || t == f64 || t == c32 || t == c64) ? t : f32;
-        for (int s = 0; s < 4; s++) {
-            if (s > 0 && t != f32) break;
+        for (int s = 0; s < 7; s++) {
+            if (s > 2 && t != f32) break;
             em_conv_desc d;
             memset(&d, 0, sizeof(d));
             d.type = t;
@@ -276,7 +288,7 @@ static af_err convolve_compile_check(void) {
             d.fdims[1] = sizes[s][2];
             d.odims[1] = 1;
             conv_plan p = plan_for(&d);
-            if (!p.tile) continue;
+            if (!p.kind) continue;
             snprintf(name, sizeof(name), "em_conv_%d", nk++);
             conv_tail(tail, sizeof(tail), name, t, acc, &p);
             ok = ok && append(src, sizeof(src), &used, tail);

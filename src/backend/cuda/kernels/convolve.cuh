@@ -133,13 +133,14 @@ __device__ void em_conv_generic_impl(void *out, const void *sig, const void *fil
     }
 }
 
-// Ranks 1 and 2 with the filter size known at compile time. A block computes BY rows of
-// BW = BX * R outputs; thread (tx, ty) computes R consecutive outputs of row ty. The signal tile
-// the block needs (zero outside the signal) and the flipped filter are staged in shared memory;
-// each thread slides an R-value window along a tile row, so every tap costs one shared load of
-// the signal, one broadcast load of the filter and R multiply-adds. R is odd, so the lanes of a
-// warp (stride R apart) hit distinct banks. Rank 1 runs one output row per block row (BY = 1)
-// and batches over blockIdx.y; rank 2 batches over blockIdx.z.
+// Ranks 1 and 2 (the host runs it for rank 1; rank 2 takes the column tile below) with the filter
+// size known at compile time. A block computes BY rows of BW = BX * R outputs; thread (tx, ty)
+// computes R consecutive outputs of row ty. The signal tile the block needs (zero outside the
+// signal) and the flipped filter are staged in shared memory; each thread slides an R-value
+// window along a tile row, so every tap costs one shared load of the signal, one broadcast load
+// of the filter and R multiply-adds. R is odd, so the lanes of a warp (stride R apart) hit
+// distinct banks. Rank 1 runs one output row per block row (BY = 1) and batches over
+// blockIdx.y; rank 2 batches over blockIdx.z.
 //
 // Memory: tile rows are loaded by whole warps at consecutive columns (coalesced, unrolled with
 // constant offsets from one row pointer, through the read-only path), and a block whose tile lies
@@ -276,6 +277,128 @@ __device__ void em_conv_tile_impl(void *out, const void *sig, const void *filt,
                     if (x0 + wx + r * 32 + lane < od0)
                         em_cv_st<D, AD>(o + r * 32 + lane, src[r * 32 + lane]);
             }
+        }
+    }
+}
+
+// Rank 2 with the filter size known at compile time (the host's choice for rank 2; the kernel
+// above serves rank 1). A block computes BX columns by BH = BY * R rows; thread (tx, ty) computes
+// the R outputs of column tx in rows ty * R .. ty * R + R - 1. The tile and the flipped filter
+// are staged in shared memory as above, and for each filter column the thread slides an R-value
+// window down its tile column: a tap costs one shared load of the signal, one broadcast load of
+// the filter and R multiply-adds. The lanes of a warp are consecutive columns, so every shared
+// access is conflict-free whatever R is, and every output row is stored by a warp at consecutive
+// addresses straight from registers. A block is exactly a warp wide per thread row, so an image
+// whose width is a multiple of 32 has no idle columns. Tile loads are straight-line code: the
+// block's BX columns by rows ty, ty + BY, ..., then the FW - 1 halo columns spread over all
+// threads; a block whose tile lies inside the signal checks no bounds.
+template <int D, int AD, int FW, int FH, int R, int BX, int BY>
+__device__ void em_conv_tile2_impl(void *out, const void *sig, const void *filt,
+                                   const em_conv_params &p) {
+    typedef typename em_sig_t<AD>::t A;
+    typedef typename em_sig_t<D>::t T;
+    constexpr int BH = BY * R, HW = FW - 1, TW = BX + HW, TH = BH + FH - 1, NT = BX * BY;
+    static_assert(BX % 32 == 0, "a warp covers consecutive columns of one thread row");
+    __shared__ A tile[TH * TW];
+    __shared__ A g[FW * FH];
+    const A *f = static_cast<const A *>(filt);
+    const int tx = threadIdx.x, ty = threadIdx.y, tid = ty * BX + tx;
+    const int sd0 = (int)p.sd[0], od0 = (int)p.od[0], s1n = (int)p.sd[1], o1n = (int)p.od[1];
+    const int x0 = (int)blockIdx.x * BX, y0 = (int)blockIdx.y * BH;
+    const int sx0 = x0 + (int)p.start[0] - HW, sy0 = y0 + (int)p.start[1] - (FH - 1);
+    const bool inner = sx0 >= 0 && sx0 + TW <= sd0 && sy0 >= 0 && sy0 + TH <= s1n;
+    const bool ofull = x0 + BX <= od0 && y0 + BH <= o1n;
+    const em_i64 nb = p.od[2] * p.od[3];
+    for (em_i64 b = blockIdx.z; b < nb; b += gridDim.z) {
+        em_i64 soff, foff;
+        em_cv_batch(p, 0, b % p.od[2], b / p.od[2], soff, foff);
+        const T *s = static_cast<const T *>(sig) + soff;
+        __syncthreads(); // the previous batch element is done with the tile and the filter
+        for (int i = tid; i < FW * FH; i += NT) {
+            int a = i % FW, bb = i / FW;
+            g[i] = f[foff + (em_i64)(FH - 1 - bb) * FW + (FW - 1 - a)];
+        }
+        // A thread past the last row or element loads and stores the last one again (the same
+        // value to the same place) rather than branching.
+        if (inner) {
+            const T *s0 = s + (em_i64)sy0 * sd0 + sx0;
+#pragma unroll
+            for (int r0 = 0; r0 < TH; r0 += BY) {
+                const int r = r0 + BY <= TH ? r0 + ty : min(r0 + ty, TH - 1);
+                tile[r * TW + tx] = em_cv_ld<D, AD>(s0 + (em_i64)r * sd0 + tx);
+            }
+            if constexpr (HW > 0) {
+#pragma unroll
+                for (int i0 = 0; i0 < TH * HW; i0 += NT) {
+                    const int i = i0 + NT <= TH * HW ? i0 + tid : min(i0 + tid, TH * HW - 1);
+                    const int r = i / HW, c = BX + i % HW;
+                    tile[r * TW + c] = em_cv_ld<D, AD>(s0 + (em_i64)r * sd0 + c);
+                }
+            }
+        } else {
+            // Loads at the clamped place, zero selected outside the signal. Offsets inside an
+            // image are 32-bit (the host checks its size): 64-bit ones cost the registers that
+            // keep all these loads in flight.
+            A z;
+            em_cv_zero(z);
+#pragma unroll
+            for (int r0 = 0; r0 < TH; r0 += BY) {
+                const int r = r0 + BY <= TH ? r0 + ty : min(r0 + ty, TH - 1);
+                const int gy = sy0 + r, gx = sx0 + tx;
+                const A v = em_cv_ld<D, AD>(s + (min(max(gy, 0), s1n - 1) * sd0 +
+                                                 min(max(gx, 0), sd0 - 1)));
+                tile[r * TW + tx] = gy >= 0 && gy < s1n && gx >= 0 && gx < sd0 ? v : z;
+            }
+            if constexpr (HW > 0) {
+#pragma unroll
+                for (int i0 = 0; i0 < TH * HW; i0 += NT) {
+                    const int i = i0 + NT <= TH * HW ? i0 + tid : min(i0 + tid, TH * HW - 1);
+                    const int r = i / HW, c = BX + i % HW;
+                    const int gy = sy0 + r, gx = sx0 + c;
+                    const A v = em_cv_ld<D, AD>(s + (min(max(gy, 0), s1n - 1) * sd0 +
+                                                     min(max(gx, 0), sd0 - 1)));
+                    tile[r * TW + c] = gy >= 0 && gy < s1n && gx >= 0 && gx < sd0 ? v : z;
+                }
+            }
+        }
+        __syncthreads();
+        A acc[R];
+#pragma unroll
+        for (int r = 0; r < R; r++)
+            em_cv_zero(acc[r]);
+        // One filter column per iteration, not unrolled: unrolled, ptxas hoists the next
+        // columns' window loads and needs twice the registers (it spills at 64).
+#pragma unroll 1
+        for (int a = 0; a < FW; a++) {
+            const A *tcol = tile + ty * R * TW + tx + a;
+            A win[R];
+#pragma unroll
+            for (int r = 0; r < R; r++)
+                win[r] = tcol[r * TW];
+#pragma unroll
+            for (int bb = 0; bb < FH; bb++) {
+                const A w = g[bb * FW + a];
+#pragma unroll
+                for (int r = 0; r < R; r++)
+                    em_cv_madd(acc[r], w, win[r]);
+                if (bb + 1 < FH) {
+#pragma unroll
+                    for (int r = 0; r + 1 < R; r++)
+                        win[r] = win[r + 1];
+                    win[R - 1] = tcol[(bb + R) * TW];
+                }
+            }
+        }
+        const int x = x0 + tx, y = y0 + ty * R;
+        T *o = static_cast<T *>(out) + (b * p.od[1] + y) * p.od[0] + x;
+        if (ofull) {
+#pragma unroll
+            for (int r = 0; r < R; r++)
+                em_cv_st<D, AD>(o + (em_i64)r * od0, acc[r]);
+        } else if (x < od0) {
+#pragma unroll
+            for (int r = 0; r < R; r++)
+                if (y + r < o1n) em_cv_st<D, AD>(o + (em_i64)r * od0, acc[r]);
         }
     }
 }
