@@ -19,6 +19,11 @@
 #define EM_CU_TILE 32
 #define EM_CU_ROWS 8
 
+/* The out-of-place transpose's tile edge for an element size (EM_TT in kernels/shape.cuh). */
+static dim_t transpose_tile(int es) {
+    return es == 16 ? 32 : 64;
+}
+
 typedef struct {
     int es;   /* element size: 1, 2, 4, 8 or 16 */
     int conj; /* conjugate complex elements */
@@ -28,8 +33,9 @@ typedef struct {
 static char *shape_source(const void *ctx) {
     const shape_variant *v = ctx;
     char head[96];
-    int n = snprintf(head, sizeof(head), "#define EM_ES %d\n#define EM_CONJ %d\n#define EM_IDX64 %d\n",
-                     v->es, v->conj, v->idx64);
+    int n =
+        snprintf(head, sizeof(head), "#define EM_ES %d\n#define EM_CONJ %d\n#define EM_IDX64 %d\n",
+                 v->es, v->conj, v->idx64);
     size_t b = strlen(em_cu_src_shape);
     char *s = malloc((size_t)n + b + 1);
     if (!s) return NULL;
@@ -79,16 +85,18 @@ af_err em_cu_transpose(int dev, af_dtype type, void *out, const void *in, const 
     dim_t total = idims[0] * idims[1] * idims[2] * idims[3];
     if (total == 0) return AF_SUCCESS;
     const dim_t big = (dim_t)1 << 31;
+    /* 32-bit coordinates run up to a tile past the last element. */
     shape_variant v = {(int)em_dtype_size(type), conj && em_dtype_is_complex(type),
-                       total >= big || span_of(idims, istrides) >= big};
+                       total >= big - 256 || span_of(idims, istrides) >= big - 256};
     EM_TRY(em_cu_enter(__func__, dev, &stream, &prev));
     EM_TRY(shape_kernel(dev, &v, "em_transpose", &kern));
-    dim_t t0 = (idims[0] + EM_CU_TILE - 1) / EM_CU_TILE, t1 = (idims[1] + EM_CU_TILE - 1) / EM_CU_TILE;
+    dim_t tt = transpose_tile(v.es);
+    dim_t t0 = (idims[0] + tt - 1) / tt, t1 = (idims[1] + tt - 1) / tt;
     dim_t nb = idims[2] * idims[3];
     dim3 grid = {(unsigned)clamp_grid(t0, 0x7fffffff), (unsigned)clamp_grid(t1, 65535),
                  (unsigned)clamp_grid(nb, 65535)};
     dim3 block = {EM_CU_TILE, EM_CU_ROWS, 1};
-    long long a64[8] = {idims[0], idims[1], idims[2], nb,
+    long long a64[8] = {idims[0],    idims[1],    idims[2],    nb,
                         istrides[0], istrides[1], istrides[2], istrides[3]};
     int a32[8];
     for (int k = 0; k < 8; k++)
@@ -96,15 +104,14 @@ af_err em_cu_transpose(int dev, af_dtype type, void *out, const void *in, const 
     void *args[10] = {&out, &in};
     for (int k = 0; k < 8; k++)
         args[2 + k] = v.idx64 ? (void *)&a64[k] : (void *)&a32[k];
-    EM_TRY(em_cu_launch(__func__, "launching the transpose kernel", kern, grid, block, args,
-                        stream));
+    EM_TRY(
+        em_cu_launch(__func__, "launching the transpose kernel", kern, grid, block, args, stream));
 fail:
     em_cu_leave_enqueued(dev, prev);
     return err;
 }
 
-af_err em_cu_transpose_inplace(int dev, af_dtype type, void *data, const dim_t dims[4],
-                               bool conj) {
+af_err em_cu_transpose_inplace(int dev, af_dtype type, void *data, const dim_t dims[4], bool conj) {
     af_err err = AF_SUCCESS;
     cudaStream_t stream;
     CUfunction kern;
@@ -152,8 +159,7 @@ static af_err xform_compile_one(em_node *root, const char *must_have) {
             break;
         }
         if (must_have && !strstr(src, must_have))
-            err = em_err(AF_ERR_INTERNAL, __func__, "the generated kernel lacks \"%s\"",
-                         must_have);
+            err = em_err(AF_ERR_INTERNAL, __func__, "the generated kernel lacks \"%s\"", must_have);
         else
             err = em_cu_compile_source(src, EM_CU_JIT_KERNEL);
         free(src);

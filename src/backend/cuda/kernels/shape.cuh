@@ -6,14 +6,24 @@
 //            IEEE negation, for NaN too), else 0;
 //   EM_IDX64 1 when offsets need 64 bits, else 0 (32-bit index arithmetic is cheaper).
 //
-// A block of 32 x 8 threads moves a 32 x 32 tile through shared memory: it reads 32 columns of
-// the input with threads along dimension 0 (whole cache lines), and writes 32 columns of the
-// output the same way, each thread handling 4 rows. The tile has 33 columns so that a warp
-// reading a tile column touches 32 different banks. Matrices are batched over dims 2 and 3
-// through gridDim.z; every grid dimension loops, so any size fits the grid limits.
+// Out of place, a block of 32 x 8 threads moves an EM_TT x EM_TT tile through shared memory
+// (64 x 64, or 32 x 32 for 16-byte elements, which would not fit 48 KiB of static shared
+// memory): it reads EM_TT columns of the input with threads along dimension 0 (whole cache lines,
+// 256 contiguous bytes of each column for 4-byte elements), and writes EM_TT columns of the
+// output the same way. Each thread moves EM_TT * EM_TT / 256 elements (16), all of its loads
+// issued before the first store, so many bytes are in flight per SM, which the memory system
+// needs to reach its bandwidth. In place, 32 x 32 tiles are swapped in pairs. A tile row has one
+// extra element so that a warp reading a tile column touches 32 different banks. Matrices are
+// batched over dims 2 and 3 through gridDim.z; every grid dimension loops, so any size fits the
+// grid limits.
 
 #define EM_TILE 32
 #define EM_ROWS 8
+#if EM_ES == 16
+#define EM_TT 32
+#else
+#define EM_TT 64
+#endif
 
 #if EM_ES == 1
 typedef unsigned char em_w;
@@ -49,29 +59,43 @@ __device__ __forceinline__ em_w em_conj(em_w v) {
 extern "C" __global__ void __launch_bounds__(EM_TILE * EM_ROWS)
     em_transpose(em_w *__restrict__ out, const em_w *__restrict__ in, em_i d0, em_i d1, em_i d2,
                  em_i nb, em_i s0, em_i s1, em_i s2, em_i s3) {
-    __shared__ em_w tile[EM_TILE][EM_TILE + 1];
-    const em_i t0 = (d0 + EM_TILE - 1) / EM_TILE, t1 = (d1 + EM_TILE - 1) / EM_TILE;
+    __shared__ em_w tile[EM_TT][EM_TT + 1];
+    const em_i t0 = (d0 + EM_TT - 1) / EM_TT, t1 = (d1 + EM_TT - 1) / EM_TT;
     const int tx = threadIdx.x, ty = threadIdx.y;
     for (em_i b = blockIdx.z; b < nb; b += gridDim.z) {
         const em_w *ib = in + (b % d2) * s2 + (b / d2) * s3;
         em_w *ob = out + b * d0 * d1;
         for (em_i bj = blockIdx.y; bj < t1; bj += gridDim.y) {
             for (em_i bi = blockIdx.x; bi < t0; bi += gridDim.x) {
-                const em_i i0 = bi * EM_TILE, j0 = bj * EM_TILE;
-                // Read: thread x walks dimension 0 (rows i), each of 4 steps a column j.
-                const em_i i = i0 + tx;
+                const em_i i0 = bi * EM_TT, j0 = bj * EM_TT;
+                // Read: thread x walks dimension 0 (rows i, in steps of 32), each of the
+                // EM_TT / 8 steps of y a column j. Every load is issued before any is used.
+                em_w v[EM_TT / EM_ROWS][EM_TT / EM_TILE];
 #pragma unroll
-                for (int r = 0; r < EM_TILE; r += EM_ROWS) {
-                    const em_i j = j0 + ty + r;
-                    if (i < d0 && j < d1) tile[ty + r][tx] = ib[i * s0 + j * s1];
+                for (int r = 0; r < EM_TT / EM_ROWS; r++) {
+                    const em_i j = j0 + ty + r * EM_ROWS;
+#pragma unroll
+                    for (int u = 0; u < EM_TT / EM_TILE; u++) {
+                        const em_i i = i0 + tx + u * EM_TILE;
+                        v[r][u] = i < d0 && j < d1 ? ib[i * s0 + j * s1] : em_w();
+                    }
                 }
+#pragma unroll
+                for (int r = 0; r < EM_TT / EM_ROWS; r++)
+#pragma unroll
+                    for (int u = 0; u < EM_TT / EM_TILE; u++)
+                        tile[ty + r * EM_ROWS][tx + u * EM_TILE] = v[r][u];
                 __syncthreads();
                 // Write: thread x walks the output's dimension 0 (the input's columns j).
-                const em_i j = j0 + tx;
 #pragma unroll
-                for (int r = 0; r < EM_TILE; r += EM_ROWS) {
-                    const em_i ii = i0 + ty + r;
-                    if (ii < d0 && j < d1) ob[j + ii * d1] = em_conj(tile[tx][ty + r]);
+                for (int r = 0; r < EM_TT / EM_ROWS; r++) {
+                    const em_i ii = i0 + ty + r * EM_ROWS;
+#pragma unroll
+                    for (int u = 0; u < EM_TT / EM_TILE; u++) {
+                        const em_i j = j0 + tx + u * EM_TILE;
+                        if (ii < d0 && j < d1)
+                            ob[j + ii * d1] = em_conj(tile[tx + u * EM_TILE][ty + r * EM_ROWS]);
+                    }
                 }
                 __syncthreads();
             }
