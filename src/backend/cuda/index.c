@@ -2,8 +2,9 @@
  * (shape operations).
  *
  * Gather and scatter are the kernels of kernels/index.cuh, compiled by NVRTC per variant
- * (element size, 64-bit coordinates, linear): one thread per iteration point, reading index
- * values of any dtype in place and strided buffers where they lie. mask_positions compacts a b8
+ * (element size, 64-bit coordinates, linear): one thread per iteration point (the linear gather,
+ * af_lookup's, takes four per thread to keep more random reads in flight), reading index values
+ * of any dtype in place and strided buffers where they lie. mask_positions compacts a b8
  * array in three passes (tile counts, their scan, the ordered writes) and reads the count back,
  * since the host needs it to size the result. */
 #include "cu.h"
@@ -39,6 +40,7 @@ typedef struct {
 _Static_assert(sizeof(cu_idx_params) == 232, "cu_idx_params must match kernels/index.cuh");
 
 #define EM_CU_MASK_TILE 4096 /* EM_MASK_TILE in kernels/index.cuh */
+#define EM_CU_GATHER    4    /* EM_GATHER in kernels/index.cuh */
 
 typedef struct {
     int es;
@@ -112,9 +114,11 @@ static af_err cu_index_copy(int dev, const em_index_copy *p, bool scatter) {
     index_variant v = {(int)p->es, n >= ((dim_t)1 << 31), linear};
     EM_TRY(em_cu_enter(__func__, dev, &stream, &prev));
     EM_TRY(index_kernel(dev, &v, scatter ? "em_index_scatter" : "em_index_gather", &kern));
-    /* Enough blocks to cover the work once (as the JIT launches); the kernels' grid-stride loop
-     * covers grids past the hardware limit. */
-    dim_t blocks = (n + EM_CU_BLOCK - 1) / EM_CU_BLOCK;
+    /* Enough blocks to cover the work once (as the JIT launches): one point per thread, or
+     * EM_CU_GATHER points per thread in the linear gather; the kernels' grid-stride loop covers
+     * grids past the hardware limit. */
+    dim_t per_block = EM_CU_BLOCK * (linear && !scatter ? EM_CU_GATHER : 1);
+    dim_t blocks = (n + per_block - 1) / per_block;
     if (blocks > 0x7fffffff) blocks = 0x7fffffff;
     dim3 grid = {(unsigned)blocks, 1, 1}, block = {EM_CU_BLOCK, 1, 1};
     void *args[1] = {&q};

@@ -9,10 +9,12 @@
 
 typedef long long em_ll;
 typedef unsigned long long em_ull;
+// Unsigned, so that a grid-stride step past the last point cannot overflow into a negative
+// index (n < 2^31 in 32 bits, so a point plus a step stays below 2^32).
 #if EM_IDX64
-typedef long long em_it;
+typedef unsigned long long em_it;
 #else
-typedef int em_it;
+typedef unsigned int em_it;
 #endif
 
 template <int ES> struct em_elem;
@@ -112,6 +114,51 @@ __device__ __forceinline__ void em_offsets(const em_idx_params &p, em_it i, em_l
 #endif
 }
 
+// A read-only load of one element (the gathered buffer is never the one written).
+__device__ __forceinline__ em_t em_ldg(const em_t *p) {
+#if EM_ES == 16
+    em_pair v;
+    v.a = __ldg(&p->a);
+    v.b = __ldg(&p->b);
+    return v;
+#else
+    return __ldg(p);
+#endif
+}
+
+#if EM_LINEAR
+// Points per thread of the linear gather (af_lookup, a 1-D index): a thread reads its EM_GATHER
+// index values, then issues all EM_GATHER reads of the gathered buffer before it stores any, so
+// each thread keeps several random reads in flight (the latency of a read into a large buffer is
+// what bounds a random gather). Point k of a thread is base + k * blockDim.x, so every load and
+// store instruction of a warp still covers consecutive points.
+#define EM_GATHER 4
+extern "C" __global__ void __launch_bounds__(256) em_index_gather(const em_idx_params p) {
+    const em_it n = (em_it)p.n, bd = (em_it)blockDim.x;
+    const em_it step = (em_it)gridDim.x * bd * EM_GATHER;
+    const em_t *src = (const em_t *)p.ptr + p.offset;
+    em_t *dst = (em_t *)p.plain + p.plain_offset;
+    const em_ll ps = p.plain_strides[0];
+    for (em_it base = (em_it)blockIdx.x * bd * EM_GATHER + (em_it)threadIdx.x; base < n;
+         base += step) {
+        em_ll pos[EM_GATHER];
+#pragma unroll
+        for (int k = 0; k < EM_GATHER; k++) {
+            const em_it i = base + (em_it)k * bd;
+            pos[k] = i < n ? em_pos(p.dim[0], i) : 0;
+        }
+        em_t v[EM_GATHER];
+#pragma unroll
+        for (int k = 0; k < EM_GATHER; k++)
+            if (base + (em_it)k * bd < n) v[k] = em_ldg(src + pos[k]);
+#pragma unroll
+        for (int k = 0; k < EM_GATHER; k++) {
+            const em_it i = base + (em_it)k * bd;
+            if (i < n) dst[(em_ll)i * ps] = v[k];
+        }
+    }
+}
+#else
 extern "C" __global__ void __launch_bounds__(256) em_index_gather(const em_idx_params p) {
     const em_it n = (em_it)p.n, step = (em_it)gridDim.x * (em_it)blockDim.x;
     const em_t *src = (const em_t *)p.ptr;
@@ -122,6 +169,7 @@ extern "C" __global__ void __launch_bounds__(256) em_index_gather(const em_idx_p
         dst[pl] = src[ind];
     }
 }
+#endif
 
 // Duplicate positions receive one of their values (each element is one store of its width).
 extern "C" __global__ void __launch_bounds__(256) em_index_scatter(const em_idx_params p) {
