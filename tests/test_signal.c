@@ -544,3 +544,24 @@ TEST(approx_bad_input) {
     for (size_t i = 0; i < sizeof(arrs) / sizeof(arrs[0]); i++)
         af_release_array(arrs[i]);
 }
+
+/* A NaN position reads nothing and gives NaN on every backend; a position past the grid gives
+ * the off-grid value. */
+TEST(approx1_nan_position) {
+    const double in[4] = {1, 2, 3, 4}, pos[3] = {0.5, NAN, 10};
+    dim_t n4 = 4, n3 = 3;
+    af_array a = em_test_make(in, 1, &n4, f32), p = em_test_make(pos, 1, &n3, f32), o = NULL;
+    CHECK_AF(af_approx1(&o, a, p, AF_INTERP_LINEAR, -7.0f));
+    dim_t n = 0;
+    double *got = o ? em_test_read(o, &n) : NULL;
+    CHECK(got && n == 3);
+    if (got && n == 3) {
+        CHECK(fabs(got[0] - 1.5) < 1e-6);
+        CHECK(isnan(got[1]));
+        CHECK(got[2] == -7.0);
+    }
+    free(got);
+    af_release_array(a);
+    af_release_array(p);
+    if (o) af_release_array(o);
+}

@@ -334,8 +334,14 @@ static af_err approx_run(const em_approx_desc *d, void *out, const void *in, con
             double x = (p0[po] - d->xbeg) / d->xstep;
             double y = two ? (p1[po] - d->ybeg) / d->ystep : 0;
             off = x < 0 || (double)id[xd] < x + 1 || (two && (y < 0 || (double)id[yd] < y + 1));
+            /* A NaN position reads nothing and gives NaN, as the CUDA kernels do (the comparisons
+             * above let it through). */
+            bool nanpos = isnan(x) || (two && isnan(y));
             double *o = (double *)out + e * lanes;
-            if (off) {
+            if (nanpos) {
+                o[0] = NAN;
+                if (lanes == 2) o[1] = NAN;
+            } else if (off) {
                 o[0] = d->off_grid;
                 if (lanes == 2) o[1] = 0;
             } else if (two) {
@@ -352,8 +358,14 @@ static af_err approx_run(const em_approx_desc *d, void *out, const void *in, con
             float x = (p0[po] - xb) / xs;
             float y = two ? (p1[po] - yb) / ys : 0;
             off = x < 0 || (float)id[xd] < x + 1 || (two && (y < 0 || (float)id[yd] < y + 1));
+            /* A NaN position reads nothing and gives NaN, as the CUDA kernels do (the comparisons
+             * above let it through). */
+            bool nanpos = isnan(x) || (two && isnan(y));
             float *o = (float *)out + e * lanes;
-            if (off) {
+            if (nanpos) {
+                o[0] = NAN;
+                if (lanes == 2) o[1] = NAN;
+            } else if (off) {
                 o[0] = d->off_grid;
                 if (lanes == 2) o[1] = 0;
             } else if (two) {
