@@ -133,30 +133,58 @@ __device__ __forceinline__ em_t em_ldg(const em_t *p) {
 // what bounds a random gather). Point k of a thread is base + k * blockDim.x, so every load and
 // store instruction of a warp still covers consecutive points.
 #define EM_GATHER 4
-extern "C" __global__ void __launch_bounds__(256) em_index_gather(const em_idx_params p) {
+
+// The points base + k * bd of one thread. TY is the index dtype as a constant (the common ones,
+// so that the conversion compiles to nothing and a whole group of points has no branch, letting
+// the compiler issue its loads together), -1 for the coordinate itself (no index array), or -2
+// for any dtype read through em_idx_value's switch. A group whose points all exist has no
+// guards.
+template <int TY>
+__device__ __forceinline__ void em_gather_group(const em_idx_params &p, const em_t *src, em_t *dst,
+                                                em_it base, em_it bd, em_it n) {
+    const em_idx_dim &d = p.dim[0];
+    const em_ll ps = p.plain_strides[0];
+    const bool all = base + (em_it)(EM_GATHER - 1) * bd < n;
+    em_ll raw[EM_GATHER];
+#pragma unroll
+    for (int k = 0; k < EM_GATHER; k++) {
+        const em_it i = base + (em_it)k * bd;
+        if (all || i < n) {
+            if (TY == -1) raw[k] = (em_ll)i;
+            else if (TY == 5) raw[k] = ((const int *)d.idx)[i];
+            else if (TY == 6) raw[k] = ((const unsigned int *)d.idx)[i];
+            else if (TY == 8) raw[k] = ((const em_ll *)d.idx)[i];
+            else raw[k] = em_idx_value(d.idx, d.type, i);
+        }
+    }
+    em_t v[EM_GATHER];
+#pragma unroll
+    for (int k = 0; k < EM_GATHER; k++)
+        if (all || base + (em_it)k * bd < n)
+            v[k] = em_ldg(src + (TY == -1 ? raw[k] : em_fold(raw[k], d.len)) * d.stride);
+#pragma unroll
+    for (int k = 0; k < EM_GATHER; k++) {
+        const em_it i = base + (em_it)k * bd;
+        if (all || i < n) dst[(em_ll)i * ps] = v[k];
+    }
+}
+
+template <int TY> __device__ __forceinline__ void em_gather_linear(const em_idx_params &p) {
     const em_it n = (em_it)p.n, bd = (em_it)blockDim.x;
     const em_it step = (em_it)gridDim.x * bd * EM_GATHER;
     const em_t *src = (const em_t *)p.ptr + p.offset;
     em_t *dst = (em_t *)p.plain + p.plain_offset;
-    const em_ll ps = p.plain_strides[0];
     for (em_it base = (em_it)blockIdx.x * bd * EM_GATHER + (em_it)threadIdx.x; base < n;
-         base += step) {
-        em_ll pos[EM_GATHER];
-#pragma unroll
-        for (int k = 0; k < EM_GATHER; k++) {
-            const em_it i = base + (em_it)k * bd;
-            pos[k] = i < n ? em_pos(p.dim[0], i) : 0;
-        }
-        em_t v[EM_GATHER];
-#pragma unroll
-        for (int k = 0; k < EM_GATHER; k++)
-            if (base + (em_it)k * bd < n) v[k] = em_ldg(src + pos[k]);
-#pragma unroll
-        for (int k = 0; k < EM_GATHER; k++) {
-            const em_it i = base + (em_it)k * bd;
-            if (i < n) dst[(em_ll)i * ps] = v[k];
-        }
-    }
+         base += step)
+        em_gather_group<TY>(p, src, dst, base, bd, n);
+}
+
+extern "C" __global__ void __launch_bounds__(256) em_index_gather(const em_idx_params p) {
+    if (!p.dim[0].idx) em_gather_linear<-1>(p);
+    else if (p.dim[0].type == 5) em_gather_linear<5>(p); // s32
+    else if (p.dim[0].type == 6) em_gather_linear<6>(p); // u32
+    else if (p.dim[0].type == 8) em_gather_linear<8>(p); // s64
+    else em_gather_linear<-2>(p);
 }
 #else
 extern "C" __global__ void __launch_bounds__(256) em_index_gather(const em_idx_params p) {
