@@ -278,9 +278,12 @@ TEST(lapack_lu_reconstructs) {
 
 TEST(lapack_lu_singular_and_copy_on_write) {
     /* A singular matrix factors (a zero in U) without error; in-place LU of a shared array
-     * leaves the other handle alone. */
+     * leaves the other handle alone. The third column is the sum of the first two, and every
+     * multiplier and product of the elimination is exact (pivots 4 and 2, no row interchange),
+     * so U's last pivot is exactly 0 whether the library fuses multiply-adds or not: with
+     * multipliers such as 1/3 a fused multiply-add leaves a residue of one rounding error. */
     mat A = mat_new(3, 3);
-    const double v[9] = {1, 2, 3, 2, 4, 6, 1, 0, 1}; /* second column = 2 x first */
+    const double v[9] = {4, 2, 1, 0, 2, 1, 4, 4, 2};
     for (int i = 0; i < 9; i++)
         A.v[i] = v[i];
     const dim_t d[4] = {3, 3, 1, 1};
@@ -558,10 +561,13 @@ TEST(lapack_solve_ill_conditioned_and_singular) {
         free(X.v);
         af_release_array(x);
     }
-    /* A singular system: no error, non-finite values. */
+    /* A singular system: no error, non-finite values. The third column is the sum of the first
+     * two and the elimination is exact in any order of operations (see the LU case above), so
+     * U's last pivot is exactly 0 and the right-hand side, outside A's range, divides by it. */
     mat S = mat_new(3, 3);
-    for (int i = 0; i < 3; i++)
-        S.v[i] = S.v[i + 3] = i + 1, S.v[i + 6] = 2 - i;
+    const double sv[9] = {4, 2, 1, 0, 2, 1, 4, 4, 2};
+    for (int i = 0; i < 9; i++)
+        S.v[i] = sv[i];
     const dim_t sd[4] = {3, 3, 1, 1}, sb[4] = {3, 1, 1, 1};
     af_array s = make_from(&S, sd, f32), sbv = 0, xs = 0;
     mat SB = mat_new(3, 1);
