@@ -309,22 +309,38 @@ fail:
 }
 
 /* Full (u, v both non-NULL) or values-only SVD of a (m x n, destroyed) with gesvdj: s (min(m,
- * n) reals), u (m x m), v (n x n: V, not V^H). */
+ * n) reals), u (m x m), v (n x n: V, not V^H).
+ *
+ * gesvdj writes U and V even when asked for the values only (CUSOLVER_EIG_MODE_NOVECTOR): given
+ * NULL it faults on the device, which cuSOLVER reports as CUSOLVER_STATUS_EXECUTION_FAILED and
+ * which leaves the context unusable. The values-only form therefore passes scratch matrices of
+ * the economy sizes (m x min(m, n) and n x min(m, n), with econ set), from the pool. */
 static af_err gesvdj_in(em_cu_la *c, af_dtype t, dim_t m, dim_t n, void *a, void *s, void *u,
                         void *v, la_ws *w) {
     af_err err = AF_SUCCESS;
-    int lwork = 0;
+    em_buf *scratch = NULL;
+    int lwork = 0, econ = 0;
     cusolverEigMode_t job = u ? CUSOLVER_EIG_MODE_VECTOR : CUSOLVER_EIG_MODE_NOVECTOR;
+    if (!u) {
+        size_t es = em_dtype_size(t), k = (size_t)(m < n ? m : n);
+        size_t ub = ((size_t)m * k * es + 255) & ~(size_t)255;
+        LA_TRY(em_cu_la_workspace(c, ub + (size_t)n * k * es, &scratch));
+        u = scratch->ptr;
+        v = (char *)scratch->ptr + ub;
+        econ = 1;
+    }
     EM_CUSOLVER(c, "cusolverDn<t>gesvdj_bufferSize",
                 BY_TYPE(t, cusolverDnSgesvdj_bufferSize, cusolverDnDgesvdj_bufferSize,
                         cusolverDnCgesvdj_bufferSize, cusolverDnZgesvdj_bufferSize, c->solver, job,
-                        0, (int)m, (int)n, a, ld1(m), s, u, ld1(m), v, ld1(n), &lwork, c->svdj));
+                        econ, (int)m, (int)n, a, ld1(m), s, u, ld1(m), v, ld1(n), &lwork, c->svdj));
     LA_TRY(ws_need(c, lwork, em_dtype_size(t), w));
     EM_CUSOLVER(c, "cusolverDn<t>gesvdj",
                 BY_TYPE(t, cusolverDnSgesvdj, cusolverDnDgesvdj, cusolverDnCgesvdj,
-                        cusolverDnZgesvdj, c->solver, job, 0, (int)m, (int)n, a, ld1(m), s, u,
+                        cusolverDnZgesvdj, c->solver, job, econ, (int)m, (int)n, a, ld1(m), s, u,
                         ld1(m), v, ld1(n), w->work, w->lwork, w->info, c->svdj));
 fail:
+    /* Back to the pool: work queued later on this stream is ordered after gesvdj's. */
+    if (scratch) em_buf_release(scratch);
     return err;
 }
 
