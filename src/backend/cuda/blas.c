@@ -6,12 +6,22 @@
  * (broadcast operands have stride 0), else one such call per index of dim 3; a single matrix
  * times a batch of matrices is folded into one product with a wider right operand. f32 uses TF32
  * tensor cores only when the user asked for them (afcu_cublasSetMathMode); f16 multiplies on
- * tensor cores and accumulates in float. */
+ * tensor cores and accumulates in float.
+ *
+ * Thin products (m, n or k of 1: matrix-vector, vector-matrix, dot and outer products) are not
+ * given to cublasGemmEx_64: test processes that gave it such shapes, 1 x 1 x 1 among them, were
+ * killed by SIGSEGV, while every other shape ran. They run on the kernels of kernels/blas.cuh,
+ * which read both operands where they lie, in every op and batch layout: one thread per output
+ * where a warp's threads then read consecutive elements, else one warp per output reading along
+ * k; with too few outputs to fill the device, k is cut into slices whose sums a second kernel
+ * adds. These shapes are memory-bound, so plain kernels at bandwidth are all they need. */
 #include "linalg.h"
 
 #include "../../core/err.h"
+#include "../../core/sbuf.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The per-device handles, made at first use under the device's lock, which every sequence of
@@ -212,6 +222,174 @@ void em_cu_la_end(em_cu_la *c) {
     c->entered = false;
 }
 
+/* ---- thin products (kernels/blas.cuh) ---- */
+
+enum { K_BL_THREAD, K_BL_WARP, K_BL_FINISH, K_BL_COUNT };
+static const char *const bl_names[K_BL_COUNT] = {"em_bl_thread", "em_bl_warp", "em_bl_finish"};
+
+/* The kernels' argument, laid out as blas.cuh's em_bl_params. */
+typedef struct {
+    const void *a, *b;
+    void *c, *partial;
+    long long m, n, k;
+    long long a_si, a_sp, b_sp, b_sj, ldc;
+    long long nb0, nbatch;
+    long long sa0, sa1, sb0, sb1, sc0, sc1;
+    long long split, kchunk;
+    double alpha_re, alpha_im, beta_re, beta_im;
+    int conj_a, conj_b, beta_zero, pad;
+} em_bl_params;
+_Static_assert(sizeof(em_bl_params) == 224, "em_bl_params must match blas.cuh's layout");
+
+static char *bl_source(const void *ctx) {
+    af_dtype t = *(const af_dtype *)ctx;
+    const char *ty = t == f64   ? "double"
+                     : t == c32 ? "em_bl_c32"
+                     : t == c64 ? "em_bl_c64"
+                     : t == f16 ? "unsigned short"
+                                : "float";
+    em_sbuf b = {0};
+    em_sbuf_printf(&b,
+                   "// Ember thin products\n#define EM_BL_T %s\n#define EM_BL_ACC %s\n"
+                   "#define EM_BL_CPLX %d\n#define EM_BL_HALF %d\n",
+                   ty, (t == f64 || t == c64) ? "double" : "float", (t == c32 || t == c64) ? 1 : 0,
+                   t == f16 ? 1 : 0);
+    em_sbuf_printf(&b, "%s", em_cu_src_blas);
+    if (b.oom) {
+        free(b.s);
+        return NULL;
+    }
+    return b.s;
+}
+
+static uint64_t bl_src_hash(void) {
+    static _Atomic uint64_t hash;
+    uint64_t h = atomic_load_explicit(&hash, memory_order_relaxed);
+    if (h) return h;
+    h = EM_HASH_SEED;
+    for (const char *s = em_cu_src_blas; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+    atomic_store_explicit(&hash, h, memory_order_relaxed);
+    return h;
+}
+
+static af_err bl_launch(const em_cu_la *c, int kernel, af_dtype t, long long threads,
+                        em_bl_params *p) {
+    CUfunction f;
+    /* One module per kernel and dtype (the source text is the same for the three kernels). */
+    uint64_t key = em_hash_mix(em_hash_mix(EM_HASH_SEED, 0x626c617300000000ull | (uint64_t)kernel),
+                               (uint64_t)t);
+    key = em_hash_mix(key, bl_src_hash());
+    af_err err = em_cu_module_get(c->dev, key, bl_names[kernel], bl_source, &t, &f);
+    if (err != AF_SUCCESS) {
+        em_err_attribute(c->fn);
+        return err;
+    }
+    long long blocks = (threads + EM_CU_BLOCK - 1) / EM_CU_BLOCK;
+    if (blocks > em_cu_devs[c->dev].grid) blocks = em_cu_devs[c->dev].grid;
+    if (blocks < 1) blocks = 1;
+    dim3 grid = {(unsigned)blocks, 1, 1}, block = {EM_CU_BLOCK, 1, 1};
+    void *args[] = {p};
+    return em_cu_launch(c->fn, bl_names[kernel], f, grid, block, args, c->stream);
+}
+
+static af_err blas_compile_check(void) {
+    const af_dtype ts[] = {f32, f64, c32, c64, f16};
+    for (int i = 0; i < 5; i++) {
+        char *src = bl_source(&ts[i]);
+        if (!src) return em_err(AF_ERR_NO_MEM, __func__, "out of host memory");
+        af_err err = AF_SUCCESS;
+        for (int k = 0; k < K_BL_COUNT && err == AF_SUCCESS; k++)
+            err = em_cu_compile_source(src, bl_names[k]);
+        free(src);
+        if (err != AF_SUCCESS) return err;
+    }
+    return AF_SUCCESS;
+}
+EM_CU_COMPILE_CHECK(blas, blas_compile_check)
+
+static bool gemm_thin(const em_gemm_desc *d) {
+    return d->m == 1 || d->n == 1 || d->k <= 1;
+}
+
+/* Threads (and warps) enough to fill a large device several times over. */
+#define EM_BL_THREADS_WANTED 262144
+#define EM_BL_WARPS_WANTED   8192
+
+/* The slicing of k that gives `outputs` outputs about `wanted` workers, each slice at least
+ * `least` terms long and a multiple of `align`. */
+static void bl_split(em_bl_params *p, long long outputs, long long wanted, long long least,
+                     long long align) {
+    p->split = 1;
+    p->kchunk = p->k;
+    if (outputs >= wanted || p->k < 2 * least) return;
+    long long split = (wanted + outputs - 1) / outputs, most = p->k / least;
+    if (split > most) split = most;
+    long long chunk = (p->k + split - 1) / split;
+    chunk = (chunk + align - 1) / align * align;
+    p->split = (p->k + chunk - 1) / chunk;
+    p->kchunk = chunk;
+}
+
+static af_err gemm_thin_run(em_cu_la *c, const em_gemm_desc *d) {
+    af_err err;
+    em_buf *part = NULL;
+    em_bl_params p = {
+        .a = d->a,
+        .b = d->b,
+        .c = d->c,
+        .m = d->m,
+        .n = d->n,
+        .k = d->k,
+        .ldc = d->ldc,
+        .nb0 = d->batch[0],
+        .nbatch = d->batch[0] * d->batch[1],
+        .sa0 = d->stride_a[0],
+        .sa1 = d->stride_a[1],
+        .sb0 = d->stride_b[0],
+        .sb1 = d->stride_b[1],
+        .sc0 = d->stride_c[0],
+        .sc1 = d->stride_c[1],
+        .alpha_re = d->alpha[0],
+        .alpha_im = d->alpha[1],
+        .beta_re = d->beta[0],
+        .beta_im = d->beta[1],
+        .conj_a = d->op_a == EM_BLAS_C,
+        .conj_b = d->op_b == EM_BLAS_C,
+        .beta_zero = d->beta[0] == 0 && d->beta[1] == 0,
+    };
+    /* op(A)(i, p) and op(B)(p, j) as strides into the stored matrices. */
+    if (d->op_a == EM_BLAS_N)
+        p.a_si = 1, p.a_sp = d->lda;
+    else
+        p.a_si = d->lda, p.a_sp = 1;
+    if (d->op_b == EM_BLAS_N)
+        p.b_sp = 1, p.b_sj = d->ldb;
+    else
+        p.b_sp = d->ldb, p.b_sj = 1;
+    long long outputs = p.m * p.n * p.nbatch;
+    /* The operand with more than one row or column along the outputs (A unless C is a row) is
+     * read along k by a warp when it is contiguous along k, else along the outputs by threads
+     * (it is then contiguous along them: one of the two always holds). */
+    bool along_k = p.m > 1 ? p.a_sp == 1 : p.b_sp == 1;
+    int kernel = p.k >= 32 && along_k ? K_BL_WARP : K_BL_THREAD;
+    if (kernel == K_BL_WARP)
+        bl_split(&p, outputs, EM_BL_WARPS_WANTED, 1024, 32);
+    else
+        bl_split(&p, outputs, EM_BL_THREADS_WANTED, 32, 1);
+    if (p.split > 1) {
+        size_t acc = (d->type == f64 || d->type == c64) ? sizeof(double) : sizeof(float);
+        err = em_cu_la_workspace(c, (size_t)(outputs * p.split) * 2 * acc, &part);
+        if (err != AF_SUCCESS) return err;
+        p.partial = part->ptr;
+    }
+    err = bl_launch(c, kernel, d->type, outputs * p.split * (kernel == K_BL_WARP ? 32 : 1), &p);
+    if (err == AF_SUCCESS && p.split > 1) err = bl_launch(c, K_BL_FINISH, d->type, outputs, &p);
+    /* Back to the pool: work queued later on this stream is ordered after the kernels. */
+    if (part) em_buf_release(part);
+    return err;
+}
+
 /* ---- gemm ---- */
 
 static cublasOperation_t cu_op(em_blas_op op) {
@@ -266,15 +444,17 @@ fail:
 
 af_err em_cu_gemm_in(em_cu_la *c, const em_gemm_desc *d) {
     if (d->m == 0 || d->n == 0 || d->batch[0] == 0 || d->batch[1] == 0) return AF_SUCCESS;
-    return gemm_calls(c, d);
+    return gemm_thin(d) ? gemm_thin_run(c, d) : gemm_calls(c, d);
 }
 
 static af_err cu_gemm(int dev, const em_gemm_desc *d) {
     af_err err = AF_SUCCESS;
     em_cu_la c;
     if (d->m == 0 || d->n == 0 || d->batch[0] == 0 || d->batch[1] == 0) return AF_SUCCESS;
-    EM_TRY(em_cu_la_begin(__func__, dev, EM_CU_LA_BLAS, &c));
-    err = gemm_calls(&c, d);
+    bool thin = gemm_thin(d);
+    /* The thin kernels need no cuBLAS handle (nor its workspace). */
+    EM_TRY(em_cu_la_begin(__func__, dev, thin ? 0 : EM_CU_LA_BLAS, &c));
+    err = thin ? gemm_thin_run(&c, d) : gemm_calls(&c, d);
     em_cu_la_end(&c);
 fail:
     return err;
