@@ -27,14 +27,15 @@ enum {
     K_SCALE,
     K_WIDEN,
     K_PTRS,
+    K_SUMSQ,
     K_COUNT,
 };
 static const char *const k_names[K_COUNT] = {"em_la_triangle", "em_la_eye",   "em_la_pivot",
                                              "em_la_reduce",   "em_la_scale", "em_la_widen",
-                                             "em_la_ptrs"};
+                                             "em_la_ptrs",     "em_la_sumsq"};
 static const char *const k_macros[K_COUNT] = {"EM_LA_TRIANGLE", "EM_LA_EYE",   "EM_LA_PIVOT",
                                               "EM_LA_REDUCE",   "EM_LA_SCALE", "EM_LA_WIDEN",
-                                              "EM_LA_PTRS"};
+                                              "EM_LA_PTRS",     "EM_LA_SUMSQ"};
 
 typedef struct {
     int kernel;
@@ -112,6 +113,8 @@ static bool kernel_has_type(int k, af_dtype t) {
         return t == f32;
     case K_REDUCE:
         return t == f32 || t == f64 || t == c32 || t == c64 || t == f16;
+    case K_SUMSQ: /* float scalars (f32, and c32 as pairs) or f16 bits */
+        return t == f32 || t == f16;
     default:
         return t == f32 || t == f64 || t == c32 || t == c64;
     }
@@ -804,7 +807,9 @@ static af_err cu_norm(int dev, af_dtype t, int kind, dim_t m, dim_t n, const voi
     double pp = p;
     switch (kind) {
     case AF_NORM_EUCLID:
-        mode = t == f16 ? 0 : -1, pp = 2;
+        /* Float data (f32, c32, f16): a sum of squares in double, which can neither overflow
+         * nor lose range, at memory bandwidth. Double data: BLAS's scaled nrm2. */
+        mode = (t == f64 || t == c64) ? -1 : 6, pp = 2;
         break;
     case AF_NORM_VECTOR_1:
         mode = 0, pp = 1;
@@ -830,9 +835,14 @@ static af_err cu_norm(int dev, af_dtype t, int kind, dim_t m, dim_t n, const voi
     default:
         return em_err(AF_ERR_NOT_SUPPORTED, __func__, "norm type %d is not supported", kind);
     }
+    /* Sum of squares: one partial per block, each block reading at least a few KiB. */
+    long long scalars = (long long)cnt * (t == c32 ? 2 : 1);
+    long long sq_blocks = (scalars + 16 * EM_CU_BLOCK - 1) / (16 * EM_CU_BLOCK);
+    if (sq_blocks > EM_CU_NORM_PARTIALS) sq_blocks = EM_CU_NORM_PARTIALS;
     nres = mode == 2                 ? (size_t)n
            : mode == 3               ? (size_t)m
            : mode == 5 || mode == -1 ? 1
+           : mode == 6               ? (size_t)sq_blocks
                                      : EM_CU_NORM_PARTIALS;
     h = malloc(sizeof(double) * nres);
     if (!h) LA_TRY(em_err(AF_ERR_NO_MEM, __func__, "out of host memory for norm"));
@@ -840,8 +850,8 @@ static af_err cu_norm(int dev, af_dtype t, int kind, dim_t m, dim_t n, const voi
     begun = true;
     size_t rbytes = sizeof(double) * nres;
     if (mode == -1) {
-        /* The Frobenius norm: one nrm2 over the whole buffer (scaled, so it does not overflow
-         * in double; in float it overflows where the float result would). */
+        /* The Frobenius norm of double data: one nrm2 over the whole buffer, scaled, so that
+         * squares beyond the double range do not overflow. */
         LA_TRY(em_cu_la_workspace(&c, 16, &tmp));
         EM_CUBLAS(&c, "cublasSetPointerMode",
                   cublasSetPointerMode(c.blas, CUBLAS_POINTER_MODE_DEVICE));
@@ -850,6 +860,14 @@ static af_err cu_norm(int dev, af_dtype t, int kind, dim_t m, dim_t n, const voi
                           c.blas, cnt, a, 1, tmp->ptr));
         EM_CUBLAS(&c, "cublasSetPointerMode",
                   cublasSetPointerMode(c.blas, CUBLAS_POINTER_MODE_HOST));
+    } else if (mode == 6) {
+        LA_TRY(em_cu_la_workspace(&c, rbytes, &tmp));
+        CUfunction f;
+        LA_TRY(la_kernel(&c, K_SUMSQ, t == f16 ? f16 : f32, &f));
+        void *dst = tmp->ptr;
+        void *args[] = {&a, &scalars, &dst};
+        dim3 grid = {(unsigned)sq_blocks, 1, 1}, block = {EM_CU_BLOCK, 1, 1};
+        LA_TRY(em_cu_launch(c.fn, "em_la_sumsq", f, grid, block, args, c.stream));
     } else if (mode == 5) {
         /* The largest singular value; f16 through float. */
         af_dtype wt = t == f16 ? f32 : t;
@@ -885,6 +903,14 @@ static af_err cu_norm(int dev, af_dtype t, int kind, dim_t m, dim_t n, const voi
     double r = 0;
     if (mode == -1) {
         r = rbytes == 4 ? (double)*(float *)h : h[0];
+    } else if (mode == 6) {
+        double s = 0;
+        for (size_t i = 0; i < nres; i++)
+            s += h[i];
+        r = sqrt(s);
+        /* f32 and c32 answer in float, as their nrm2 does (and the CPU's): a norm beyond the
+         * float range is inf. */
+        if (t != f16) r = (double)(float)r;
     } else if (mode == 0) {
         double s = 0;
         for (size_t i = 0; i < nres; i++)

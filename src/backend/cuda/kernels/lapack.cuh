@@ -198,6 +198,63 @@ extern "C" __global__ void __launch_bounds__(EM_LA_BLOCK)
 }
 #endif
 
+#ifdef EM_LA_SUMSQ
+// The Frobenius norm's sum of squares: block partials in double of x^2 over the n scalars at a
+// (EM_LA_T is float for f32 and c32, whose real and imaginary parts are scalars here, or the f16
+// bits), out[blockIdx.x]. Squares of float values are exact in double and their sum cannot
+// overflow, so no scaling is needed. The 16-byte-aligned body is read 16 bytes per load, four
+// loads in flight per thread; a misaligned head and the tail are read one value at a time.
+__device__ __forceinline__ double em_la_sq(float x) {
+    double d = (double)x;
+    return d * d;
+}
+__device__ __forceinline__ double em_la_sq(unsigned short h) {
+    float f;
+    asm("cvt.f32.f16 %0, %1;" : "=f"(f) : "h"(h));
+    double d = (double)f;
+    return d * d;
+}
+__device__ __forceinline__ double em_la_sq16(uint4 q, float) {
+    return em_la_sq(__uint_as_float(q.x)) + em_la_sq(__uint_as_float(q.y)) +
+           em_la_sq(__uint_as_float(q.z)) + em_la_sq(__uint_as_float(q.w));
+}
+__device__ __forceinline__ double em_la_sq2h(unsigned int w) {
+    return em_la_sq((unsigned short)(w & 0xffffu)) + em_la_sq((unsigned short)(w >> 16));
+}
+__device__ __forceinline__ double em_la_sq16(uint4 q, unsigned short) {
+    return em_la_sq2h(q.x) + em_la_sq2h(q.y) + em_la_sq2h(q.z) + em_la_sq2h(q.w);
+}
+extern "C" __global__ void __launch_bounds__(EM_LA_BLOCK)
+    em_la_sumsq(const EM_LA_T *__restrict__ a, long long n, double *out) {
+    const long long per = 16 / (long long)sizeof(EM_LA_T);
+    long long head =
+        (long long)((16 - ((unsigned long long)a & 15)) & 15) / (long long)sizeof(EM_LA_T);
+    if (head > n) head = n;
+    const long long body = (n - head) / per;
+    const uint4 *__restrict__ v = (const uint4 *)(a + head);
+    const long long tid = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    const long long stride = (long long)gridDim.x * blockDim.x;
+    double acc0 = 0, acc1 = 0, acc2 = 0, acc3 = 0;
+    long long i = tid;
+    for (; i + 3 * stride < body; i += 4 * stride) {
+        uint4 q0 = __ldg(v + i), q1 = __ldg(v + i + stride);
+        uint4 q2 = __ldg(v + i + 2 * stride), q3 = __ldg(v + i + 3 * stride);
+        acc0 += em_la_sq16(q0, EM_LA_T());
+        acc1 += em_la_sq16(q1, EM_LA_T());
+        acc2 += em_la_sq16(q2, EM_LA_T());
+        acc3 += em_la_sq16(q3, EM_LA_T());
+    }
+    for (; i < body; i += stride)
+        acc0 += em_la_sq16(__ldg(v + i), EM_LA_T());
+    for (long long e = tid; e < head; e += stride)
+        acc1 += em_la_sq(a[e]);
+    for (long long e = head + body * per + tid; e < n; e += stride)
+        acc2 += em_la_sq(a[e]);
+    double r = em_la_block_reduce((acc0 + acc1) + (acc2 + acc3), false);
+    if (threadIdx.x == 0) out[blockIdx.x] = r;
+}
+#endif
+
 #ifdef EM_LA_SCALE
 // The pseudo-inverse's middle factor: column i < r of v (leading dim ld, rows rows) times 1/s_i
 // where s_i reaches tol_mul * s_0 (s sorted descending, so s_0 is the largest) and is not zero,
