@@ -29,11 +29,16 @@ extern cudaError_t em_cub_sort_keys(int wide, void *temp, size_t *bytes, void *k
 extern cudaError_t em_cub_sort_pairs(int wide, void *temp, size_t *bytes, void *k0, void *k1,
                                      unsigned *v0, unsigned *v1, int *sel, int n, int lo, int hi,
                                      cudaStream_t s);
+extern cudaError_t em_cub_sort_f32(void *temp, size_t *bytes, const float *in, float *out, int n,
+                                   int descending, cudaStream_t s);
 
 #define CMP_TILE 2048 /* EM_CMP_TILE of sort.cuh */
 #define CMP_THREADS 256
 #define SEL_TILE 8192 /* elements of a line per block of the selection histogram */
 #define MAX_GRID_Y 65535
+#define SET_BITMAP_BITS 24 /* set_unique marks a bitmap when the keys differ in no more bits */
+#define SET_WORDS 1024     /* EM_SET_WORDS of sort.cuh */
+#define SET_THREADS 256    /* EM_SET_THREADS of sort.cuh */
 
 /* ---- kernels ---- */
 
@@ -121,7 +126,7 @@ fail:
 
 /* ---- scratch ---- */
 
-#define MAX_SCRATCH 10
+#define MAX_SCRATCH 32
 
 typedef struct {
     em_buf *b[MAX_SCRATCH];
@@ -207,6 +212,40 @@ static af_err check_size(const char *fn, long long n) {
  * sort
  * ------------------------------------------------------------------------------------------- */
 
+/* One line of f32 keys alone: CUB reads the input and writes the output itself (see
+ * em_cub_sort_f32), and two small kernels put NaNs with the sign bit where the library's order
+ * wants them (usually there are none and they only read one element). */
+static af_err sort_f32(const char *fn, int dev, scratch_t *sc, bool ascending, const void *keys,
+                       void *keys_out, long long n, cudaStream_t s) {
+    af_err err = AF_SUCCESS;
+    size_t bytes = 0;
+    void *temp = NULL, *tmp = NULL;
+    long long *fixm = NULL;
+    int desc = !ascending;
+    if (n == 1) {
+        EM_CU_TRY(cudaMemcpyAsync(keys_out, keys, 4, cudaMemcpyDeviceToDevice, s),
+                  "copying the key");
+        return AF_SUCCESS;
+    }
+    cudaError_t e = em_cub_sort_f32(NULL, &bytes, keys, keys_out, (int)n, desc, s);
+    if (e != cudaSuccess) return em_cu_err(e, fn, "sizing CUB's radix sort");
+    EM_TRY_FN(scratch_get(fn, dev, sc, bytes, &temp));
+    EM_TRY_FN(scratch_get(fn, dev, sc, (size_t)n * 4, &tmp));
+    EM_TRY_FN(scratch_get(fn, dev, sc, sizeof(long long), (void **)&fixm));
+    e = em_cub_sort_f32(temp, &bytes, keys, keys_out, (int)n, desc, s);
+    if (e != cudaSuccess) return em_cu_err(e, fn, "CUB's radix sort");
+    {
+        void *args[] = {&keys_out, &tmp, &n, &desc, &fixm};
+        EM_TRY_FN(launch(fn, dev, f32, "em_sort_fix_nan", n, args, s));
+    }
+    {
+        void *args[] = {&tmp, &keys_out, &n, &fixm};
+        EM_TRY_FN(launch(fn, dev, f32, "em_sort_fix_copy", n, args, s));
+    }
+fail:
+    return err;
+}
+
 af_err em_cu_sort(int dev, af_dtype type, const dim_t dims[4], int dim, bool ascending,
                   const void *keys, void *keys_out, uint32_t *idx_out, const void *vals,
                   size_t val_size, void *vals_out) {
@@ -234,6 +273,10 @@ af_err em_cu_sort(int dev, af_dtype type, const dim_t dims[4], int dim, bool asc
     bool pay = idx_out || vals_out || !one;
     void *kA = NULL, *kB = NULL, *pA = NULL, *pB = NULL;
     EM_TRY_FN(em_cu_enter(fn, dev, &s, &prev));
+    if (type == f32 && one && keys_out && !idx_out && !vals_out) {
+        EM_TRY_FN(sort_f32(fn, dev, &sc, ascending, keys, keys_out, n, s));
+        goto fail;
+    }
     /* The outputs start as CUB's input buffers where they can hold keys and payload: with an
      * even number of digit passes (the usual case) the result then lands in them. */
     if (one && keys_out && w == ks)
@@ -381,13 +424,14 @@ fail:
  * in (every higher bit is common to all of them) and sorts only those: a key range of 2^20
  * takes three digit passes instead of four. */
 static af_err map_sort(const char *fn, int dev, af_dtype t, scratch_t *sc, const void *a,
-                       long long na, const void *b, long long nb, bool sort, void **cur,
-                       cudaStream_t s) {
+                       long long na, const void *b, long long nb, bool sort, int *bits,
+                       void **cur, cudaStream_t s) {
     af_err err = AF_SUCCESS;
     size_t ks = em_dtype_size(t) == 8 ? 8 : 4;
     long long n = na + nb;
     void *k0 = NULL, *k1 = NULL, *diff = NULL;
     keyword flip = flip_of(t, false), dh;
+    if (bits) *bits = -1;
     EM_TRY_FN(scratch_get(fn, dev, sc, (size_t)n * ks, &k0));
     EM_TRY_FN(scratch_get(fn, dev, sc, sizeof(keyword), &diff));
     EM_CU_TRY(cudaMemsetAsync(diff, 0, sizeof(keyword), s), "clearing a word");
@@ -410,6 +454,10 @@ static af_err map_sort(const char *fn, int dev, af_dtype t, scratch_t *sc, const
         while (hi < 64 && (x >> hi) != 0)
             hi++;
         if (hi == 0) return AF_SUCCESS; /* every key is equal: sorted as it stands */
+        if (bits && hi <= SET_BITMAP_BITS) {
+            *bits = hi; /* the caller marks a bitmap instead of sorting */
+            return AF_SUCCESS;
+        }
         EM_TRY_FN(scratch_get(fn, dev, sc, (size_t)n * ks, &k1));
         EM_TRY_FN(cub_sort(fn, dev, sc, ks == 8, k0, k1, NULL, NULL, sel, n, hi, s));
         *cur = sel[0] ? k1 : k0;
@@ -441,6 +489,54 @@ fail:
     return err;
 }
 
+/* The distinct keys of k (n keys, mapped, equal above their low `bits` bits) written unmapped
+ * into out in ascending order through a bitmap with one bit per possible key: one pass over the
+ * keys and a short one over the bitmap, where a sort would take several digit passes. */
+static af_err bitmap_unique(const char *fn, int dev, af_dtype t, scratch_t *sc, const void *k,
+                            const void *ref, long long n, int bits, void *out, long long *count,
+                            cudaStream_t s) {
+    af_err err = AF_SUCCESS;
+    long long words = ((1ll << bits) + 31) / 32, blocks = (words + SET_WORDS - 1) / SET_WORDS;
+    uint32_t *bm = NULL, *cnt = NULL;
+    long long *total = NULL;
+    keyword flip = flip_of(t, false), mask;
+    memset(&mask, 0, sizeof(mask));
+    if (em_dtype_size(t) == 8)
+        mask.u64 = (1ull << bits) - 1;
+    else
+        mask.u32 = (uint32_t)((1ull << bits) - 1);
+    CUfunction fc, fs, fw;
+    EM_TRY_FN(scratch_get(fn, dev, sc, (size_t)words * 4, (void **)&bm));
+    EM_TRY_FN(scratch_get(fn, dev, sc, (size_t)blocks * 4, (void **)&cnt));
+    EM_TRY_FN(scratch_get(fn, dev, sc, sizeof(long long), (void **)&total));
+    EM_CU_TRY(cudaMemsetAsync(bm, 0, (size_t)words * 4, s), "clearing the bitmap");
+    {
+        void *args[] = {&k, &n, &mask, &bm};
+        EM_TRY_FN(launch(fn, dev, t, "em_set_mark", n, args, s));
+    }
+    EM_TRY_FN(kern(dev, t, "em_set_count", &fc));
+    EM_TRY_FN(kern(dev, t, "em_set_scan", &fs));
+    EM_TRY_FN(kern(dev, t, "em_set_write", &fw));
+    {
+        void *args[] = {&bm, &words, &cnt};
+        dim3 g = {(unsigned)blocks, 1, 1}, b = {SET_THREADS, 1, 1};
+        EM_TRY_FN(em_cu_launch(fn, "em_set_count", fc, g, b, args, s));
+    }
+    {
+        void *args[] = {&cnt, &blocks, &total};
+        dim3 g = {1, 1, 1}, b = {32, 1, 1};
+        EM_TRY_FN(em_cu_launch(fn, "em_set_scan", fs, g, b, args, s));
+    }
+    {
+        void *args[] = {&bm, &words, &cnt, &ref, &mask, &flip, &out};
+        dim3 g = {(unsigned)blocks, 1, 1}, b = {SET_THREADS, 1, 1};
+        EM_TRY_FN(em_cu_launch(fn, "em_set_write", fw, g, b, args, s));
+    }
+    EM_TRY_FN(read_count(fn, total, count, s));
+fail:
+    return err;
+}
+
 af_err em_cu_set_unique(int dev, af_dtype type, const void *in, dim_t n, bool is_sorted,
                         void *out, dim_t *nout) {
     af_err err = AF_SUCCESS;
@@ -452,9 +548,14 @@ af_err em_cu_set_unique(int dev, af_dtype type, const void *in, dim_t n, bool is
     long long m = 0;
     EM_TRY_FN(check_size(fn, n));
     EM_TRY_FN(em_cu_enter(fn, dev, &s, &prev));
-    EM_TRY_FN(map_sort(fn, dev, type, &sc, in, n, NULL, 0, !is_sorted, &k, s));
-    /* Taken as sorted: neighbours compare by key, and the input values are kept as they are. */
-    EM_TRY_FN(runs(fn, dev, type, &sc, 0, k, in, n, is_sorted ? 1 : 0, out, NULL, &m, s));
+    int bits = -1;
+    EM_TRY_FN(map_sort(fn, dev, type, &sc, in, n, NULL, 0, !is_sorted, &bits, &k, s));
+    if (bits >= 0) {
+        EM_TRY_FN(bitmap_unique(fn, dev, type, &sc, k, in, n, bits, out, &m, s));
+    } else {
+        /* Taken as sorted: neighbours compare by key; the input values are kept as they are. */
+        EM_TRY_FN(runs(fn, dev, type, &sc, 0, k, in, n, is_sorted ? 1 : 0, out, NULL, &m, s));
+    }
     *nout = m;
 fail:
     scratch_free(&sc);
@@ -473,7 +574,7 @@ af_err em_cu_set_union(int dev, af_dtype type, const void *a, dim_t na, const vo
     long long m = 0;
     EM_TRY_FN(check_size(fn, na + nb));
     EM_TRY_FN(em_cu_enter(fn, dev, &s, &prev));
-    EM_TRY_FN(map_sort(fn, dev, type, &sc, a, na, b, nb, true, &k, s));
+    EM_TRY_FN(map_sort(fn, dev, type, &sc, a, na, b, nb, true, NULL, &k, s));
     EM_TRY_FN(runs(fn, dev, type, &sc, 0, k, NULL, na + nb, 0, out, NULL, &m, s));
     *nout = m;
 fail:
@@ -495,7 +596,7 @@ af_err em_cu_set_intersect(int dev, af_dtype type, const void *a, dim_t na, cons
     EM_TRY_FN(check_size(fn, na + nb));
     EM_TRY_FN(em_cu_enter(fn, dev, &s, &prev));
     if (is_unique) {
-        EM_TRY_FN(map_sort(fn, dev, type, &sc, a, na, b, nb, true, &k, s));
+        EM_TRY_FN(map_sort(fn, dev, type, &sc, a, na, b, nb, true, NULL, &k, s));
     } else {
         /* Each input made duplicate-free first (as keys, side by side), then sorted together:
          * a value in both is then exactly a pair of equal neighbours. */
@@ -503,9 +604,9 @@ af_err em_cu_set_intersect(int dev, af_dtype type, const void *a, dim_t na, cons
         long long ma = 0, mb = 0;
         int sel[2];
         EM_TRY_FN(scratch_get(fn, dev, &sc, (size_t)(na + nb) * ks, &u));
-        EM_TRY_FN(map_sort(fn, dev, type, &sc, a, na, NULL, 0, true, &ka, s));
+        EM_TRY_FN(map_sort(fn, dev, type, &sc, a, na, NULL, 0, true, NULL, &ka, s));
         EM_TRY_FN(runs(fn, dev, type, &sc, 0, ka, NULL, na, 3, NULL, u, &ma, s));
-        EM_TRY_FN(map_sort(fn, dev, type, &sc, b, nb, NULL, 0, true, &kb, s));
+        EM_TRY_FN(map_sort(fn, dev, type, &sc, b, nb, NULL, 0, true, NULL, &kb, s));
         EM_TRY_FN(runs(fn, dev, type, &sc, 0, kb, NULL, nb, 3, NULL, (char *)u + (size_t)ma * ks,
                        &mb, s));
         EM_TRY_FN(scratch_get(fn, dev, &sc, (size_t)(ma + mb) * ks, &k1));

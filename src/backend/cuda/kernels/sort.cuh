@@ -53,6 +53,12 @@ typedef em_u8 em_bits;
 #define EM_SORT_K_em_cmp_scan 1
 #define EM_SORT_K_em_cmp_write 1
 #define EM_SORT_K_em_topk_finish 1
+#define EM_SORT_K_em_set_mark 1
+#define EM_SORT_K_em_set_count 1
+#define EM_SORT_K_em_set_scan 1
+#define EM_SORT_K_em_set_write 1
+#define EM_SORT_K_em_sort_fix_nan 1
+#define EM_SORT_K_em_sort_fix_copy 1
 #endif
 
 __device__ __forceinline__ em_key em_map(em_bits b) {
@@ -505,5 +511,151 @@ extern "C" __global__ void em_topk_finish(const em_key *ck, const em_u32 *cidx, 
         vals[j] = em_unmap(ck[p] ^ flip);
         idx[j] = cidx[p];
     }
+}
+#endif
+
+/* set_unique over keys that differ only in their low bits: a bitmap of those bits (one bit per
+ * possible key) replaces the sort. Each key sets its bit; a bit already seen set (the common
+ * case once most keys have occurred) costs a load and no atomic. A stale load only adds a
+ * redundant atomic, so the result does not depend on timing. */
+#define EM_SET_WORDS 1024 /* bitmap words per block of em_set_count / em_set_write */
+#define EM_SET_THREADS 256
+#define EM_SET_PER (EM_SET_WORDS / EM_SET_THREADS)
+
+#ifdef EM_SORT_K_em_set_mark
+extern "C" __global__ void em_set_mark(const em_key *keys, long long n, em_key mask,
+                                       em_u32 *bm) {
+    EM_GRID_LOOP(i, n) {
+        em_key b = keys[i] & mask;
+        em_u32 *w = bm + (b >> 5);
+        em_u32 bit = 1u << (unsigned)(b & 31u);
+        if (!(*w & bit)) atomicOr(w, bit);
+    }
+}
+#endif
+
+/* cnt[block] = the set bits among the block's EM_SET_WORDS words. */
+#ifdef EM_SORT_K_em_set_count
+extern "C" __global__ void __launch_bounds__(EM_SET_THREADS)
+    em_set_count(const em_u32 *bm, long long words, em_u32 *cnt) {
+    __shared__ em_u32 ws[EM_SET_THREADS / 32];
+    long long first = (long long)blockIdx.x * EM_SET_WORDS + (long long)threadIdx.x * EM_SET_PER;
+    em_u32 c = 0;
+    for (int j = 0; j < EM_SET_PER; j++)
+        if (first + j < words) c += __popc(bm[first + j]);
+    for (int o = 16; o > 0; o >>= 1)
+        c += __shfl_down_sync(0xffffffffu, c, o);
+    if ((threadIdx.x & 31) == 0) ws[threadIdx.x >> 5] = c;
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        em_u32 t = 0;
+        for (int w = 0; w < EM_SET_THREADS / 32; w++)
+            t += ws[w];
+        cnt[blockIdx.x] = t;
+    }
+}
+#endif
+
+/* The block counts turned into exclusive offsets, in place, and their sum into *total. The
+ * blocks are few (at most 512 for a 2^24-bit bitmap), so one thread walks them. */
+#ifdef EM_SORT_K_em_set_scan
+extern "C" __global__ void em_set_scan(em_u32 *cnt, long long blocks, long long *total) {
+    if (blockIdx.x != 0 || threadIdx.x != 0) return;
+    long long run = 0;
+    for (long long b = 0; b < blocks; b++) {
+        em_u32 c = cnt[b];
+        cnt[b] = (em_u32)run;
+        run += c;
+    }
+    *total = run;
+}
+#endif
+
+/* Writes the value of every set bit in bit order: bit b of the bitmap is the key base | b. */
+#ifdef EM_SORT_K_em_set_write
+extern "C" __global__ void __launch_bounds__(EM_SET_THREADS)
+    em_set_write(const em_u32 *bm, long long words, const em_u32 *off, const em_bits *ref,
+                 em_key mask, em_key flip, em_bits *out) {
+    __shared__ em_u32 ws[EM_SET_THREADS / 32];
+    long long first = (long long)blockIdx.x * EM_SET_WORDS + (long long)threadIdx.x * EM_SET_PER;
+    em_key base = (em_map(*ref) ^ flip) & (em_key)~mask;
+    em_u32 w[EM_SET_PER], c = 0;
+    for (int j = 0; j < EM_SET_PER; j++) {
+        w[j] = first + j < words ? bm[first + j] : 0u;
+        c += __popc(w[j]);
+    }
+    em_u32 inc = c;
+    for (int o = 1; o < 32; o <<= 1) {
+        em_u32 y = __shfl_up_sync(0xffffffffu, inc, o);
+        if ((threadIdx.x & 31) >= (unsigned)o) inc += y;
+    }
+    if ((threadIdx.x & 31) == 31) ws[threadIdx.x >> 5] = inc;
+    __syncthreads();
+    em_u32 x = 0;
+    for (int v = 0; v < (int)(threadIdx.x >> 5); v++)
+        x += ws[v];
+    long long dst = (long long)off[blockIdx.x] + x + inc - c;
+    for (int j = 0; j < EM_SET_PER; j++) {
+        em_u32 m = w[j];
+        while (m) {
+            int b = __ffs(m) - 1;
+            m &= m - 1;
+            em_key k = base | (em_key)((unsigned long long)(first + j) * 32 + (unsigned)b);
+            out[dst++] = em_unmap(k ^ flip);
+        }
+    }
+}
+#endif
+
+/* After a float sort by CUB's own key twiddling, NaNs with the sign bit set form a run at the
+ * low end (ascending) or the high end (descending), where the library's order wants them with
+ * the other NaNs at the opposite end. Usually there are none, and each thread only reads the
+ * end element. Otherwise the run's length m goes to *fixm and the corrected order into tmp;
+ * em_sort_fix_copy then moves it back. */
+#if EM_KIND == 2
+__device__ __forceinline__ bool em_neg_nan(em_bits b) {
+    return (b & EM_SIGN) && (em_bits)(b & (em_bits)~EM_SIGN) > (em_bits)EM_INF;
+}
+#endif
+
+#ifdef EM_SORT_K_em_sort_fix_nan
+extern "C" __global__ void em_sort_fix_nan(const em_bits *src, em_bits *tmp, long long n,
+                                           int desc, long long *fixm) {
+#if EM_KIND == 2
+    bool fix = em_neg_nan(src[desc ? n - 1 : 0]);
+    if (blockIdx.x == 0 && threadIdx.x == 0) *fixm = 0;
+    if (!fix) return;
+    /* The run's length: binary search for its edge. */
+    long long lo = 0, hi = n; /* ascending: first index past the run; descending: its start */
+    while (lo < hi) {
+        long long mid = lo + (hi - lo) / 2;
+        bool in = em_neg_nan(src[mid]);
+        if (desc ? in : !in)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    long long m = desc ? n - lo : lo;
+    if (blockIdx.x == 0 && threadIdx.x == 0) *fixm = m;
+    EM_GRID_LOOP(i, n) {
+        em_bits v;
+        if (desc)
+            v = i < m ? (em_bits)(src[n - 1 - i] & (em_bits)~EM_SIGN) : src[i - m];
+        else
+            v = i < n - m ? src[i + m] : (em_bits)(src[i - (n - m)] & (em_bits)~EM_SIGN);
+        tmp[i] = v;
+    }
+#else
+    (void)src, (void)tmp, (void)n, (void)desc;
+    if (blockIdx.x == 0 && threadIdx.x == 0) *fixm = 0;
+#endif
+}
+#endif
+
+#ifdef EM_SORT_K_em_sort_fix_copy
+extern "C" __global__ void em_sort_fix_copy(const em_bits *tmp, em_bits *out, long long n,
+                                            const long long *fixm) {
+    if (*fixm == 0) return;
+    EM_GRID_LOOP(i, n) out[i] = tmp[i];
 }
 #endif

@@ -50,3 +50,13 @@ extern "C" cudaError_t em_cub_sort_pairs(int wide, void *temp, size_t *bytes, vo
     return wide ? sort_pairs<unsigned long long>(temp, bytes, k0, k1, v0, v1, sel, n, lo, hi, s)
                 : sort_pairs<unsigned>(temp, bytes, k0, k1, v0, v1, sel, n, lo, hi, s);
 }
+
+// float keys sorted by CUB's own bit twiddling, from the input straight into the output (CUB
+// keeps the other buffer of its ping-pong in the temporary storage): no mapping passes and no
+// copy. CUB orders -0 with +0 and puts negative NaNs below -inf (above +inf when descending);
+// the caller moves those to where the rest of the library puts NaN.
+extern "C" cudaError_t em_cub_sort_f32(void *temp, size_t *bytes, const float *in, float *out,
+                                       int n, int descending, cudaStream_t s) {
+    return descending ? cub::DeviceRadixSort::SortKeysDescending(temp, *bytes, in, out, n, 0, 32, s)
+                      : cub::DeviceRadixSort::SortKeys(temp, *bytes, in, out, n, 0, 32, s);
+}
