@@ -208,7 +208,7 @@ fail:
 af_err af_lu(af_array *lower, af_array *upper, af_array *pivot, const af_array in) {
     const char *fn = __func__;
     af_err err = AF_SUCCESS;
-    em_array *a, *w = NULL, *l = NULL, *u = NULL, *p = NULL;
+    em_array *a, *l = NULL, *u = NULL, *p = NULL;
     em_buf *ipiv = NULL;
     EM_GET(a, in, 3);
     EM_TRY(la_batch(fn, 3, a));
@@ -226,18 +226,26 @@ af_err af_lu(af_array *lower, af_array *upper, af_array *pivot, const af_array i
         EM_TRY(la_device(fn, 3, a));
         EM_NEED_SLOT(lapack, triangle);
         dim_t m = a->dims[0], n = a->dims[1], k = dmin(m, n);
-        EM_TRY(la_copy(fn, a, a->dims, &w));
-        EM_TRY(lu_factor(fn, a, w->buf->ptr, &ipiv));
         const dim_t ld[4] = {m, k, 1, 1}, ud[4] = {k, n, 1, 1};
-        EM_TRY(em_array_alloc(a->type, ld, &l));
-        EM_TRY(em_array_alloc(a->type, ud, &u));
-        EM_TRY(LA->triangle(a->dev, a->type, l->buf->ptr, m, k, w->buf->ptr, m, false, true));
-        EM_TRY(LA->triangle(a->dev, a->type, u->buf->ptr, k, n, w->buf->ptr, m, true, false));
+        /* The factor with the input's shape (U when m <= n, else L) is factored in place: the
+         * other factor is copied out of it, then its own other part is zeroed where it lies,
+         * which moves less memory than copying both factors out of a separate workspace. */
+        if (m <= n) {
+            EM_TRY(la_copy(fn, a, a->dims, &u));
+            EM_TRY(lu_factor(fn, a, u->buf->ptr, &ipiv));
+            EM_TRY(em_array_alloc(a->type, ld, &l));
+            EM_TRY(LA->triangle(a->dev, a->type, l->buf->ptr, m, k, u->buf->ptr, m, false, true));
+            EM_TRY(LA->triangle(a->dev, a->type, u->buf->ptr, k, n, u->buf->ptr, m, true, false));
+        } else {
+            EM_TRY(la_copy(fn, a, a->dims, &l));
+            EM_TRY(lu_factor(fn, a, l->buf->ptr, &ipiv));
+            EM_TRY(em_array_alloc(a->type, ud, &u));
+            EM_TRY(LA->triangle(a->dev, a->type, u->buf->ptr, k, n, l->buf->ptr, m, true, false));
+            EM_TRY(LA->triangle(a->dev, a->type, l->buf->ptr, m, k, l->buf->ptr, m, false, true));
+        }
         EM_TRY(lu_perm(fn, a->dev, ipiv, k, m, &p));
         em_buf_release(ipiv);
         ipiv = NULL;
-        em_array_free(w);
-        w = NULL;
     }
     *lower = l;
     *upper = u;
@@ -245,7 +253,6 @@ af_err af_lu(af_array *lower, af_array *upper, af_array *pivot, const af_array i
     return AF_SUCCESS;
 fail:
     if (ipiv) em_buf_release(ipiv);
-    if (w) em_array_free(w);
     if (l) em_array_free(l);
     if (u) em_array_free(u);
     if (p) em_array_free(p);

@@ -84,8 +84,8 @@ __device__ double em_la_block_reduce(double v, bool is_max) {
 
 #ifdef EM_LA_TRIANGLE
 // out (rows x cols) = the upper (or lower) trapezoid of in (leading dim ld), zero elsewhere, with
-// ones on the diagonal when unit. out may be in (then ld == rows): each element is read and
-// written by one thread.
+// ones on the diagonal when unit. out may be in (then ld == rows): the kept elements are then
+// neither read nor written, and each other element is written by one thread.
 extern "C" __global__ void __launch_bounds__(EM_LA_BLOCK)
     em_la_triangle(EM_LA_T *out, long long rows, long long cols, const EM_LA_T *in, long long ld,
                    int upper, int unit) {
@@ -93,6 +93,7 @@ extern "C" __global__ void __launch_bounds__(EM_LA_BLOCK)
     for (long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x; e < n; e += stride) {
         long long j = e / rows, i = e - j * rows;
         bool keep = upper ? i <= j : i >= j;
+        if (keep && (const EM_LA_T *)out == in && !(unit && i == j)) continue;
         EM_LA_T v;
         if (unit && i == j)
             em_la_set(&v, 1.0);
@@ -115,31 +116,98 @@ extern "C" __global__ void __launch_bounds__(EM_LA_BLOCK) em_la_eye(EM_LA_T *out
 #endif
 
 #ifdef EM_LA_PIVOT
-// perm (m) from k LAPACK interchanges (1-based): the identity, then the swaps in order. The
-// swaps are sequential by nature, so one thread does them, in shared memory when the
-// permutation fits (a chain of dependent global loads would cost about a microsecond per swap).
+// perm (m) from k LAPACK interchanges (1-based): the identity, then the swaps in order, row j
+// with row q_j = ipiv[j] - 1 >= j (an entry out of range swaps nothing).
+//
+// One swap after another costs a dependent memory round trip each, which for thousands of
+// swaps is a noticeable part of a factorisation. Since q_j >= j, position j is final after swap
+// j, and a warp takes 32 swaps at once: with the values of the window's positions at its start,
+// the value lane l finalises is the one last deposited at q_l by an earlier lane of the window
+// (the lane P(l) with the same q), else the start value at q_l; the value lane l moves to q_l
+// is the one last deposited at its own position by an earlier lane L(l), else the start value
+// there, with L followed to its end (pointer jumping over the lanes). P, L and "last lane with
+// this q" depend only on ipiv, so every warp computes them first for its share of the windows;
+// then one warp walks the windows in order. Permutations too long for shared memory, or
+// interchanges that LAPACK would not produce (q_j < j), take the plain loop in global memory.
 #define EM_LA_PIVOT_SHARED 8192
+__device__ __forceinline__ int em_la_piv_q(const int *ipiv, long long s, long long m) {
+    long long q = (long long)ipiv[s] - 1;
+    return (q < 0 || q >= m) ? (int)s : (int)q;
+}
 extern "C" __global__ void __launch_bounds__(EM_LA_BLOCK)
     em_la_pivot(const int *ipiv, long long k, long long m, int *perm) {
-    __shared__ int sh[EM_LA_PIVOT_SHARED];
-    bool fits = m <= EM_LA_PIVOT_SHARED;
-    int *p = fits ? sh : perm;
+    // Values (row numbers below 8192) and, per step: q (13 bits), L + 1 (6 bits from bit 13),
+    // P + 1 (6 bits from bit 19), and bit 25 set when no later lane of the window has this q.
+    __shared__ unsigned short sval[EM_LA_PIVOT_SHARED];
+    __shared__ unsigned int sstep[EM_LA_PIVOT_SHARED];
+    const unsigned full = 0xffffffffu;
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = blockDim.x >> 5;
+    int bad = 0;
+    for (long long s = threadIdx.x; s < k; s += blockDim.x)
+        bad |= em_la_piv_q(ipiv, s, m) < s;
+    bad = __syncthreads_or(bad);
+    if (bad || m > EM_LA_PIVOT_SHARED || k > EM_LA_PIVOT_SHARED) {
+        for (long long i = threadIdx.x; i < m; i += blockDim.x)
+            perm[i] = (int)i;
+        __syncthreads();
+        if (threadIdx.x == 0)
+            for (long long j = 0; j < k; j++) {
+                int q = em_la_piv_q(ipiv, j, m), t = perm[j];
+                perm[j] = perm[q];
+                perm[q] = t;
+            }
+        return;
+    }
     for (long long i = threadIdx.x; i < m; i += blockDim.x)
-        p[i] = (int)i;
+        sval[i] = (unsigned short)i;
+    for (long long j0 = (long long)warp * 32; j0 < k; j0 += (long long)nwarps * 32) {
+        long long s = j0 + lane;
+        bool act = s < k;
+        int q = act ? em_la_piv_q(ipiv, s, m) : -1; // -1 matches no position
+        unsigned lmask = 0, pmask = 0;
+        for (int u = 0; u < 32; u++) {
+            int qu = __shfl_sync(full, q, u);
+            unsigned to_u = __ballot_sync(full, act && q == (int)(j0 + u));
+            unsigned same = __ballot_sync(full, act && q == qu);
+            if (lane == u) lmask = to_u, pmask = same;
+        }
+        unsigned below = (1u << lane) - 1u;
+        bool last = (pmask >> lane >> 1) == 0;
+        lmask &= below;
+        pmask &= below;
+        unsigned l1 = lmask ? 32 - __clz(lmask) : 0, p1 = pmask ? 32 - __clz(pmask) : 0;
+        if (act) sstep[s] = (unsigned)q | (l1 << 13) | (p1 << 19) | ((unsigned)last << 25);
+    }
     __syncthreads();
-    if (threadIdx.x == 0) {
-        for (long long j = 0; j < k; j++) {
-            long long q = (long long)ipiv[j] - 1;
-            if (q < 0 || q >= m) continue;
-            int t = p[j];
-            p[j] = p[q];
-            p[q] = t;
+    if (warp == 0) {
+        for (long long j0 = 0; j0 < k; j0 += 32) {
+            long long s = j0 + lane;
+            bool act = s < k;
+            unsigned st = act ? sstep[s] : 0;
+            int q = (int)(st & 0x1fff), ptr = (int)((st >> 13) & 63) - 1;
+            int pl = (int)((st >> 19) & 63) - 1;
+            int val = act ? sval[s] : 0, atq = act ? sval[q] : 0;
+            // Follow L to the lane whose value comes from the window's start.
+            while (__any_sync(full, ptr >= 0)) {
+                int src = ptr >= 0 ? ptr : lane;
+                int pp = __shfl_sync(full, ptr, src), pv = __shfl_sync(full, val, src);
+                if (ptr >= 0) {
+                    if (pp < 0)
+                        val = pv, ptr = -1;
+                    else
+                        ptr = pp;
+                }
+            }
+            int from_p = __shfl_sync(full, val, pl >= 0 ? pl : lane);
+            if (act) perm[s] = pl >= 0 ? from_p : atq;
+            long long fin = j0 + 32 < k ? j0 + 32 : k; // positions finalised by this window
+            if (act && (st >> 25) && q >= fin) sval[q] = (unsigned short)val;
+            __syncwarp();
         }
     }
     __syncthreads();
-    if (fits)
-        for (long long i = threadIdx.x; i < m; i += blockDim.x)
-            perm[i] = sh[i];
+    for (long long i = k + threadIdx.x; i < m; i += blockDim.x)
+        perm[i] = sval[i];
 }
 #endif
 
