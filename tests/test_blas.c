@@ -388,6 +388,51 @@ TEST(blas_gemm_output_aliases_input) {
     free(av);
 }
 
+TEST(blas_matmul_thin_every_op) {
+    /* Products with an m, n or k of 1 (dot, matrix-vector, vector-matrix and outer products),
+     * which the CUDA backend computes with its own kernels: every op pair, short and long sums
+     * (the long ones cut into slices), batched with broadcasting, in a real, a complex and the
+     * half dtype. {m, k, n} of op(lhs) op(rhs). */
+    const dim_t shapes[][3] = {{1, 1, 1},   {1, 40, 1},   {1, 3000, 1},  {1, 37, 9},   {9, 37, 1},
+                               {30, 1, 20}, {1, 5000, 3}, {70, 3000, 1}, {3, 2000, 1}, {1, 2, 1}};
+    const af_dtype ts[] = {f32, c64, f16};
+    for (size_t ti = 0; ti < 3; ti++)
+        for (size_t si = 0; si < sizeof(shapes) / sizeof(shapes[0]); si++)
+            for (int a = 0; a < 3; a++)
+                for (int b = 0; b < 3; b++) {
+                    dim_t m = shapes[si][0], k = shapes[si][1], n = shapes[si][2];
+                    if (ts[ti] == f16 && k > 100) continue; /* f16's long sums are approximate */
+                    bool batched = si % 3 == 1;
+                    dim_t ld[4] = {m, k, batched ? 2 : 1, batched ? 3 : 1};
+                    dim_t rd[4] = {k, n, 1, batched ? 3 : 1};
+                    if (mat_ops[a] != AF_MAT_NONE) ld[0] = k, ld[1] = m;
+                    if (mat_ops[b] != AF_MAT_NONE) rd[0] = n, rd[1] = k;
+                    run_matmul(ts[ti], ld, mat_ops[a], rd, mat_ops[b]);
+                }
+    /* gemm's alpha and beta on a thin product, accumulating into an existing C. */
+    const af_dtype gt[] = {f32, c32, f64};
+    for (int ti = 0; ti < 3; ti++) {
+        af_dtype t = gt[ti];
+        double complex alpha = cplx(t) ? 0.5 - 1.25 * I : 0.5, beta = cplx(t) ? -2 + 0.5 * I : -2;
+        unsigned char al[16], be[16];
+        put_scalar(t, alpha, al);
+        put_scalar(t, beta, be);
+        const dim_t ld[4] = {50, 7, 1, 1}, rd[4] = {50, 1, 1, 1}, od[4] = {7, 1, 1, 1};
+        double complex *lv, *rv, *cv, ref[7];
+        af_array l = rand_array(t, ld, &lv), r = rand_array(t, rd, &rv), c = rand_array(t, od, &cv);
+        af_array cc = c;
+        CHECK_AF(af_gemm(&cc, AF_MAT_CTRANS, AF_MAT_NONE, al, l, r, be));
+        ref_gemm(lv, ld, AF_MAT_CTRANS, rv, rd, AF_MAT_NONE, alpha, beta, cv, od, ref);
+        check_ref(c, ref, 7, t, 50, 3);
+        af_release_array(l);
+        af_release_array(r);
+        af_release_array(c);
+        free(lv);
+        free(rv);
+        free(cv);
+    }
+}
+
 /* The reference dot: sum of x'[i] y'[i]. */
 static double complex ref_dot(const double complex *x, bool cx, const double complex *y, bool cy,
                               dim_t n) {
