@@ -681,9 +681,11 @@ TEST(scan_lazy_input) {
     CHECK_AF(af_device_mem_info(&ab0, &an0, &lb0, &ln0));
     CHECK_AF(af_accum(&r, p, 0));
     CHECK_AF(af_device_mem_info(&ab1, &an1, &lb1, &ln1));
-    /* One new buffer in use (the output) and none cached (no intermediate was made and freed). */
+    /* One new buffer in use (the output), and no intermediate: a backend may take scratch for
+     * its partials (CUDA's look-back status, a few bytes per tile of thousands of elements), so
+     * the bytes held grow by the output and a small fraction of it, never by a * b's size. */
     CHECK(ln1 == ln0 + 1);
-    CHECK(an1 == an0 + 1);
+    CHECK(ab1 - ab0 < n * sizeof(float) + n / 8);
     float *prod = malloc(n * sizeof(float));
     for (size_t i = 0; i < n; i++)
         prod[i] = x[i] * y[i];
@@ -847,8 +849,12 @@ TEST(where_lazy_and_view) {
     CHECK_AF(af_device_mem_info(&ab0, &an0, &lb0, &ln0));
     CHECK_AF(af_where(&r, g));
     CHECK_AF(af_device_mem_info(&ab1, &an1, &lb1, &ln1));
+    /* The output alone stays in use; the bytes held grow by it and by per-tile scratch at most
+     * (counts and offsets), never by the n bytes of a > 0.5. */
+    dim_t found = 0;
+    CHECK_AF(af_get_elements(&found, r));
     CHECK(ln1 == ln0 + 1);
-    CHECK(an1 == an0 + 1);
+    CHECK(ab1 - ab0 < (size_t)found * 4 + 2048 + n / 8);
     uint8_t *flags = malloc(n);
     for (size_t i = 0; i < n; i++)
         flags[i] = x[i] > 0.5f;

@@ -646,7 +646,10 @@ TEST(stat_lazy_input_no_intermediate) {
     CHECK_AF(af_device_mem_info(&ab0, &an0, &lb0, &ln0));
     CHECK_AF(af_mean(&m, sq, 0));
     CHECK_AF(af_device_mem_info(&ab1, &an1, &lb1, &ln1));
-    CHECK(ln1 == ln0 + 1 && an1 == an0 + 1);
+    /* The output alone stays in use; partial states (CUDA: a few per block) may be taken and
+     * given back, but nothing near the 4 n bytes of a * a. */
+    CHECK(ln1 == ln0 + 1);
+    CHECK(ab1 - ab0 < n);
     long double s = 0;
     for (size_t i = 0; i < n; i++)
         s += (long double)(x[i] * x[i]);

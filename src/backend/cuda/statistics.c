@@ -1,7 +1,7 @@
 /* Statistics on CUDA (algorithm.h, "Statistics"): moments and co-moments in one pass. Each kernel
  * is generated from the input's JIT program: jit_gen.c's fused value (em_cu_jit_value_source)
- * computes x in registers, and kernels/statistics.cuh folds it into states (n, mean, S) in double
- * in the same pass, so mean(x*x) reads x once. The second operand (weights, or y of the
+ * computes x in registers, and kernels/statistics.cuh folds it into states (n, pivot, mean, S) in
+ * double in the same pass, so mean(x*x) reads x once. The second operand (weights, or y of the
  * co-moments) is read from a dense buffer: an evaluated dense array where it lies, anything else
  * (a lazy tree, a view, broadcast weights) evaluated into a temporary first.
  *
@@ -115,9 +115,9 @@ static af_err st_kernel(int dev, const st_gen *g, CUfunction *out) {
     return em_cu_module_get(dev, st_key(g), kernel_name[g->kernel], st_source, g, out);
 }
 
-/* Bytes of one state (statistics.cuh's em_st). */
+/* Bytes of one state (statistics.cuh's em_mst: its count, pivots, means and sums). */
 static size_t state_size(int mode, bool cplx) {
-    return mode == 2 ? 48 : cplx ? 40 : 24;
+    return mode == 2 ? 64 : cplx ? 56 : 32;
 }
 
 /* ---- the compile check ---- */

@@ -196,6 +196,17 @@ __device__ __forceinline__ int em_se_head(em_se) {
 __device__ __forceinline__ em_se em_se_id() {
     return em_se_mk(em_sid(), 0);
 }
+// The pair of element x (a head when h): a head restarts from the identity, so its value is
+// identity op x, as a run's first value is everywhere else (min and max of a complex value with
+// a NaN part leave the identity, NaN, rather than take the value).
+__device__ __forceinline__ em_se em_se_elem(em_vt x, int h) {
+#if EM_SCAN_KEYS
+    return em_se_mk(h ? em_sop(em_sid(), x) : x, h);
+#else
+    (void)h;
+    return x;
+#endif
+}
 
 // Warp shuffles of any em_se, word by word.
 __device__ __forceinline__ em_se em_se_shfl_up(em_se v, int d) {
@@ -405,7 +416,7 @@ __device__ __forceinline__ void em_tile(const em_params &p, em_it lbase, em_it l
             if (j0 + q < len) h = em_shead(keys, lbase + j0 + q, j0 + q, 1);
 #endif
             heads[k] |= (unsigned)h << q;
-            v[k][q] = em_se_mk(x[q], h);
+            v[k][q] = em_se_elem(x[q], h);
         }
 #pragma unroll
         for (int q = 1; q < VV; q++)
@@ -504,7 +515,7 @@ extern "C" __global__ void __launch_bounds__(256)
 #if EM_SCAN_KEYS
         if (in) h = em_shead(keys, lbase + j, j, 1);
 #endif
-        const em_se s = em_se_mk(in ? em_sval(p, lbase + j) : em_sid(), h);
+        const em_se s = em_se_elem(in ? em_sval(p, lbase + j) : em_sid(), h);
         const em_se wi = em_warp_iscan(s, lane);
 #if EM_SCAN_EXCL
         em_se we = em_se_shfl_up(wi, 1);
@@ -548,7 +559,7 @@ extern "C" __global__ void __launch_bounds__(256)
 #if EM_SCAN_KEYS
             h = em_shead(keys, lb + inner * j, j, inner);
 #endif
-            v[u] = em_se_mk(em_sval(p, lb + inner * j), h);
+            v[u] = em_se_elem(em_sval(p, lb + inner * j), h);
         } else {
             v[u] = em_se_id();
         }
