@@ -276,6 +276,65 @@ TEST(lapack_lu_reconstructs) {
         }
 }
 
+TEST(lapack_lu_long_pivot_chains) {
+    /* Many interchanges, most of them chained (row j + 1 holds column j's pivot, so each
+     * interchange moves the row the previous one brought down), over several windows of 32: the
+     * permutation af_lu returns must be the one LAPACK's interchanges from af_lu_inplace make,
+     * and L U must be P A. Tall, square and wide. */
+    const dim_t sizes[][2] = {{300, 300}, {301, 140}, {150, 260}};
+    for (int si = 0; si < 3; si++) {
+        dim_t m = sizes[si][0], n = sizes[si][1], k = m < n ? m : n;
+        mat A = mat_new(m, n);
+        for (dim_t j = 0; j < n; j++)
+            for (dim_t i = 0; i < m; i++)
+                A.v[i + j * m] = i == j + 1 ? 1 : 1e-3 * em_test_rand_uniform(-1, 1);
+        A.v[m - 1] = 0.5; /* a far row that loses to row 1 in column 0 */
+        const dim_t d[4] = {m, n, 1, 1};
+        af_array a = make_from(&A, d, f64), l = 0, u = 0, p = 0, c = 0, pl = 0;
+        CHECK_AF(af_lu(&l, &u, &p, a));
+        CHECK_AF(af_copy_array(&c, a));
+        CHECK_AF(af_lu_inplace(&pl, c, true));
+        if (l && pl) {
+            mat L = read_mat(l), U = read_mat(u), P = read_mat(p), PL = read_mat(pl);
+            int *perm = malloc(sizeof(int) * (size_t)m);
+            for (dim_t i = 0; i < m; i++)
+                perm[i] = (int)i;
+            dim_t chained = 0;
+            for (dim_t j = 0; j < k; j++) {
+                int q = (int)creal(PL.v[j]) - 1;
+                chained += q == j + 1;
+                int tmp = perm[j];
+                perm[j] = perm[q];
+                perm[q] = tmp;
+            }
+            bool same = true;
+            for (dim_t i = 0; i < m; i++)
+                same &= perm[i] == (int)creal(P.v[i]);
+            CHECK(same);
+            CHECK(chained > k / 2);
+            mat PA = mat_new(m, n), LU = mul(L, U, false);
+            for (dim_t j = 0; j < n; j++)
+                for (dim_t i = 0; i < m; i++)
+                    PA.v[i + j * m] = at(A, perm[i], j);
+            CHECK_REL(fro_diff(LU, PA) / fro(A), 8, k + 1, f64, "L U - P A");
+            free(perm);
+            free(PA.v);
+            free(LU.v);
+            free(L.v);
+            free(U.v);
+            free(P.v);
+            free(PL.v);
+        }
+        af_release_array(a);
+        af_release_array(l);
+        af_release_array(u);
+        af_release_array(p);
+        af_release_array(c);
+        af_release_array(pl);
+        free(A.v);
+    }
+}
+
 TEST(lapack_lu_singular_and_copy_on_write) {
     /* A singular matrix factors (a zero in U) without error; in-place LU of a shared array
      * leaves the other handle alone. The third column is the sum of the first two, and every
