@@ -1163,7 +1163,7 @@ TEST(assign_gen_forms) {
     ix[1].isSeq = true;
     CHECK_ERR(af_assign_gen(&out, a, 2, ix, cr), AF_ERR_TYPE);
     CHECK_ERR(af_assign_gen(&out, a, 2, ix, sr), AF_ERR_SIZE); /* 3 x 4 window, 3 values */
-    CHECK_ERR(af_assign_gen(&out, a, 3, ix, one), AF_ERR_ARG);
+    CHECK_ERR(af_assign_gen(&out, a, 5, ix, one), AF_ERR_ARG); /* ndims past 4, checked first */
     CHECK_ERR(af_assign_gen(&out, a, 2, NULL, one), AF_ERR_ARG);
     ix[0].idx.arr = cr;
     CHECK_ERR(af_assign_gen(&out, a, 2, ix, one), AF_ERR_ARG);

@@ -33,7 +33,7 @@ typedef struct {
 
 static uint64_t trunc_to(uint64_t u, af_dtype t) {
     int w = width(t);
-    if (w == 64) return u;
+    if (w >= 64) return u; /* 64-bit integers, and the 128 bits of c64 (never truncated) */
     uint64_t m = (1ull << w) - 1;
     u &= m;
     if (is_signed(t) && (u >> (w - 1))) u |= ~m;

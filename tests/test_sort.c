@@ -653,7 +653,8 @@ TEST(median_long_and_edges) {
     af_release_array(a);
     /* Bad input. */
     const dim_t d0[4] = {0, 1, 1, 1};
-    af_array e = 0, c = em_test_make(nx, 1, d5, c32), l = em_test_make(nx, 1, d5, s64);
+    const double cx[10] = {1, 0, 2, 0, 3, 0, 4, 0, 5, 0}; /* c32 takes (re, im) pairs */
+    af_array e = 0, c = em_test_make(cx, 1, d5, c32), l = em_test_make(nx, 1, d5, s64);
     CHECK_AF(af_create_handle(&e, 1, d0, f32));
     CHECK_ERR(af_median(&m, e, 0), AF_ERR_ARG);
     CHECK_ERR(af_median_all(&re, &im, e), AF_ERR_ARG);

@@ -38,6 +38,8 @@
 #endif
 
 /* Lines at least this long are sorted (or selected) by all threads together. */
+/* Scratch regions start on 8-byte boundaries (see the callers). */
+#define SCRATCH_ALIGN(bytes) (((bytes) + 7) & ~(size_t)7)
 #define SORT_PAR_MIN ((dim_t)1 << 16)
 /* Radix digits are at most this many bits (RADIX_NB buckets); hist arrays hold RADIX_NB per
  * thread. */
@@ -536,7 +538,10 @@ af_err em_cpu_sort(int dev, af_dtype type, const dim_t dims[4], int dim, bool as
      * shared out, each with its own scratch. */
     bool par_line = n >= SORT_PAR_MIN && nlines < nt;
     int slots = par_line ? 1 : (nlines < nt ? (int)nlines : nt);
-    size_t per = (size_t)n * (2 * w + (pay ? 2 * sizeof(uint32_t) : 0));
+    /* Each region starts on an 8-byte boundary: keys of 1 or 2 bytes would leave the u32
+     * payloads (and the next slot's 8-byte keys) misaligned. */
+    size_t kb = SCRATCH_ALIGN((size_t)n * w), pb = SCRATCH_ALIGN((size_t)n * sizeof(uint32_t));
+    size_t per = 2 * kb + (pay ? 2 * pb : 0);
     em_buf *sb = NULL;
     size_t *hist = NULL;
     EM_TRY_FN(scratch(fn, per * (size_t)slots, &sb));
@@ -544,9 +549,9 @@ af_err em_cpu_sort(int dev, af_dtype type, const dim_t dims[4], int dim, bool as
     if (!hist) EM_FAIL_FN(AF_ERR_NO_MEM, "out of host memory for sort histograms");
     if (par_line) {
         char *base = sb->ptr;
-        void *k = base, *tk = base + (size_t)n * w;
-        uint32_t *p = pay ? (uint32_t *)(base + 2 * (size_t)n * w) : NULL;
-        uint32_t *tp = pay ? p + n : NULL;
+        void *k = base, *tk = base + kb;
+        uint32_t *p = pay ? (uint32_t *)(base + 2 * kb) : NULL;
+        uint32_t *tp = pay ? (uint32_t *)(base + 2 * kb + pb) : NULL;
         for (dim_t line = 0; line < nlines; line++)
             sort_line((int)w, &J, line, k, p, tk, tp, nt, hist);
     } else {
@@ -554,9 +559,9 @@ af_err em_cpu_sort(int dev, af_dtype type, const dim_t dims[4], int dim, bool as
         {
             int t = omp_get_thread_num();
             char *base = (char *)sb->ptr + per * (size_t)t;
-            void *k = base, *tk = base + (size_t)n * w;
-            uint32_t *p = pay ? (uint32_t *)(base + 2 * (size_t)n * w) : NULL;
-            uint32_t *tp = pay ? p + n : NULL;
+            void *k = base, *tk = base + kb;
+            uint32_t *p = pay ? (uint32_t *)(base + 2 * kb) : NULL;
+            uint32_t *tp = pay ? (uint32_t *)(base + 2 * kb + pb) : NULL;
             size_t *h = hist + (size_t)t * RADIX_NB;
 #pragma omp for schedule(static)
             for (dim_t line = 0; line < nlines; line++)
@@ -731,15 +736,17 @@ af_err em_cpu_topk(int dev, af_dtype type, const void *in, const dim_t dims[4], 
     bool par_col = n >= SORT_PAR_MIN && ncols < nt;
     int slots = par_col ? 1 : (ncols < nt ? (int)ncols : nt);
     /* Per slot: the selection copy (n keys), then k candidates with payload, twice. */
-    size_t per = (size_t)n * w + (size_t)k * 2 * (w + sizeof(uint32_t));
+    size_t nb = SCRATCH_ALIGN((size_t)n * w), cb = SCRATCH_ALIGN((size_t)k * w),
+           pb = SCRATCH_ALIGN((size_t)k * sizeof(uint32_t));
+    size_t per = nb + 2 * cb + 2 * pb;
     em_buf *sb = NULL;
     EM_TRY_FN(scratch(fn, per * (size_t)slots, &sb));
 #pragma omp parallel num_threads(slots) if (!par_col)
     {
         int t = omp_get_thread_num();
         char *base = (char *)sb->ptr + per * (size_t)t;
-        void *sc = base, *ck = base + (size_t)n * w, *tk = (char *)ck + (size_t)k * w;
-        uint32_t *cp = (uint32_t *)((char *)tk + (size_t)k * w), *tp = cp + k;
+        void *sc = base, *ck = base + nb, *tk = (char *)ck + cb;
+        uint32_t *cp = (uint32_t *)((char *)tk + cb), *tp = (uint32_t *)((char *)cp + pb);
 #pragma omp for schedule(static)
         for (dim_t c = 0; c < ncols; c++) {
             const char *src = (const char *)in + (size_t)(c * n) * w;
