@@ -481,7 +481,8 @@ static af_err op_randn(void) {
 #ifndef EMBER_BENCH_CUDA
 /* The vendor libraries called directly, the rates Ember's CPU backend must reach. */
 static void direct_sgemm_row(dim_t n) {
-    float *x = malloc(sizeof(float) * (size_t)(n * n)), *y = malloc(sizeof(float) * (size_t)(n * n)),
+    float *x = malloc(sizeof(float) * (size_t)(n * n)),
+          *y = malloc(sizeof(float) * (size_t)(n * n)),
           *z = malloc(sizeof(float) * (size_t)(n * n));
     for (dim_t i = 0; i < n * n; i++)
         x[i] = (float)(i % 7) * 0.25f, y[i] = (float)(i % 5) * 0.5f;
@@ -662,7 +663,10 @@ int main(int argc, char **argv) {
         if (sorted_keys) row(name, op_sum_by_key, REPS, 0);
         snprintf(name, sizeof(name), "diff1/%lld", (long long)M);
         row(name, op_diff1, REPS, 2 * m4);
-        REL(k); REL(keys); REL(sorted_keys); REL(A);
+        REL(k);
+        REL(keys);
+        REL(sorted_keys);
+        REL(A);
     }
     if (!only || only == 2) {
         A = randu(2, S, S, 1, f32);
@@ -697,7 +701,9 @@ int main(int argc, char **argv) {
         row(name, op_lookup, REPS, 3 * m4);
         snprintf(name, sizeof(name), "x+2_via_tile/%lld", (long long)N);
         row(name, op_add_tiled_scalar, REPS, 2 * n4);
-        REL(A); REL(B); REL(idx);
+        REL(A);
+        REL(B);
+        REL(idx);
     }
     if (!only || only == 3) {
         /* The product's size: S on the GPU, Q on the CPU (2 cores). */
@@ -722,16 +728,21 @@ int main(int argc, char **argv) {
         MUST(af_eval(Bh));
         snprintf(name, sizeof(name), "matmul_f16/%lld", (long long)P);
         row_flops(name, op_matmul_f16, 5, fl);
-        REL(Ah); REL(Bh); REL(A); REL(B);
+        REL(Ah);
+        REL(Bh);
+        REL(A);
+        REL(B);
         A64 = randu(2, Q, Q, 1, f64);
         B64 = randu(2, Q, Q, 1, f64);
         snprintf(name, sizeof(name), "matmul_f64/%lld", (long long)Q);
         row_flops(name, op_matmul_f64, 5, 2.0 * (double)Q * (double)Q * (double)Q);
-        REL(A64); REL(B64);
+        REL(A64);
+        REL(B64);
         Ab = randu(3, 64, 64, 4096, f32);
         Bb = randu(3, 64, 64, 4096, f32);
         row("matmul_batched_f32/4096x64x64", op_matmul_batched, REPS, 0);
-        REL(Ab); REL(Bb);
+        REL(Ab);
+        REL(Bb);
         snprintf(name, sizeof(name), "dot_f32/%lld", (long long)N);
         row(name, op_dot, REPS, 2 * n4);
         {
@@ -745,8 +756,7 @@ int main(int argc, char **argv) {
             MUST(af_mul(&t, eye, sc, false));
             MUST(af_add(&G, r, t, false));
             MUST(af_eval(G));
-            af_release_array(r), af_release_array(eye), af_release_array(sc),
-                af_release_array(t);
+            af_release_array(r), af_release_array(eye), af_release_array(sc), af_release_array(t);
             if (af_matmul(&gt, G, G, AF_MAT_NONE, AF_MAT_TRANS) == AF_SUCCESS) {
                 SPD = gt;
             } else {
@@ -776,7 +786,10 @@ int main(int argc, char **argv) {
         if (G1) row("svd_f32/1024", op_svd, 3, 0);
         snprintf(name, sizeof(name), "norm_fro_f32/%lld", (long long)Q);
         row(name, op_norm, REPS, (double)Q * (double)Q * 4);
-        REL(G); REL(SPD); REL(R); REL(G1);
+        REL(G);
+        REL(SPD);
+        REL(R);
+        REL(G1);
     }
     if (!only || only == 4) {
         dim_t n24 = F1;
@@ -839,8 +852,21 @@ int main(int argc, char **argv) {
         row(name, op_randu, REPS, n4);
         snprintf(name, sizeof(name), "randn_f32/%lld", (long long)N);
         row(name, op_randn, REPS, n4);
-        REL(xc24); REL(xr24); REL(v1024); REL(sig); REL(ker3); REL(ker9); REL(ker31); REL(ker1); REL(ker5); REL(imgs); REL(pos0); REL(pos1);
+        REL(xc24);
+        REL(xr24);
+        REL(v1024);
+        REL(sig);
+        REL(ker3);
+        REL(ker9);
+        REL(ker31);
+        REL(ker1);
+        REL(ker5);
+        REL(imgs);
+        REL(pos0);
+        REL(pos1);
     }
-    REL(a); REL(b); REL(c);
+    REL(a);
+    REL(b);
+    REL(c);
     return 0;
 }

@@ -236,8 +236,8 @@ static void gather_leaf(const em_node *leaf, const dim_t dims[4], dim_t start, s
                 if (m0 == EM_XF_ZERO && (i < 0 || i >= leaf->xlen[0]))
                     memset(d + r * bs, 0, bs);
                 else
-                    gather_run(d + r * bs, base + (off + i * leaf->strides[0]) * (dim_t)es, 0, 0,
-                               1, t);
+                    gather_run(d + r * bs, base + (off + i * leaf->strides[0]) * (dim_t)es, 0, 0, 1,
+                               t);
             }
         }
         j += run;

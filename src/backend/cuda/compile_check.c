@@ -45,8 +45,8 @@ __attribute__((visibility("default"))) int em_cu_compile_check(const char *only,
         if (err == AF_SUCCESS) continue;
         failed++;
         if (used < cap) {
-            int n = snprintf(report + used, cap - used, "%s: %s\n", checks[i].name,
-                             em_err_message());
+            int n =
+                snprintf(report + used, cap - used, "%s: %s\n", checks[i].name, em_err_message());
             if (n > 0) used += (size_t)n;
         }
     }
