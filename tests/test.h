@@ -39,7 +39,7 @@ void em_test_register_limit(const char *name, const char *file, em_test_fn fn, d
 #define TEST_LIMIT(name, seconds)                                                                  \
     static void test_##name(void);                                                                 \
     __attribute__((constructor)) static void test_register_##name(void) {                          \
-        em_test_register_limit(#name, __FILE__, test_##name, (seconds));                          \
+        em_test_register_limit(#name, __FILE__, test_##name, (seconds));                           \
     }                                                                                              \
     static void test_##name(void)
 

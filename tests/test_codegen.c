@@ -11,8 +11,9 @@
 
 #define CODEGEN_FAMILIES(X)                                                                        \
     X(jit)                                                                                         \
-    X(random) X(reduce) X(scan) X(statistics) X(sort) X(index) X(shape) X(blas) X(lapack) X(fft)   \
-        X(signal) X(convolve)
+    X(random)                                                                                      \
+    X(reduce) X(scan) X(statistics) X(sort) X(index) X(shape) X(blas) X(lapack) X(fft) X(signal)   \
+        X(convolve)
 
 typedef int (*check_fn)(const char *, char *, size_t);
 typedef int (*count_fn)(void);

@@ -214,8 +214,8 @@ static void check_values(const char *what, kind k, af_dtype ot, const double *go
         /* A complex product that meets an infinity is inf or NaN depending on the order of the
          * multiplications (inf * 0 in one part), and the backends multiply in different orders
          * (a tree of partial products on CUDA): any non-finite part is accepted there. */
-        bool cplx_inf = w == 2 && k == K_PROD &&
-                        (!isfinite(ref[e & ~(dim_t)1]) || !isfinite(ref[e | 1]));
+        bool cplx_inf =
+            w == 2 && k == K_PROD && (!isfinite(ref[e & ~(dim_t)1]) || !isfinite(ref[e | 1]));
         if (g == r)
             ok = true;
         else if (cplx_inf)
@@ -229,8 +229,8 @@ static void check_values(const char *what, kind k, af_dtype ot, const double *go
         else {
             /* A complex product's error scales with its magnitude (magnitudes multiply). */
             double scale = w == 2 ? fabs(ref[e & ~(dim_t)1]) + fabs(ref[e | 1]) : fabs(r);
-            double tol = 4 * eps_of(ot) * (double)(len + 2) *
-                         (k == K_SUM ? mag[e / w] : scale + 1e-30);
+            double tol =
+                4 * eps_of(ot) * (double)(len + 2) * (k == K_SUM ? mag[e / w] : scale + 1e-30);
             ok = fabs(g - r) <= tol + 1e-300;
         }
         if (!ok && bad++ < 4)

@@ -194,8 +194,8 @@ static void *read_raw(af_array a, af_dtype t, const dim_t d[4]) {
     }
     for (int k = 0; k < 4; k++)
         if (g[k] != d[k]) {
-            em_test_fail(__FILE__, __LINE__, "dims[%d] = %lld, expected %lld", k,
-                         (long long)g[k], (long long)d[k]);
+            em_test_fail(__FILE__, __LINE__, "dims[%d] = %lld, expected %lld", k, (long long)g[k],
+                         (long long)d[k]);
             return NULL;
         }
     void *p = malloc((size_t)count(d) * em_test_dtype_size(t) + 16);
@@ -758,7 +758,8 @@ TEST(scan_bad_input) {
 
 /* ---- where ---- */
 
-static const af_dtype where_types[] = {f32, c32, f64, c64, b8, s32, u32, u8, s64, u64, s16, u16, s8};
+static const af_dtype where_types[] = {f32, c32, f64, c64, b8,  s32, u32,
+                                       u8,  s64, u64, s16, u16, s8};
 #define NWHERE ((int)(sizeof(where_types) / sizeof(where_types[0])))
 
 /* Data with about half zeros (both parts of complex values zero), NaN among the non-zeros. */
@@ -788,14 +789,15 @@ static void check_where(af_array r, const void *x, af_dtype t, size_t n, const c
     }
     const dim_t d[4] = {(dim_t)m, 1, 1, 1};
     uint32_t *g = read_raw(r, u32, d);
-    if (g && memcmp(g, ref, m * 4) != 0) em_test_fail(__FILE__, __LINE__, "%s: indices differ", what);
+    if (g && memcmp(g, ref, m * 4) != 0)
+        em_test_fail(__FILE__, __LINE__, "%s: indices differ", what);
     free(g);
     free(ref);
 }
 
 TEST(where_every_dtype) {
-    static const dim_t shapes[][4] = {{1, 1, 1, 1}, {7, 1, 1, 1}, {33, 5, 1, 1}, {3, 4, 5, 6},
-                                      {70001, 3, 1, 1}};
+    static const dim_t shapes[][4] = {
+        {1, 1, 1, 1}, {7, 1, 1, 1}, {33, 5, 1, 1}, {3, 4, 5, 6}, {70001, 3, 1, 1}};
     for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++)
         for (int ti = 0; ti < NWHERE; ti++) {
             af_dtype t = where_types[ti];
@@ -955,8 +957,9 @@ static void check_diff(af_dtype t, const dim_t d[4], int dim, int order, bool la
                                          (g.im == f.im || (isnan(g.im) && isnan(f.im))))
                                       : g.u == f.u;
                 if (!same) {
-                    em_test_fail(__FILE__, __LINE__, "%s: element %zu: %g%+gi|%llu, expected %g%+gi|%llu",
-                                 what, e, g.re, g.im, (unsigned long long)g.u, f.re, f.im,
+                    em_test_fail(__FILE__, __LINE__,
+                                 "%s: element %zu: %g%+gi|%llu, expected %g%+gi|%llu", what, e,
+                                 g.re, g.im, (unsigned long long)g.u, f.re, f.im,
                                  (unsigned long long)f.u);
                     break;
                 }
@@ -973,7 +976,7 @@ static void check_diff(af_dtype t, const dim_t d[4], int dim, int order, bool la
 
 TEST(diff_every_dtype_dim) {
     static const dim_t shapes[][4] = {{1, 1, 1, 1}, {2, 1, 1, 1}, {3, 1, 1, 1}, {17, 1, 1, 1},
-                                      {5, 4, 3, 2},  {3, 2, 7, 4}, {1, 9, 1, 3}, {1025, 3, 1, 1}};
+                                      {5, 4, 3, 2}, {3, 2, 7, 4}, {1, 9, 1, 3}, {1025, 3, 1, 1}};
     for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++)
         for (int ti = 0; ti < NWHERE; ti++)
             for (int dim = 0; dim < 4; dim++)

@@ -605,8 +605,7 @@ static bool map_pad(const void *p, const dim_t oc[4], dim_t ic[4], bool *one) {
 }
 
 TEST(shape_pad) {
-    const af_border_type bts[4] = {AF_PAD_ZERO, AF_PAD_SYM, AF_PAD_CLAMP_TO_EDGE,
-                                   AF_PAD_PERIODIC};
+    const af_border_type bts[4] = {AF_PAD_ZERO, AF_PAD_SYM, AF_PAD_CLAMP_TO_EDGE, AF_PAD_PERIODIC};
     for (size_t ti = 0; ti < NTYPES; ti++) {
         af_dtype t = all_types[ti];
         for (int bi = 0; bi < 4; bi++) {
@@ -726,7 +725,7 @@ TEST(shape_diag_errors) {
     dim_t d[4] = {3, 2, 2, 1}, vd[4] = {4, 1, 1, 1};
     double *v, *w;
     af_array a = rand_array(f32, d, &v), b = rand_array(f32, vd, &w), o = NULL;
-    CHECK_ERR(af_diag_create(&o, a, 0), AF_ERR_SIZE); /* 3-D */
+    CHECK_ERR(af_diag_create(&o, a, 0), AF_ERR_SIZE);  /* 3-D */
     CHECK_ERR(af_diag_extract(&o, b, 0), AF_ERR_SIZE); /* a vector */
     CHECK_ERR(af_diag_extract(&o, a, 3), AF_ERR_ARG);  /* past the matrix */
     CHECK_ERR(af_diag_create(NULL, b, 0), AF_ERR_ARG);
@@ -790,7 +789,7 @@ static void conj_vals(double *x, size_t n) {
 }
 
 TEST(shape_transpose) {
-    const dim_t shapes[][4] = {{5, 3, 1, 1}, {33, 65, 1, 1}, {1, 7, 1, 1}, {7, 1, 3, 1},
+    const dim_t shapes[][4] = {{5, 3, 1, 1},  {33, 65, 1, 1}, {1, 7, 1, 1}, {7, 1, 3, 1},
                                {31, 2, 3, 2}, {64, 64, 1, 1}, {1, 1, 1, 1}, {40, 70, 2, 1}};
     for (size_t ti = 0; ti < NTYPES; ti++) {
         af_dtype t = all_types[ti];
@@ -994,7 +993,7 @@ TEST(shape_compose) {
         for (int k = 0; k < 4; k++)
             c[k] = ((c[k] - sv[k]) % od[k] + od[k]) % od[k]; /* shift */
         for (int k = 0; k < 4; k++)
-            ic[k] = c[k] % d[k]; /* tile */
+            ic[k] = c[k] % d[k];  /* tile */
         ic[0] = d[0] - 1 - ic[0]; /* flip */
         double r = v[lin(d, ic)] * 2;
         CHECK(g[e] == r || (isnan(g[e]) && isnan(r)));

@@ -66,8 +66,7 @@ static int vi_cmp(const void *pa, const void *pb) {
 }
 
 /* Stable reference sort of x along dim: sorted values and input indices along dim. */
-static void ref_sort(const double *x, const dim_t d[4], int dim, bool asc, double *ov,
-                     double *oi) {
+static void ref_sort(const double *x, const dim_t d[4], int dim, bool asc, double *ov, double *oi) {
     dim_t inner = 1, outer = 1, len = d[dim];
     for (int k = 0; k < dim; k++)
         inner *= d[k];
@@ -110,8 +109,8 @@ static void check_values(af_array a, const double *ref, dim_t n, const char *wha
     af_get_type(&at, a);
     if (at == c32 || at == c64) got_n *= 2; /* n counts doubles: complex values are pairs */
     if (got_n != n) {
-        em_test_fail(__FILE__, __LINE__, "%s: %lld elements, expected %lld", what,
-                     (long long)got_n, (long long)n);
+        em_test_fail(__FILE__, __LINE__, "%s: %lld elements, expected %lld", what, (long long)got_n,
+                     (long long)n);
     } else {
         for (dim_t i = 0; i < n; i++)
             if (tot_cmp(got[i], ref[i]) != 0) {
@@ -125,8 +124,8 @@ static void check_values(af_array a, const double *ref, dim_t n, const char *wha
     free(got);
 }
 
-static const dim_t shapes[][4] = {{37, 1, 1, 1}, {5, 6, 1, 1}, {3, 4, 5, 2}, {1, 7, 1, 1},
-                                  {2, 3, 1, 4},  {1, 1, 1, 1}};
+static const dim_t shapes[][4] = {{37, 1, 1, 1}, {5, 6, 1, 1}, {3, 4, 5, 2},
+                                  {1, 7, 1, 1},  {2, 3, 1, 4}, {1, 1, 1, 1}};
 #define NSHAPES ((int)(sizeof(shapes) / sizeof(shapes[0])))
 
 /* ---- sort, sort_index, sort_by_key ---------------------------------------------------------- */
@@ -137,7 +136,8 @@ TEST(sort_every_dtype_dim_direction) {
         for (int si = 0; si < NSHAPES; si++) {
             const dim_t *d = shapes[si];
             dim_t n = count4(d);
-            double *x = malloc(sizeof(double) * (size_t)n), *rv = malloc(sizeof(double) * (size_t)n);
+            double *x = malloc(sizeof(double) * (size_t)n),
+                   *rv = malloc(sizeof(double) * (size_t)n);
             fill_for(x, (size_t)n, t, si % 2 == 1);
             af_array a = make_stored(x, d, t);
             for (int dim = 0; dim < 4; dim++)
@@ -163,7 +163,8 @@ TEST(sort_index_every_dtype_dim_direction) {
         for (int si = 0; si < NSHAPES; si++) {
             const dim_t *d = shapes[si];
             dim_t n = count4(d);
-            double *x = malloc(sizeof(double) * (size_t)n), *rv = malloc(sizeof(double) * (size_t)n),
+            double *x = malloc(sizeof(double) * (size_t)n),
+                   *rv = malloc(sizeof(double) * (size_t)n),
                    *ri = malloc(sizeof(double) * (size_t)n);
             /* Ties on every other shape: the indices then check stability. */
             fill_for(x, (size_t)n, t, si % 2 == 0);
@@ -283,7 +284,8 @@ TEST(sort_long_lines) {
             af_dtype t = ts[ti];
             const dim_t *d = shapes_[si];
             dim_t n = count4(d);
-            double *x = malloc(sizeof(double) * (size_t)n), *rv = malloc(sizeof(double) * (size_t)n),
+            double *x = malloc(sizeof(double) * (size_t)n),
+                   *rv = malloc(sizeof(double) * (size_t)n),
                    *ri = malloc(sizeof(double) * (size_t)n);
             fill_for(x, (size_t)n, t, ti % 2 == 1);
             if (t == f32 || t == f64)
@@ -466,8 +468,7 @@ TEST(set_unique_union_intersect_every_dtype) {
             for (dim_t j = 0; j < mu; j++)
                 if (ref_has(b, nb, ua_[j])) ref[mi++] = ua_[j];
             CHECK_AF(af_set_intersect(&o, fl ? ua : aa, fl ? ub : ba, fl));
-            check_values(o, ref, mi, fl ? "set_intersect(is_unique)" : "set_intersect", t, 0,
-                         true);
+            check_values(o, ref, mi, fl ? "set_intersect(is_unique)" : "set_intersect", t, 0, true);
             af_release_array(o);
             m = ref_unique(tmp, na + nb, ref);
             if (fl) {
@@ -590,8 +591,8 @@ TEST(median_every_dtype_and_dim) {
                 for (int q = 0; q < dim; q++)
                     inner *= d[q];
                 dim_t no = count4(od);
-                double *ref = malloc(sizeof(double) * (size_t)no), *line = malloc(sizeof(double) *
-                                                                                 (size_t)len);
+                double *ref = malloc(sizeof(double) * (size_t)no),
+                       *line = malloc(sizeof(double) * (size_t)len);
                 for (dim_t e = 0; e < no; e++) {
                     dim_t i = e % inner, o = e / inner, base = i + o * inner * len;
                     for (dim_t j = 0; j < len; j++)
@@ -710,8 +711,7 @@ static void check_topk(af_dtype t, const dim_t d[4], int k, af_topk_function ord
 TEST(topk_every_dtype_and_order) {
     static const af_dtype tt[] = {f32, f64, s32, u32, f16};
     const dim_t shp[][4] = {{37, 1, 1, 1}, {10, 4, 3, 1}, {1, 5, 1, 1}};
-    const af_topk_function ords[] = {AF_TOPK_MAX, AF_TOPK_MIN, AF_TOPK_DEFAULT,
-                                     AF_TOPK_STABLE_MIN};
+    const af_topk_function ords[] = {AF_TOPK_MAX, AF_TOPK_MIN, AF_TOPK_DEFAULT, AF_TOPK_STABLE_MIN};
     for (int ti = 0; ti < 5; ti++)
         for (int si = 0; si < 3; si++)
             for (int oi = 0; oi < 4; oi++) {

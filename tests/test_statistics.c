@@ -217,7 +217,8 @@ static af_dtype stat_out(af_dtype t) {
     }
 }
 
-static const af_dtype all_types[] = {f32, c32, f64, c64, b8, s32, u32, u8, s64, u64, s16, u16, f16, s8};
+static const af_dtype all_types[] = {f32, c32, f64, c64, b8,  s32, u32,
+                                     u8,  s64, u64, s16, u16, f16, s8};
 #define NTYPES ((int)(sizeof(all_types) / sizeof(all_types[0])))
 
 typedef enum { K_MEAN, K_VAR, K_STDEV, K_MEANVAR } kind;
@@ -332,7 +333,8 @@ static void check_dim(af_dtype t, const dim_t d[4], int dim, kind k, af_var_bias
 }
 
 static const dim_t shapes[][4] = {
-    {1, 1, 1, 1}, {7, 1, 1, 1}, {33, 5, 1, 1}, {5, 33, 1, 1}, {3, 4, 5, 6}, {2, 1, 3, 7}, {1, 1, 1, 9},
+    {1, 1, 1, 1}, {7, 1, 1, 1}, {33, 5, 1, 1}, {5, 33, 1, 1},
+    {3, 4, 5, 6}, {2, 1, 3, 7}, {1, 1, 1, 9},
 };
 #define NSHAPES ((int)(sizeof(shapes) / sizeof(shapes[0])))
 
@@ -387,22 +389,20 @@ TEST(stat_weighted_and_meanvar) {
                 check_dim(t, shapes[s], dim, K_MEANVAR, AF_VARIANCE_SAMPLE, 0, wt, wd, false);
                 wd[dim] = 1;
                 check_dim(t, shapes[s], dim, K_MEAN, AF_VARIANCE_DEFAULT, 0, wt, wd, false);
-                check_dim(t, shapes[s], dim, K_MEANVAR, AF_VARIANCE_POPULATION, 0, 0, NULL,
-                          s == 3);
+                check_dim(t, shapes[s], dim, K_MEANVAR, AF_VARIANCE_POPULATION, 0, 0, NULL, s == 3);
                 check_dim(t, shapes[s], dim, K_MEANVAR, AF_VARIANCE_DEFAULT, 0, 0, NULL, false);
             }
 }
 
 /* Shapes that split lines into chunks, tiles of more than one block of lines, and long lines. */
 TEST(stat_large_shapes) {
-    static const dim_t big[][4] = {{300001, 1, 1, 1}, {1500, 41, 1, 1}, {3, 70001, 1, 1},
-                                   {2049, 3, 2, 1}};
+    static const dim_t big[][4] = {
+        {300001, 1, 1, 1}, {1500, 41, 1, 1}, {3, 70001, 1, 1}, {2049, 3, 2, 1}};
     static const af_dtype types[] = {f32, f64, c32, s32};
     for (size_t s = 0; s < sizeof(big) / sizeof(big[0]); s++)
         for (size_t ti = 0; ti < sizeof(types) / sizeof(types[0]); ti++)
             for (int dim = 0; dim < 2; dim++) {
-                check_dim(types[ti], big[s], dim, K_MEANVAR, AF_VARIANCE_SAMPLE, 0, 0, NULL,
-                          false);
+                check_dim(types[ti], big[s], dim, K_MEANVAR, AF_VARIANCE_SAMPLE, 0, 0, NULL, false);
                 dim_t wd[4] = {big[s][0], big[s][1], big[s][2], big[s][3]};
                 check_dim(types[ti], big[s], dim, K_VAR, AF_VARIANCE_DEFAULT, 0, f32, wd, false);
             }
@@ -440,16 +440,15 @@ static void check_all(af_dtype t, const dim_t d[4], bool weighted, bool specials
     if (weighted) {
         CHECK_AF(af_var_all_weighted(&re, &im, a, w));
         if (!close_to(re, m0.var[0], sc, ot) || (cplx && !close_to(im, m0.var[1], sc, ot)))
-            em_test_fail(__FILE__, __LINE__, "%s var: %.17g, expected %.17g", what, re,
-                         m0.var[0]);
+            em_test_fail(__FILE__, __LINE__, "%s var: %.17g, expected %.17g", what, re, m0.var[0]);
     } else {
         const struct {
             int form;
             af_var_bias b;
             const ref_mom *m;
         } v[5] = {
-            {0, AF_VARIANCE_DEFAULT, &m0}, {0, AF_VARIANCE_POPULATION, &m0},
-            {0, AF_VARIANCE_SAMPLE, &m1},  {1, AF_VARIANCE_SAMPLE, &m1},
+            {0, AF_VARIANCE_DEFAULT, &m0},    {0, AF_VARIANCE_POPULATION, &m0},
+            {0, AF_VARIANCE_SAMPLE, &m1},     {1, AF_VARIANCE_SAMPLE, &m1},
             {1, AF_VARIANCE_POPULATION, &m0},
         };
         for (int k = 0; k < 5; k++) {
@@ -468,8 +467,8 @@ static void check_all(af_dtype t, const dim_t d[4], bool weighted, bool specials
                     CHECK_AF(af_stdev_all_v2(&re, &im, a, v[k].b));
                 double e = v[k].form ? sqrt(m0.var[0]) : sqrt(v[k].m->var[0]);
                 if (!close_to(re, e, sc, ot))
-                    em_test_fail(__FILE__, __LINE__, "%s stdev %d: %.17g, expected %.17g", what,
-                                 k, re, e);
+                    em_test_fail(__FILE__, __LINE__, "%s stdev %d: %.17g, expected %.17g", what, k,
+                                 re, e);
             }
         }
     }
@@ -612,8 +611,8 @@ static void check_cov(af_dtype t, const dim_t d[4], int form, af_var_bias bias) 
 }
 
 TEST(stat_cov_corrcoef) {
-    static const dim_t d[][4] = {{7, 1, 1, 1}, {33, 5, 1, 1}, {5, 33, 1, 1}, {100001, 3, 1, 1},
-                                 {1, 4, 1, 1}};
+    static const dim_t d[][4] = {
+        {7, 1, 1, 1}, {33, 5, 1, 1}, {5, 33, 1, 1}, {100001, 3, 1, 1}, {1, 4, 1, 1}};
     static const af_dtype types[] = {f32, f64, s32, u32, u8, s64, u64, s16, u16, s8};
     for (size_t s = 0; s < sizeof(d) / sizeof(d[0]); s++)
         for (size_t ti = 0; ti < sizeof(types) / sizeof(types[0]); ti++) {

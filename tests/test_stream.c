@@ -82,8 +82,8 @@ static void spill(const char *path, const unsigned char *b, long n) {
 
 /* The values of tests/data/<dtype>.af (make_golden.py's VALUES), as the dtype's raw storage. */
 static size_t golden_raw(af_dtype t, unsigned char *out) {
-    static const double cx[12] = {1.5, -2.25, 0.0, 3.0, -0.5, 1024.0, 7.0, -8.0, 0.25, 0.125,
-                                  -1.0, INFINITY};
+    static const double cx[12] = {1.5, -2.25, 0.0,  3.0,   -0.5, 1024.0,
+                                  7.0, -8.0,  0.25, 0.125, -1.0, INFINITY};
     size_t n = 0;
     switch (t) {
     case f32: {
@@ -176,8 +176,7 @@ static void check_raw(af_array a, af_dtype t, const dim_t d[4], const unsigned c
     unsigned char *buf = malloc(bytes + 1);
     if (bytes) CHECK_AF(af_get_data_ptr(buf, a));
     if (memcmp(buf, want, bytes) != 0)
-        em_test_fail(__FILE__, __LINE__, "%s (%s): the values differ", what,
-                     em_test_dtype_name(t));
+        em_test_fail(__FILE__, __LINE__, "%s (%s): the values differ", what, em_test_dtype_name(t));
     free(buf);
 }
 
@@ -257,7 +256,8 @@ TEST(stream_round_trip) {
     char dir[64], file[128];
     make_dir(dir, sizeof(dir));
     snprintf(file, sizeof(file), "%s/all.af", dir);
-    const dim_t shapes[][4] = {{5, 1, 1, 1}, {3, 4, 2, 2}, {0, 1, 1, 1}, {1, 1, 1, 1}, {7, 0, 3, 1}};
+    const dim_t shapes[][4] = {
+        {5, 1, 1, 1}, {3, 4, 2, 2}, {0, 1, 1, 1}, {1, 1, 1, 1}, {7, 0, 3, 1}};
     const int nshape = (int)(sizeof(shapes) / sizeof(shapes[0]));
     af_array saved[NTYPES * 8];
     int ns = 0;
@@ -413,18 +413,18 @@ TEST(stream_corrupt_files) {
         int bytes;
         long long value;
     } bad[] = {
-        {0, 1, 2},                   /* version 2 */
-        {0, 1, 'P'},                 /* a foreign file */
-        {1, 4, -1},                  /* negative count */
-        {5, 4, -7},                  /* negative key length */
-        {5, 4, 1 << 30},             /* key past the end */
-        {12, 8, 5},                  /* entry smaller than its header */
-        {12, 8, 1LL << 40},          /* entry past the end */
-        {20, 1, 14},                 /* not a dtype */
-        {20, 1, 0},                  /* f32: the data no longer fills the dims */
-        {21, 8, -3},                 /* negative dim */
-        {21, 8, 1LL << 62},          /* dims far past the data */
-        {29, 8, 0},                  /* zero dim with data left over */
+        {0, 1, 2},          /* version 2 */
+        {0, 1, 'P'},        /* a foreign file */
+        {1, 4, -1},         /* negative count */
+        {5, 4, -7},         /* negative key length */
+        {5, 4, 1 << 30},    /* key past the end */
+        {12, 8, 5},         /* entry smaller than its header */
+        {12, 8, 1LL << 40}, /* entry past the end */
+        {20, 1, 14},        /* not a dtype */
+        {20, 1, 0},         /* f32: the data no longer fills the dims */
+        {21, 8, -3},        /* negative dim */
+        {21, 8, 1LL << 62}, /* dims far past the data */
+        {29, 8, 0},         /* zero dim with data left over */
     };
     for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
         unsigned char *b = malloc((size_t)n);

@@ -19,7 +19,6 @@
 
 #include <stdbool.h>
 
-
 /* ArrayFire's "float of t" for unary math: f64, f16, c32 and c64 stay, every other dtype
  * (integers, b8) becomes f32. */
 static inline af_dtype em_jit_float_of(af_dtype t) {

@@ -11,8 +11,6 @@
 
 #include <stdlib.h>
 
-
-
 /* The JIT's pressure threshold before a manager was installed, restored when it is unset. */
 static float em_default_threshold;
 

@@ -108,8 +108,7 @@ static af_err scan_impl(const char *fn, af_array *out, const af_array keyh, cons
     EM_GET_FN(a, inh, in_pos);
     if (dim < 0 || dim > 3)
         EM_FAIL_FN(AF_ERR_ARG, "argument %d (dim): %d is outside 0..3", dim_pos, dim);
-    if (op != AF_BINARY_ADD && op != AF_BINARY_MUL && op != AF_BINARY_MIN &&
-        op != AF_BINARY_MAX)
+    if (op != AF_BINARY_ADD && op != AF_BINARY_MUL && op != AF_BINARY_MIN && op != AF_BINARY_MAX)
         EM_FAIL_FN(AF_ERR_ARG, "argument %d (op): %d is not an af_binary_op", op_pos, (int)op);
     if ((unsigned)dim >= em_dims_ndims(a->dims)) {
         /* Nothing to combine along dim: ArrayFire hands back the input itself. */
@@ -190,15 +189,13 @@ af_err af_where(af_array *idx, const af_array in) {
     dim_t count = 0;
     EM_ARG_NULL(idx, 0);
     EM_GET(a, in, 1);
-    if (a->type == f16)
-        EM_FAIL(AF_ERR_TYPE, "argument 1 (in): dtype f16 is not supported");
+    if (a->type == f16) EM_FAIL(AF_ERR_TYPE, "argument 1 (in): dtype f16 is not supported");
     if (em_array_elements(a) > 0) {
         EM_NEED_SLOT(algo, where);
         /* The test for non-zero is part of the program: where(a > 0.5) and where(a) alike read
          * the input once. NaN is non-zero; complex values are non-zero when either part is. */
         EM_TRY(em_jit_input(a, a->dims, a->type, &n));
-        if (a->type != b8)
-            n = em_jit_op2(EM_OP_NEQ, b8, n, em_jit_const(a->type, a->dims, 0, 0));
+        if (a->type != b8) n = em_jit_op2(EM_OP_NEQ, b8, n, em_jit_const(a->type, a->dims, 0, 0));
         if (!n) EM_FAIL(AF_ERR_NO_MEM, "out of host memory for a JIT node");
         EM_TRY(em_jit_prog_build(&n, 1, &prog));
         built = true;
@@ -240,8 +237,7 @@ static af_err diff_impl(const char *fn, af_array *out, const af_array inh, int d
     EM_ARG_NULL_FN(out, 0, "out");
     EM_GET_FN(a, inh, 1);
     if (dim < 0 || dim > 3) EM_FAIL_FN(AF_ERR_ARG, "argument 2 (dim): %d is outside 0..3", dim);
-    if (a->type == f16)
-        EM_FAIL_FN(AF_ERR_TYPE, "argument 1 (in): dtype f16 is not supported");
+    if (a->type == f16) EM_FAIL_FN(AF_ERR_TYPE, "argument 1 (in): dtype f16 is not supported");
     /* The device rule of element-wise operations (jit_build.c), since the leaves below are made
      * directly rather than through em_jit_input. */
     if (a->dev != em_dev_active())

@@ -252,8 +252,8 @@ af_err af_tile(af_array *out, const af_array in, const unsigned x, const unsigne
             EM_FAIL(AF_ERR_SIZE, "argument %d: tiling dimension %d zero times gives no elements",
                     k + 2, k);
         if ((dim_t)t[k] > ((dim_t)1 << 48) / a->dims[k])
-            EM_FAIL(AF_ERR_SIZE, "argument %d: dims[%d] = %lld tiled %u times overflows", k + 2,
-                    k, (long long)a->dims[k], t[k]);
+            EM_FAIL(AF_ERR_SIZE, "argument %d: dims[%d] = %lld tiled %u times overflows", k + 2, k,
+                    (long long)a->dims[k], t[k]);
         od[k] = a->dims[k] * (dim_t)t[k];
     }
     EM_TRY(em_dims_from_user(__func__, 2, 4, od, od));
@@ -324,8 +324,8 @@ static af_err join_into(const char *fn, int dim, em_array *const *in, int n, con
                 /* coordinate < end of input i: input i, else what follows */
                 af_dtype it = coord_type(od, dim, dim);
                 em_node *r = range_node(od, dim, it);
-                em_node *cond = em_jit_op2(EM_OP_LT, b8, r,
-                                           em_jit_const_val(it, od, em_jit_scalar_i(it, end)));
+                em_node *cond =
+                    em_jit_op2(EM_OP_LT, b8, r, em_jit_const_val(it, od, em_jit_scalar_i(it, end)));
                 acc = em_jit_op3(EM_OP_SELECT, type, cond, x, acc);
             }
             end = start;
@@ -392,8 +392,7 @@ fail:
     return err;
 }
 
-af_err af_join_many(af_array *out, const int dim, const unsigned n_arrays,
-                    const af_array *inputs) {
+af_err af_join_many(af_array *out, const int dim, const unsigned n_arrays, const af_array *inputs) {
     af_err err = AF_SUCCESS;
     em_array **in = NULL, *b = NULL;
     EM_ARG_NULL(out, 0);
@@ -419,8 +418,10 @@ af_err af_join_many(af_array *out, const int dim, const unsigned n_arrays,
         if (em_array_elements(a) == 0) continue;
         if (!lead) lead = a;
         if (a->type != lead->type)
-            EM_FAIL(AF_ERR_ARG, "argument 3: inputs[%u] has dtype %s, an earlier one %s (join "
-                    "does not convert)", i, em_dtype_name(a->type), em_dtype_name(lead->type));
+            EM_FAIL(AF_ERR_ARG,
+                    "argument 3: inputs[%u] has dtype %s, an earlier one %s (join "
+                    "does not convert)",
+                    i, em_dtype_name(a->type), em_dtype_name(lead->type));
         for (int k = 0; k < 4; k++)
             if (k != dim && a->dims[k] != lead->dims[k])
                 EM_FAIL(AF_ERR_SIZE,
@@ -456,8 +457,8 @@ fail:
  * ------------------------------------------------------------------------------------------- */
 
 af_err af_pad(af_array *out, const af_array in, const unsigned begin_ndims,
-              const dim_t *const begin_dims, const unsigned end_ndims,
-              const dim_t *const end_dims, const af_border_type pad_type) {
+              const dim_t *const begin_dims, const unsigned end_ndims, const dim_t *const end_dims,
+              const af_border_type pad_type) {
     af_err err = AF_SUCCESS;
     em_array *a, *b = NULL;
     dim_t lo[4] = {0, 0, 0, 0}, hi[4] = {0, 0, 0, 0}, od[4];
@@ -499,7 +500,7 @@ af_err af_pad(af_array *out, const af_array in, const unsigned begin_ndims,
     src_view v;
     EM_TRY(source(a, &v));
     /* Output coordinate c reads input coordinate c - lo through the border's transform. */
-    int mode = pad_type == AF_PAD_SYM              ? EM_XF_MIRROR
+    int mode = pad_type == AF_PAD_SYM             ? EM_XF_MIRROR
                : pad_type == AF_PAD_CLAMP_TO_EDGE ? EM_XF_CLAMP
                : pad_type == AF_PAD_PERIODIC      ? EM_XF_WRAP
                                                   : EM_XF_ZERO;
@@ -572,8 +573,7 @@ af_err af_diag_create(af_array *out, const af_array in, const int num) {
     /* j - i == num */
     em_node *cond = em_jit_op2(EM_OP_EQ, b8, em_jit_op2(EM_OP_SUB, it, r1, r0),
                                em_jit_const_val(it, od, em_jit_scalar_i(it, num)));
-    em_node *res =
-        em_jit_op3(EM_OP_SELECT, a->type, cond, x, em_jit_const(a->type, od, 0, 0));
+    em_node *res = em_jit_op3(EM_OP_SELECT, a->type, cond, x, em_jit_const(a->type, od, 0, 0));
     EM_TRY(finish(__func__, res, &b));
     *out = b;
     return AF_SUCCESS;
@@ -592,16 +592,18 @@ af_err af_diag_extract(af_array *out, const af_array in, const int num) {
         return AF_SUCCESS;
     }
     if (em_dims_ndims(a->dims) < 2)
-        EM_FAIL(AF_ERR_SIZE, "argument 1: a vector has no diagonal to extract (dims [%lld %lld "
-                "%lld %lld])", (long long)a->dims[0], (long long)a->dims[1],
-                (long long)a->dims[2], (long long)a->dims[3]);
+        EM_FAIL(AF_ERR_SIZE,
+                "argument 1: a vector has no diagonal to extract (dims [%lld %lld "
+                "%lld %lld])",
+                (long long)a->dims[0], (long long)a->dims[1], (long long)a->dims[2],
+                (long long)a->dims[3]);
     /* ArrayFire's length: min(d0, d1) - |num|, starting at (-num, 0) below the diagonal and at
      * (0, num) above it. */
     dim_t an = num < 0 ? -(dim_t)num : (dim_t)num;
     dim_t mn = a->dims[0] < a->dims[1] ? a->dims[0] : a->dims[1];
     if (an > mn)
-        EM_FAIL(AF_ERR_ARG, "argument 2 (num): diagonal %d lies outside a %lld x %lld matrix",
-                num, (long long)a->dims[0], (long long)a->dims[1]);
+        EM_FAIL(AF_ERR_ARG, "argument 2 (num): diagonal %d lies outside a %lld x %lld matrix", num,
+                (long long)a->dims[0], (long long)a->dims[1]);
     const dim_t od[4] = {mn - an, 1, a->dims[2], a->dims[3]};
     if (od[0] == 0) {
         EM_TRY(em_array_alloc(a->type, od, &b));

@@ -27,8 +27,17 @@
 /* Key dtypes of sort, sort_index and sort_by_key (ArrayFire's switch, with s8 of 3.10). */
 static bool sort_key_ok(af_dtype t) {
     switch (t) {
-    case f32: case f64: case s32: case u32: case s16: case u16: case s64: case u64: case u8:
-    case b8: case s8:
+    case f32:
+    case f64:
+    case s32:
+    case u32:
+    case s16:
+    case u16:
+    case s64:
+    case u64:
+    case u8:
+    case b8:
+    case s8:
         return true;
     default:
         return false;
@@ -152,8 +161,8 @@ af_err af_sort_by_key(af_array *out_keys, af_array *out_values, const af_array k
                 (long long)k->dims[3], (long long)v->dims[0], (long long)v->dims[1],
                 (long long)v->dims[2], (long long)v->dims[3]);
     if (k->dev != v->dev)
-        EM_FAIL(AF_ERR_DEVICE, "arguments 2 and 3 (keys, values) live on devices %d and %d",
-                k->dev, v->dev);
+        EM_FAIL(AF_ERR_DEVICE, "arguments 2 and 3 (keys, values) live on devices %d and %d", k->dev,
+                v->dev);
     if (em_array_elements(k) == 0) {
         /* As ArrayFire: both empty outputs take the keys' dtype. */
         EM_TRY(empty_alloc(k->type, &ok));
@@ -373,7 +382,13 @@ fail:
 /* Dtypes of median (ArrayFire's switch). */
 static bool median_type_ok(af_dtype t) {
     switch (t) {
-    case f32: case f64: case s32: case u32: case s16: case u16: case u8:
+    case f32:
+    case f64:
+    case s32:
+    case u32:
+    case s16:
+    case u16:
+    case u8:
         return true;
     default:
         return false;
@@ -406,8 +421,7 @@ af_err af_median(af_array *out, const af_array in, const dim_t dim) {
     od[dim] = 1;
     EM_TRY(em_array_dense_read(a, &ib, &ip));
     EM_TRY(out_alloc(a->dev, ot, od, &res));
-    EM_TRY(em_backend_self.algo->median(a->dev, a->type, ip, a->dims, (int)dim, ot,
-                                        res->buf->ptr));
+    EM_TRY(em_backend_self.algo->median(a->dev, a->type, ip, a->dims, (int)dim, ot, res->buf->ptr));
     em_buf_release(ib);
     *out = res;
     return AF_SUCCESS;
@@ -489,7 +503,11 @@ af_err af_topk(af_array *values, af_array *indices, const af_array in, const int
     if (rdim != 0)
         EM_FAIL(AF_ERR_NOT_SUPPORTED, "argument 4 (dim): topk is supported along dim 0 only");
     switch (a->type) {
-    case f32: case f64: case s32: case u32: case f16:
+    case f32:
+    case f64:
+    case s32:
+    case u32:
+    case f16:
         break;
     default:
         EM_FAIL(AF_ERR_TYPE, "argument 2 (in): dtype %s is not supported", em_dtype_name(a->type));

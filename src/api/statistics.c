@@ -18,8 +18,9 @@
  *    af_stdev_all_v2, af_cov_v2: n - 1 for AF_VARIANCE_SAMPLE, else n (DEFAULT is the population
  *    variance there). The deprecated bool forms map isbiased = true to AF_VARIANCE_SAMPLE, as
  *    ArrayFire 3.10 does. af_stdev and af_stdev_all are population.
- *  - weights are f32 or f64 (AF_ERR_ARG otherwise), real; along a dim they broadcast (each dim equal to the input's or 1). Weighted variance divides by
- *    the weights' sum (minus one for a sample variance in meanvar).
+ *  - weights are f32 or f64 (AF_ERR_ARG otherwise), real; along a dim they broadcast (each dim
+ * equal to the input's or 1). Weighted variance divides by the weights' sum (minus one for a sample
+ * variance in meanvar).
  *  - the variance of complex values is ArrayFire's: the mean of (x - mean)^2 with the complex
  *    square, not of |x - mean|^2.
  *  - cov(X, Y): X and Y of equal dims and dtype, at most 2-D; one value per column, the sum over
@@ -118,8 +119,8 @@ static af_err check_weights(const char *fn, int pos, const em_array *w, const em
     for (int d = 0; d < 4; d++)
         if (w->dims[d] != a->dims[d] && w->dims[d] != 1)
             EM_FAIL_FN(AF_ERR_ARG,
-                       "argument %d (weights): dims[%d] = %lld, must be 1 or the input's %lld",
-                       pos, d, (long long)w->dims[d], (long long)a->dims[d]);
+                       "argument %d (weights): dims[%d] = %lld, must be 1 or the input's %lld", pos,
+                       d, (long long)w->dims[d], (long long)a->dims[d]);
     return AF_SUCCESS;
 fail:
     return err;
@@ -169,8 +170,7 @@ static af_err run_moments(const char *fn, const em_array *a, const em_array *w, 
             bw = true;
         }
         EM_TRY_FN(em_backend_self.algo->moments(a->dev, &px, bw ? &pw : NULL, dim, ddof, root, ot,
-                                                m ? m->buf->ptr : NULL,
-                                                v ? v->buf->ptr : NULL));
+                                                m ? m->buf->ptr : NULL, v ? v->buf->ptr : NULL));
     } else if (dim < 0) {
         /* The moments of nothing: NaN. */
         EM_NEED_SLOT(algo, moments); /* keeps the error the same for every input */
@@ -265,8 +265,7 @@ af_err af_mean(af_array *out, const af_array in, const dim_t dim) {
     return stat_dim_api(__func__, out, in, NULL, dim, 2, S_MEAN, 0);
 }
 
-af_err af_mean_weighted(af_array *out, const af_array in, const af_array weights,
-                        const dim_t dim) {
+af_err af_mean_weighted(af_array *out, const af_array in, const af_array weights, const dim_t dim) {
     const char *fn = __func__;
     af_err err = AF_SUCCESS;
     EM_ARG_NULL_FN(weights, 2, "weights");
@@ -289,8 +288,7 @@ fail:
     return err;
 }
 
-af_err af_var_weighted(af_array *out, const af_array in, const af_array weights,
-                       const dim_t dim) {
+af_err af_var_weighted(af_array *out, const af_array in, const af_array weights, const dim_t dim) {
     const char *fn = __func__;
     af_err err = AF_SUCCESS;
     EM_ARG_NULL_FN(weights, 2, "weights");
@@ -374,8 +372,7 @@ af_err af_mean_all(double *real, double *imag, const af_array in) {
     return stat_all_api(__func__, real, imag, in, NULL, S_MEAN, 0, T_MEAN);
 }
 
-af_err af_mean_all_weighted(double *real, double *imag, const af_array in,
-                            const af_array weights) {
+af_err af_mean_all_weighted(double *real, double *imag, const af_array in, const af_array weights) {
     const char *fn = __func__;
     af_err err = AF_SUCCESS;
     EM_ARG_NULL_FN(weights, 3, "weights");
@@ -390,8 +387,7 @@ af_err af_var_all(double *realVal, double *imagVal, const af_array in, const boo
                         T_MEAN);
 }
 
-af_err af_var_all_v2(double *realVal, double *imagVal, const af_array in,
-                     const af_var_bias bias) {
+af_err af_var_all_v2(double *realVal, double *imagVal, const af_array in, const af_var_bias bias) {
     const char *fn = __func__;
     af_err err = AF_SUCCESS;
     EM_TRY_FN(check_bias(fn, 3, bias));
@@ -460,8 +456,7 @@ static af_err run_comoments(const char *fn, const em_array *x, const em_array *y
         bx = true;
         EM_TRY_FN(prog_of(fn, y, x->dims, ct, &ny, &py));
         by = true;
-        EM_TRY_FN(
-            em_backend_self.algo->comoments(x->dev, &px, &py, kind, ddof, ot, res->buf->ptr));
+        EM_TRY_FN(em_backend_self.algo->comoments(x->dev, &px, &py, kind, ddof, ot, res->buf->ptr));
     } else if (em_dims_elements(od) > 0) {
         em_node *c = em_jit_const(ot, od, NAN, 0);
         em_array *tmp = NULL;

@@ -73,8 +73,7 @@ static af_err reader_open(const char *fn, const char *filename, reader *r) {
     r->name = filename;
     r->pos = 0;
     r->f = fopen(filename, "rb");
-    if (!r->f)
-        return em_err(AF_ERR_ARG, fn, "cannot open %s: %s", filename, strerror(errno));
+    if (!r->f) return em_err(AF_ERR_ARG, fn, "cannot open %s: %s", filename, strerror(errno));
     struct stat st;
     if (fstat(fileno(r->f), &st) != 0 || !S_ISREG(st.st_mode)) {
         fclose(r->f);

@@ -116,8 +116,8 @@ struct em_algo_ops {
      * element, out[0] = Pearson's r = Cxy / sqrt(Cxx * Cyy) of the centred co-moments. */
 #define EM_COMOM_COV  0
 #define EM_COMOM_CORR 1
-    af_err (*comoments)(int dev, const struct em_jit_prog *x, const struct em_jit_prog *y,
-                        int kind, int ddof, af_dtype out_type, void *out);
+    af_err (*comoments)(int dev, const struct em_jit_prog *x, const struct em_jit_prog *y, int kind,
+                        int ddof, af_dtype out_type, void *out);
 
     /* Sorting, sets, selection (sort.c).
      *
@@ -140,8 +140,8 @@ struct em_algo_ops {
      * *nout. is_sorted: the input is taken as sorted and only neighbours are merged, as
      * ArrayFire does. Equality is IEEE: -0 == +0, and NaN never equals, so each NaN stays. Waits
      * for the device (the count is a host value). */
-    af_err (*set_unique)(int dev, af_dtype type, const void *in, dim_t n, bool is_sorted,
-                         void *out, dim_t *nout);
+    af_err (*set_unique)(int dev, af_dtype type, const void *in, dim_t n, bool is_sorted, void *out,
+                         dim_t *nout);
     /* The sorted distinct values of both inputs (na, nb >= 1) into out (capacity na + nb). */
     af_err (*set_union)(int dev, af_dtype type, const void *a, dim_t na, const void *b, dim_t nb,
                         void *out, dim_t *nout);
@@ -158,8 +158,8 @@ struct em_algo_ops {
     /* The k (1 <= k <= dims[0]) largest (or smallest) keys of each column (dim 0) of a [dims]
      * block of `type` (f32, f64, s32, u32, f16), best first, ties by lower index, into vals_out
      * and their indices along dim 0 into idx_out, both [k, dims[1], dims[2], dims[3]]. */
-    af_err (*topk)(int dev, af_dtype type, const void *in, const dim_t dims[4], int k,
-                   bool largest, void *vals_out, uint32_t *idx_out);
+    af_err (*topk)(int dev, af_dtype type, const void *in, const dim_t dims[4], int k, bool largest,
+                   void *vals_out, uint32_t *idx_out);
 };
 
 extern const struct em_algo_ops em_cpu_algo_ops;

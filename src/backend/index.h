@@ -76,8 +76,7 @@ struct em_index_ops {
     af_err (*transpose)(int dev, af_dtype type, void *out, const void *in, const dim_t idims[4],
                         const dim_t istrides[4], bool conj);
     /* The same in place on a dense buffer whose dims 0 and 1 are equal. */
-    af_err (*transpose_inplace)(int dev, af_dtype type, void *data, const dim_t dims[4],
-                                bool conj);
+    af_err (*transpose_inplace)(int dev, af_dtype type, void *data, const dim_t dims[4], bool conj);
 };
 
 extern const struct em_index_ops em_cpu_index_ops;

@@ -87,8 +87,9 @@ DEF_FTOI(u64, 0.0, 18446744073709551616.0, 0, UINT64_MAX)
 
 #define ALL_TYPES(X, S)                                                                            \
     X(S, f32)                                                                                      \
-    X(S, c32) X(S, f64) X(S, c64) X(S, b8) X(S, s32) X(S, u32) X(S, u8) X(S, s64) X(S, u64)        \
-        X(S, s16) X(S, u16) X(S, f16) X(S, s8)
+    X(S, c32)                                                                                      \
+    X(S, f64) X(S, c64) X(S, b8) X(S, s32) X(S, u32) X(S, u8) X(S, s64) X(S, u64) X(S, s16)        \
+        X(S, u16) X(S, f16) X(S, s8)
 #define DEF_CASTS_FROM(S) ALL_TYPES(DEF_CAST, S)
 DEF_CASTS_FROM(f32)
 DEF_CASTS_FROM(c32)

@@ -73,8 +73,7 @@ typedef struct em_cpu_block_eval em_cpu_block_eval;
 af_err em_cpu_block_eval_new(const em_jit_prog *prog, em_cpu_block_eval **out);
 void em_cpu_block_eval_free(em_cpu_block_eval *e);
 char *em_cpu_block_scratch_new(const em_cpu_block_eval *e);
-const void *em_cpu_block_eval_run(const em_cpu_block_eval *e, char *scratch, dim_t start,
-                                  size_t n);
+const void *em_cpu_block_eval_run(const em_cpu_block_eval *e, char *scratch, dim_t start, size_t n);
 
 /* The algorithm family's slots (algorithm.h) implemented in reduce.c. */
 af_err em_cpu_reduce(int dev, const em_jit_prog *in, int dim, em_red_op op, void *out);
@@ -100,8 +99,7 @@ af_err em_cpu_random(int dev, void *out, af_dtype type, dim_t n, int engine, int
 /* The index family's shape slots (index.h) implemented in shape.c. */
 af_err em_cpu_transpose(int dev, af_dtype type, void *out, const void *in, const dim_t idims[4],
                         const dim_t istrides[4], bool conj);
-af_err em_cpu_transpose_inplace(int dev, af_dtype type, void *data, const dim_t dims[4],
-                                bool conj);
+af_err em_cpu_transpose_inplace(int dev, af_dtype type, void *data, const dim_t dims[4], bool conj);
 
 /* The algorithm family's slots (algorithm.h) implemented in sort.c. */
 af_err em_cpu_sort(int dev, af_dtype type, const dim_t dims[4], int dim, bool ascending,

@@ -97,7 +97,7 @@ typedef struct {
                     }                                                                              \
                 }                                                                                  \
             }                                                                                      \
-            /* Each chain's values combine with everything before the chain. */                   \
+            /* Each chain's values combine with everything before the chain. */                    \
             for (int k = 0; k < CHAINS; k++) {                                                     \
                 T *o = out + k * L;                                                                \
                 for (size_t j = 0; j < L; j++)                                                     \
@@ -206,9 +206,9 @@ typedef struct {
             ((T *)v)[i] = name##_in();                                                             \
     }                                                                                              \
     static const scan_kernel name = {                                                              \
-        name##_run,  name##_fold,   name##_step,      name##_fold_step,   name##_run_h,            \
-        name##_fold_h, name##_step_h, name##_fold_step_h, name##_comb,      name##_ident,          \
-        name##_init};
+        name##_run,   name##_fold,   name##_step,   name##_fold_step,                              \
+        name##_run_h, name##_fold_h, name##_step_h, name##_fold_step_h,                            \
+        name##_comb,  name##_ident,  name##_init};
 
 /* Integer sums and products wrap: they run on the unsigned type of the same width, which has the
  * same bits as the signed result. */
@@ -366,11 +366,11 @@ typedef struct {
 
 /* Per-thread working memory. */
 typedef struct {
-    char *sv, *sk;  /* the block evaluators' scratch */
-    char *acc;      /* one accumulator per line of a tile */
-    char *kprev;    /* the keys of the step before */
-    uint8_t *h;     /* head flags of a block */
-    uint8_t *anyv;  /* per line of a tile: the aggregate holds a head */
+    char *sv, *sk; /* the block evaluators' scratch */
+    char *acc;     /* one accumulator per line of a tile */
+    char *kprev;   /* the keys of the step before */
+    uint8_t *h;    /* head flags of a block */
+    uint8_t *anyv; /* per line of a tile: the aggregate holds a head */
 } scan_tls;
 
 static void tls_free(scan_tls *t) {
@@ -453,8 +453,8 @@ static void run_task(const scan_ctx *c, scan_tls *t, dim_t o, dim_t tile, dim_t 
                 char *out = c->out + (size_t)(at + r * c->inner) * es;
                 if (ks) {
                     const char *kr = kv + (size_t)(r * T) * ks;
-                    heads_step(kr, r ? kr - (size_t)T * ks : t->kprev, j + r == 0, t->h,
-                               (size_t)T, ks);
+                    heads_step(kr, r ? kr - (size_t)T * ks : t->kprev, j + r == 0, t->h, (size_t)T,
+                               ks);
                     if (pass == 1)
                         k->fold_step_h(xr, t->h, t->acc, t->anyv, (size_t)T);
                     else
@@ -504,8 +504,7 @@ af_err em_cpu_scan(int dev, const em_jit_prog *in, const em_jit_prog *keys, int 
     em_cpu_block_eval *ev = NULL, *ek = NULL;
     af_dtype t = (af_dtype)in->instr[in->out[0]].type;
     c.k = kernel_for(op, t);
-    if (!c.k)
-        EM_FAIL(AF_ERR_TYPE, "no %d scan of dtype %s", (int)op, em_dtype_name(t));
+    if (!c.k) EM_FAIL(AF_ERR_TYPE, "no %d scan of dtype %s", (int)op, em_dtype_name(t));
     c.es = em_dtype_size(t);
     if (keys) {
         c.ks = em_dtype_size((af_dtype)keys->instr[keys->out[0]].type);

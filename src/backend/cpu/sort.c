@@ -40,11 +40,11 @@
 /* Lines at least this long are sorted (or selected) by all threads together. */
 /* Scratch regions start on 8-byte boundaries (see the callers). */
 #define SCRATCH_ALIGN(bytes) (((bytes) + 7) & ~(size_t)7)
-#define SORT_PAR_MIN ((dim_t)1 << 16)
+#define SORT_PAR_MIN         ((dim_t)1 << 16)
 /* Radix digits are at most this many bits (RADIX_NB buckets); hist arrays hold RADIX_NB per
  * thread. */
 #define RADIX_MAXBITS 11
-#define RADIX_NB (1 << RADIX_MAXBITS)
+#define RADIX_NB      (1 << RADIX_MAXBITS)
 /* Lines at most this long are insertion sorted. */
 #define SORT_INSERTION_MAX 24
 
@@ -146,7 +146,7 @@ static void gather_vals(void *out, const void *in, const uint32_t *idx, dim_t n,
         if (kind == KIND_UNSIGNED) return b;                                                       \
         if (kind == KIND_SIGNED) return b ^ sign;                                                  \
         UT mag = b & (UT)~sign;                                                                    \
-        if (mag > (UT)(INF)) return (UT)~(UT)0;                                                    \
+        if (mag > (UT)(INF)) return (UT) ~(UT)0;                                                   \
         if (mag == 0) return sign;                                                                 \
         return (b & sign) ? (UT)~b : (UT)(b | sign);                                               \
     }                                                                                              \
@@ -160,8 +160,8 @@ static void gather_vals(void *out, const void *in, const uint32_t *idx, dim_t n,
     /* k[j] = map(in[j * s]) ^ flip for j < n, in parallel when par. */                            \
     static void map_line##W(UT *k, const UT *in, dim_t n, dim_t s, key_kind kind, UT flip,         \
                             bool par) {                                                            \
-        _Pragma("omp parallel for schedule(static) if (par)") for (dim_t j = 0; j < n; j++)        \
-            k[j] = map##W(in[j * s], kind) ^ flip;                                                 \
+        _Pragma("omp parallel for schedule(static) if (par)") for (dim_t j = 0; j < n; j++) k[j] = \
+            map##W(in[j * s], kind) ^ flip;                                                        \
     }                                                                                              \
     static void unmap_line##W(UT *out, const UT *k, dim_t n, dim_t s, key_kind kind, UT flip,      \
                               bool par) {                                                          \
@@ -185,20 +185,20 @@ static void gather_vals(void *out, const void *in, const uint32_t *idx, dim_t n,
         }                                                                                          \
     }                                                                                              \
                                                                                                    \
-    /* One thread's share of a radix pass: keys src[lo, hi) (payload ps) to their buckets' next \
-     * slots h[digit] in dst (pd). Each bucket gathers a cache line of keys in a buffer (wk, wp:  \
+    /* One thread's share of a radix pass: keys src[lo, hi) (payload ps) to their buckets' next    \
+     * slots h[digit] in dst (pd). Each bucket gathers a cache line of keys in a buffer (wk, wp:   \
      * RADIX_NB lines each) whose slots line up with dst's cache lines; a full line goes out with  \
-     * non-temporal stores, so the scattered writes neither read their destination lines first   \
-     * nor evict the buffers. A bucket's first and last lines are partial (they hold other        \
+     * non-temporal stores, so the scattered writes neither read their destination lines first     \
+     * nor evict the buffers. A bucket's first and last lines are partial (they hold other         \
      * buckets' keys too) and are copied plainly. */                                               \
-    static void scatter##W(const UT *src, const uint32_t *ps, UT *dst, uint32_t *pd, dim_t lo,    \
+    static void scatter##W(const UT *src, const uint32_t *ps, UT *dst, uint32_t *pd, dim_t lo,     \
                            dim_t hi, int shift, size_t *h, UT *wk, uint32_t *wp) {                 \
         enum { WCN = 64 / sizeof(UT), NB = 1 << RB };                                              \
         uint8_t wn[NB], w0[NB];                                                                    \
         for (int d = 0; d < NB; d++) {                                                             \
             w0[d] = (uint8_t)(((uintptr_t)(dst + h[d]) & 63) / sizeof(UT));                        \
             wn[d] = w0[d];                                                                         \
-            h[d] -= w0[d]; /* h[d]: the element at the start of the bucket's current line */      \
+            h[d] -= w0[d]; /* h[d]: the element at the start of the bucket's current line */       \
         }                                                                                          \
         for (dim_t i = lo; i < hi; i++) {                                                          \
             UT key = src[i];                                                                       \
@@ -230,12 +230,12 @@ static void gather_vals(void *out, const void *in, const uint32_t *idx, dim_t n,
         }                                                                                          \
     }                                                                                              \
                                                                                                    \
-    /* Stable LSD radix sort of n keys k (payload p, may be NULL) with RB-bit digits, on nt       \
-     * threads; tk and tp are scratch of n each. hist holds nt << RADIX_MAXBITS counts. The      \
-     * result ends in k and p, or with settle false, where it lies: in tk and tp when this        \
+    /* Stable LSD radix sort of n keys k (payload p, may be NULL) with RB-bit digits, on nt        \
+     * threads; tk and tp are scratch of n each. hist holds nt << RADIX_MAXBITS counts. The        \
+     * result ends in k and p, or with settle false, where it lies: in tk and tp when this         \
      * returns true. A digit in which every key agrees is skipped. */                              \
-    static bool radix##W(UT *k, uint32_t *p, UT *tk, uint32_t *tp, dim_t n, int nt,               \
-                         size_t *hist, bool settle) {                                              \
+    static bool radix##W(UT *k, uint32_t *p, UT *tk, uint32_t *tp, dim_t n, int nt, size_t *hist,  \
+                         bool settle) {                                                            \
         enum { NB = 1 << RB, WCN = 64 / sizeof(UT) };                                              \
         UT *src = k, *dst = tk;                                                                    \
         uint32_t *ps = p, *pd = tp;                                                                \
@@ -293,7 +293,7 @@ static void gather_vals(void *out, const void *in, const uint32_t *idx, dim_t n,
         return src != k && !settle;                                                                \
     }                                                                                              \
                                                                                                    \
-    static void sortkeys##W(UT *k, uint32_t *p, UT *tk, uint32_t *tp, dim_t n, int nt,            \
+    static void sortkeys##W(UT *k, uint32_t *p, UT *tk, uint32_t *tp, dim_t n, int nt,             \
                             size_t *hist) {                                                        \
         if (n <= SORT_INSERTION_MAX)                                                               \
             insertion##W(k, p, n);                                                                 \
@@ -301,8 +301,8 @@ static void gather_vals(void *out, const void *in, const uint32_t *idx, dim_t n,
             radix##W(k, p, tk, tp, n, nt, hist, true);                                             \
     }                                                                                              \
                                                                                                    \
-    /* The element of rank r (0-based) of k[0..n), by quickselect; k is permuted so that          \
-     * k[r] holds it, everything before is <= and everything after is >=. Falls back to a full    \
+    /* The element of rank r (0-based) of k[0..n), by quickselect; k is permuted so that           \
+     * k[r] holds it, everything before is <= and everything after is >=. Falls back to a full     \
      * sort when the pivots keep landing badly. */                                                 \
     static UT qselect##W(UT *k, dim_t n, dim_t r) {                                                \
         dim_t lo = 0, hi = n - 1;                                                                  \
@@ -339,10 +339,10 @@ static void gather_vals(void *out, const void *in, const uint32_t *idx, dim_t n,
         return k[r];                                                                               \
     }                                                                                              \
                                                                                                    \
-    /* The mapped keys of ranks r and r + 1 (when two) of the line in[j * s], j < n, mapped with  \
-     * kind ^ flip. scratch holds n keys. par: every thread works on the histogram and the copy. \
+    /* The mapped keys of ranks r and r + 1 (when two) of the line in[j * s], j < n, mapped with   \
+     * kind ^ flip. scratch holds n keys. par: every thread works on the histogram and the copy.   \
      */                                                                                            \
-    static void select##W(const UT *in, dim_t n, dim_t s, key_kind kind, UT flip, dim_t r,        \
+    static void select##W(const UT *in, dim_t n, dim_t s, key_kind kind, UT flip, dim_t r,         \
                           bool two, UT *scratch, bool par, UT *v1, UT *v2) {                       \
         enum { DIGIT = W < 16 ? W : 16 };                                                          \
         const int nb = 1 << DIGIT;                                                                 \
@@ -368,7 +368,7 @@ static void gather_vals(void *out, const void *in, const uint32_t *idx, dim_t n,
             return;                                                                                \
         }                                                                                          \
         UT prefix = 0;                                                                             \
-        int shift = W - DIGIT; /* the digit is bits [shift, shift + DIGIT) */                     \
+        int shift = W - DIGIT; /* the digit is bits [shift, shift + DIGIT) */                      \
         int above = W;         /* bits at and above this are fixed to prefix */                    \
         dim_t r1 = r, r2 = r + (two ? 1 : 0);                                                      \
         for (;;) {                                                                                 \
@@ -405,7 +405,7 @@ static void gather_vals(void *out, const void *in, const uint32_t *idx, dim_t n,
             }                                                                                      \
             dim_t inb = cnt[b1 + 1] - cnt[b1];                                                     \
             if (b1 == b2 && inb > (n >> 3) && inb > SORT_PAR_MIN) {                                \
-                /* Still crowded (another pass over the line costs less than selecting among   \
+                /* Still crowded (another pass over the line costs less than selecting among       \
                  * this many): fix this digit and histogram the next one. */                       \
                 r1 -= cnt[b1];                                                                     \
                 r2 -= cnt[b1];                                                                     \
@@ -468,11 +468,11 @@ typedef struct {
 /* Sorts one line with nt threads, using scratch k, p, tk, tp of len elements each (p and tp
  * may be NULL when no payload is wanted) and hist of nt * RADIX_NB counts. */
 #define SORT_LINE(W, UT)                                                                           \
-    static void sort_line##W(const sort_job *J, dim_t line, UT *k, uint32_t *p, UT *tk,           \
+    static void sort_line##W(const sort_job *J, dim_t line, UT *k, uint32_t *p, UT *tk,            \
                              uint32_t *tp, int nt, size_t *hist) {                                 \
         dim_t n = J->l.len, s = J->l.inner, base = line_base(&J->l, line);                         \
         bool par = nt > 1;                                                                         \
-        UT flip = J->desc ? (UT)~(UT)0 : 0;                                                        \
+        UT flip = J->desc ? (UT) ~(UT)0 : 0;                                                       \
         map_line##W(k, (const UT *)J->keys + base, n, s, J->kind, flip, par);                      \
         if (p)                                                                                     \
             for (dim_t j = 0; j < n; j++)                                                          \
@@ -484,7 +484,7 @@ typedef struct {
             k = tk;                                                                                \
             p = tp;                                                                                \
         }                                                                                          \
-        if (J->keys_out) unmap_line##W((UT *)J->keys_out + base, k, n, s, J->kind, flip, par);    \
+        if (J->keys_out) unmap_line##W((UT *)J->keys_out + base, k, n, s, J->kind, flip, par);     \
         if (J->idx_out) {                                                                          \
             uint32_t *o = J->idx_out + base;                                                       \
             for (dim_t j = 0; j < n; j++)                                                          \
@@ -497,7 +497,7 @@ typedef struct {
                     int t = omp_get_thread_num(), tn = omp_get_num_threads();                      \
                     dim_t lo = n * t / tn, hi = n * (t + 1) / tn;                                  \
                     gather_vals((char *)J->vals_out + (size_t)(base + lo) * vs,                    \
-                                (const char *)J->vals + (size_t)base * vs, p + lo, hi - lo, 1,    \
+                                (const char *)J->vals + (size_t)base * vs, p + lo, hi - lo, 1,     \
                                 vs);                                                               \
                 }                                                                                  \
             } else {                                                                               \
@@ -514,21 +514,29 @@ SORT_LINE(64, uint64_t)
 static void sort_line(int w, const sort_job *J, dim_t line, void *k, uint32_t *p, void *tk,
                       uint32_t *tp, int nt, size_t *hist) {
     switch (w) {
-    case 1: sort_line8(J, line, k, p, tk, tp, nt, hist); break;
-    case 2: sort_line16(J, line, k, p, tk, tp, nt, hist); break;
-    case 4: sort_line32(J, line, k, p, tk, tp, nt, hist); break;
-    default: sort_line64(J, line, k, p, tk, tp, nt, hist); break;
+    case 1:
+        sort_line8(J, line, k, p, tk, tp, nt, hist);
+        break;
+    case 2:
+        sort_line16(J, line, k, p, tk, tp, nt, hist);
+        break;
+    case 4:
+        sort_line32(J, line, k, p, tk, tp, nt, hist);
+        break;
+    default:
+        sort_line64(J, line, k, p, tk, tp, nt, hist);
+        break;
     }
 }
 
 af_err em_cpu_sort(int dev, af_dtype type, const dim_t dims[4], int dim, bool ascending,
-                       const void *keys, void *keys_out, uint32_t *idx_out, const void *vals,
-                       size_t val_size, void *vals_out) {
+                   const void *keys, void *keys_out, uint32_t *idx_out, const void *vals,
+                   size_t val_size, void *vals_out) {
     (void)dev;
     af_err err = AF_SUCCESS;
     const char *fn = "af_sort";
-    sort_job J = {kind_of(type), !ascending, lines_of(dims, dim), keys, keys_out, idx_out,
-                  vals,          val_size,   vals_out};
+    sort_job J = {kind_of(type), !ascending, lines_of(dims, dim), keys, keys_out, idx_out, vals,
+                  val_size,      vals_out};
     dim_t nlines = J.l.inner * J.l.outer, n = J.l.len;
     if (nlines * n == 0) return AF_SUCCESS;
     size_t w = em_dtype_size(type);
@@ -592,29 +600,40 @@ static double key_value(af_dtype t, uint64_t bits) {
         memcpy(&d, &bits, 8);
         return d;
     }
-    case f16: return em_half_to_float((uint16_t)bits);
-    case s32: return (int32_t)(uint32_t)bits;
-    case s16: return (int16_t)(uint16_t)bits;
-    case s8: return (int8_t)(uint8_t)bits;
-    case s64: return (double)(int64_t)bits;
-    case u64: return (double)bits;
-    default: return (double)bits; /* u32, u16, u8, b8 */
+    case f16:
+        return em_half_to_float((uint16_t)bits);
+    case s32:
+        return (int32_t)(uint32_t)bits;
+    case s16:
+        return (int16_t)(uint16_t)bits;
+    case s8:
+        return (int8_t)(uint8_t)bits;
+    case s64:
+        return (double)(int64_t)bits;
+    case u64:
+        return (double)bits;
+    default:
+        return (double)bits; /* u32, u16, u8, b8 */
     }
 }
 
 /* The unmapped bits of mapped key m of width w. */
 static uint64_t unmap_any(size_t w, key_kind kind, uint64_t m) {
     switch (w) {
-    case 1: return unmap8((uint8_t)m, kind);
-    case 2: return unmap16((uint16_t)m, kind);
-    case 4: return unmap32((uint32_t)m, kind);
-    default: return unmap64(m, kind);
+    case 1:
+        return unmap8((uint8_t)m, kind);
+    case 2:
+        return unmap16((uint16_t)m, kind);
+    case 4:
+        return unmap32((uint32_t)m, kind);
+    default:
+        return unmap64(m, kind);
     }
 }
 
 /* ArrayFire's combination of the two middle elements (or the middle one) in out_type. */
-static void median_store(af_dtype type, af_dtype ot, void *out, dim_t at, uint64_t b1,
-                         uint64_t b2, bool two) {
+static void median_store(af_dtype type, af_dtype ot, void *out, dim_t at, uint64_t b1, uint64_t b2,
+                         bool two) {
     if (ot == f32) {
         float x = (float)key_value(type, b1);
         if (two) {
@@ -629,28 +648,31 @@ static void median_store(af_dtype type, af_dtype ot, void *out, dim_t at, uint64
     }
 }
 
-static void select_any(size_t w, const void *in, dim_t n, dim_t s, key_kind kind, dim_t r,
-                       bool two, void *scratch, bool par, uint64_t *v1, uint64_t *v2,
-                       bool flip) {
+static void select_any(size_t w, const void *in, dim_t n, dim_t s, key_kind kind, dim_t r, bool two,
+                       void *scratch, bool par, uint64_t *v1, uint64_t *v2, bool flip) {
     switch (w) {
 #define SELECT_CASE(W, UT)                                                                         \
     {                                                                                              \
         UT a = 0, b = 0;                                                                           \
-        select##W(in, n, s, kind, flip ? (UT)~(UT)0 : 0, r, two, scratch, par, &a, &b);           \
+        select##W(in, n, s, kind, flip ? (UT) ~(UT)0 : 0, r, two, scratch, par, &a, &b);           \
         *v1 = a;                                                                                   \
         *v2 = b;                                                                                   \
         break;                                                                                     \
     }
-    case 1: SELECT_CASE(8, uint8_t)
-    case 2: SELECT_CASE(16, uint16_t)
-    case 4: SELECT_CASE(32, uint32_t)
-    default: SELECT_CASE(64, uint64_t)
+    case 1:
+        SELECT_CASE(8, uint8_t)
+    case 2:
+        SELECT_CASE(16, uint16_t)
+    case 4:
+        SELECT_CASE(32, uint32_t)
+    default:
+        SELECT_CASE(64, uint64_t)
 #undef SELECT_CASE
     }
 }
 
 af_err em_cpu_median(int dev, af_dtype type, const void *in, const dim_t dims[4], int dim,
-                         af_dtype out_type, void *out) {
+                     af_dtype out_type, void *out) {
     (void)dev;
     af_err err = AF_SUCCESS;
     const char *fn = "af_median";
@@ -695,10 +717,10 @@ fail:
  * selection, then the keys better than it and the first ties (in index order) gathered and
  * stably sorted. */
 #define TOPK_COL(W, UT)                                                                            \
-    static void topk_col##W(const UT *in, dim_t n, int k, key_kind kind, bool largest, UT *kout,  \
-                            uint32_t *iout, UT *sc, UT *ck, uint32_t *cp, UT *tk, uint32_t *tp,   \
+    static void topk_col##W(const UT *in, dim_t n, int k, key_kind kind, bool largest, UT *kout,   \
+                            uint32_t *iout, UT *sc, UT *ck, uint32_t *cp, UT *tk, uint32_t *tp,    \
                             bool par) {                                                            \
-        UT flip = largest ? (UT)~(UT)0 : 0, th = 0, unused;                                        \
+        UT flip = largest ? (UT) ~(UT)0 : 0, th = 0, unused;                                       \
         select##W(in, n, 1, kind, flip, k - 1, false, sc, par, &th, &unused);                      \
         dim_t less = 0;                                                                            \
         for (dim_t j = 0; j < n; j++)                                                              \
@@ -723,8 +745,8 @@ TOPK_COL(16, uint16_t)
 TOPK_COL(32, uint32_t)
 TOPK_COL(64, uint64_t)
 
-af_err em_cpu_topk(int dev, af_dtype type, const void *in, const dim_t dims[4], int k,
-                       bool largest, void *vals_out, uint32_t *idx_out) {
+af_err em_cpu_topk(int dev, af_dtype type, const void *in, const dim_t dims[4], int k, bool largest,
+                   void *vals_out, uint32_t *idx_out) {
     (void)dev;
     af_err err = AF_SUCCESS;
     const char *fn = "af_topk";
@@ -779,8 +801,8 @@ fail:
 
 /* Sorts n mapped keys: k gets the mapped input (a, then b when nb > 0), sorted. */
 #define SET_WIDTH(W, UT)                                                                           \
-    static void set_sorted##W(const UT *a, dim_t na, const UT *b, dim_t nb, key_kind kind,        \
-                              UT *k, UT *tk, size_t *hist, bool sort) {                            \
+    static void set_sorted##W(const UT *a, dim_t na, const UT *b, dim_t nb, key_kind kind, UT *k,  \
+                              UT *tk, size_t *hist, bool sort) {                                   \
         bool par = na + nb >= SORT_PAR_MIN;                                                        \
         map_line##W(k, a, na, 1, kind, 0, par);                                                    \
         if (nb) map_line##W(k + na, b, nb, 1, kind, 0, par);                                       \
@@ -788,11 +810,11 @@ fail:
     }                                                                                              \
     /* Keeps the first of each run of equal keys of sorted k; NaN keys each stay. */               \
     static dim_t set_runs##W(UT *k, dim_t n, key_kind kind) {                                      \
-        const UT nan = kind == KIND_FLOAT ? (UT)~(UT)0 : 0;                                        \
+        const UT nan = kind == KIND_FLOAT ? (UT) ~(UT)0 : 0;                                       \
         bool has_nan = kind == KIND_FLOAT;                                                         \
         dim_t m = 0;                                                                               \
         for (dim_t i = 0; i < n; i++)                                                              \
-            if (i == 0 || k[i] != k[m - 1] || (has_nan && k[i] == nan)) k[m++] = k[i];            \
+            if (i == 0 || k[i] != k[m - 1] || (has_nan && k[i] == nan)) k[m++] = k[i];             \
         return m;                                                                                  \
     }                                                                                              \
     static void set_out##W(UT *out, const UT *k, dim_t n, key_kind kind) {                         \
@@ -805,9 +827,9 @@ SET_WIDTH(64, uint64_t)
 
 /* The set ops at one width: op 0 unique, 1 union, 2 intersect. */
 #define SET_OP(W, UT)                                                                              \
-    static dim_t set_op##W(int op, key_kind kind, const UT *a, dim_t na, const UT *b, dim_t nb,   \
+    static dim_t set_op##W(int op, key_kind kind, const UT *a, dim_t na, const UT *b, dim_t nb,    \
                            bool flag, UT *out, UT *k, UT *tk, size_t *hist) {                      \
-        const UT nan = kind == KIND_FLOAT ? (UT)~(UT)0 : 0;                                        \
+        const UT nan = kind == KIND_FLOAT ? (UT) ~(UT)0 : 0;                                       \
         bool has_nan = kind == KIND_FLOAT;                                                         \
         if (op == 0 && flag) {                                                                     \
             /* Taken as sorted: neighbours are compared as they stand, values kept as they are. */ \
@@ -826,7 +848,7 @@ SET_WIDTH(64, uint64_t)
             set_out##W(out, k, m, kind);                                                           \
             return m;                                                                              \
         }                                                                                          \
-        /* Intersection: both inputs sorted (and made unique unless the caller vouches), then    \
+        /* Intersection: both inputs sorted (and made unique unless the caller vouches), then      \
          * walked together; NaN matches nothing. */                                                \
         UT *ka = k, *kb = k + na;                                                                  \
         set_sorted##W(a, na, NULL, 0, kind, ka, tk, hist, true);                                   \
@@ -854,8 +876,8 @@ SET_OP(16, uint16_t)
 SET_OP(32, uint32_t)
 SET_OP(64, uint64_t)
 
-static af_err cpu_set(const char *fn, int op, af_dtype type, const void *a, dim_t na,
-                      const void *b, dim_t nb, bool flag, void *out, dim_t *nout) {
+static af_err cpu_set(const char *fn, int op, af_dtype type, const void *a, dim_t na, const void *b,
+                      dim_t nb, bool flag, void *out, dim_t *nout) {
     af_err err = AF_SUCCESS;
     size_t w = em_dtype_size(type);
     key_kind kind = kind_of(type);
@@ -867,10 +889,18 @@ static af_err cpu_set(const char *fn, int op, af_dtype type, const void *a, dim_
     if (!hist) EM_FAIL_FN(AF_ERR_NO_MEM, "out of host memory for sort histograms");
     void *k = sb->ptr, *tk = (char *)sb->ptr + (size_t)tot * w;
     switch (w) {
-    case 1: *nout = set_op8(op, kind, a, na, b, nb, flag, out, k, tk, hist); break;
-    case 2: *nout = set_op16(op, kind, a, na, b, nb, flag, out, k, tk, hist); break;
-    case 4: *nout = set_op32(op, kind, a, na, b, nb, flag, out, k, tk, hist); break;
-    default: *nout = set_op64(op, kind, a, na, b, nb, flag, out, k, tk, hist); break;
+    case 1:
+        *nout = set_op8(op, kind, a, na, b, nb, flag, out, k, tk, hist);
+        break;
+    case 2:
+        *nout = set_op16(op, kind, a, na, b, nb, flag, out, k, tk, hist);
+        break;
+    case 4:
+        *nout = set_op32(op, kind, a, na, b, nb, flag, out, k, tk, hist);
+        break;
+    default:
+        *nout = set_op64(op, kind, a, na, b, nb, flag, out, k, tk, hist);
+        break;
     }
 fail:
     free(hist);
@@ -878,20 +908,20 @@ fail:
     return err;
 }
 
-af_err em_cpu_set_unique(int dev, af_dtype type, const void *in, dim_t n, bool is_sorted,
-                             void *out, dim_t *nout) {
+af_err em_cpu_set_unique(int dev, af_dtype type, const void *in, dim_t n, bool is_sorted, void *out,
+                         dim_t *nout) {
     (void)dev;
     return cpu_set("af_set_unique", 0, type, in, n, NULL, 0, is_sorted, out, nout);
 }
 
-af_err em_cpu_set_union(int dev, af_dtype type, const void *a, dim_t na, const void *b,
-                            dim_t nb, void *out, dim_t *nout) {
+af_err em_cpu_set_union(int dev, af_dtype type, const void *a, dim_t na, const void *b, dim_t nb,
+                        void *out, dim_t *nout) {
     (void)dev;
     return cpu_set("af_set_union", 1, type, a, na, b, nb, false, out, nout);
 }
 
 af_err em_cpu_set_intersect(int dev, af_dtype type, const void *a, dim_t na, const void *b,
-                                dim_t nb, bool is_unique, void *out, dim_t *nout) {
+                            dim_t nb, bool is_unique, void *out, dim_t *nout) {
     (void)dev;
     return cpu_set("af_set_intersect", 2, type, a, na, b, nb, is_unique, out, nout);
 }

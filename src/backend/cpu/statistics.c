@@ -362,8 +362,8 @@ static void run_task(const stat_job *jb, stat_tls *t, dim_t o, dim_t tile, dim_t
         if (jb->co)
             group_comoments(t->a, t->b, G, (size_t)T, t->acc, t->tmp);
         else
-            group_moments(t->a, cplx ? t->c : NULL, jb->nev > 1 ? t->b : NULL, G, (size_t)T,
-                          t->acc, t->tmp);
+            group_moments(t->a, cplx ? t->c : NULL, jb->nev > 1 ? t->b : NULL, G, (size_t)T, t->acc,
+                          t->tmp);
     }
 }
 

@@ -101,8 +101,8 @@ af_err em_cu_event_wait(int dev, void *ev);
 af_err em_cu_event_sync(void *ev);
 af_err em_cu_jit_eval(int dev, const em_jit_prog *prog, void *const *outs);
 af_err em_cu_jit_eval_window(int dev, const em_jit_prog *prog, const em_jit_window *out);
-af_err em_cu_random(int dev, void *out, af_dtype type, dim_t n, int engine, int dist,
-                    uint64_t seed, uint64_t counter, void *mt_state);
+af_err em_cu_random(int dev, void *out, af_dtype type, dim_t n, int engine, int dist, uint64_t seed,
+                    uint64_t counter, void *mt_state);
 
 /* The algorithm family's slots (algorithm.h) implemented in reduce.c. */
 af_err em_cu_reduce(int dev, const em_jit_prog *in, int dim, em_red_op op, void *out);
@@ -113,8 +113,8 @@ af_err em_cu_key_runs(int dev, const void *keys, af_dtype kt, dim_t n, void *oke
 af_err em_cu_reduce_runs(int dev, const em_jit_prog *in, int dim, em_red_op op,
                          const uint32_t *starts, dim_t nruns, void *out);
 /* ... in scan.c. */
-af_err em_cu_scan(int dev, const em_jit_prog *in, const em_jit_prog *keys, int dim,
-                  af_binary_op op, bool inclusive, void *out);
+af_err em_cu_scan(int dev, const em_jit_prog *in, const em_jit_prog *keys, int dim, af_binary_op op,
+                  bool inclusive, void *out);
 af_err em_cu_where(int dev, const em_jit_prog *in, struct em_buf **idx, dim_t *count);
 /* ... in statistics.c. */
 af_err em_cu_moments(int dev, const em_jit_prog *x, const em_jit_prog *w, int dim, int ddof,
@@ -166,8 +166,7 @@ af_err em_cu_compile_source(const char *src, const char *kernel);
 /* The index family's shape slots (index.h) implemented in shape.c. */
 af_err em_cu_transpose(int dev, af_dtype type, void *out, const void *in, const dim_t idims[4],
                        const dim_t istrides[4], bool conj);
-af_err em_cu_transpose_inplace(int dev, af_dtype type, void *data, const dim_t dims[4],
-                               bool conj);
+af_err em_cu_transpose_inplace(int dev, af_dtype type, void *data, const dim_t dims[4], bool conj);
 
 /* The algorithm family's slots (algorithm.h) implemented in sort.c. */
 af_err em_cu_sort(int dev, af_dtype type, const dim_t dims[4], int dim, bool ascending,
@@ -177,8 +176,8 @@ af_err em_cu_set_unique(int dev, af_dtype type, const void *in, dim_t n, bool is
                         dim_t *nout);
 af_err em_cu_set_union(int dev, af_dtype type, const void *a, dim_t na, const void *b, dim_t nb,
                        void *out, dim_t *nout);
-af_err em_cu_set_intersect(int dev, af_dtype type, const void *a, dim_t na, const void *b,
-                           dim_t nb, bool is_unique, void *out, dim_t *nout);
+af_err em_cu_set_intersect(int dev, af_dtype type, const void *a, dim_t na, const void *b, dim_t nb,
+                           bool is_unique, void *out, dim_t *nout);
 af_err em_cu_median(int dev, af_dtype type, const void *in, const dim_t dims[4], int dim,
                     af_dtype out_type, void *out);
 af_err em_cu_topk(int dev, af_dtype type, const void *in, const dim_t dims[4], int k, bool largest,

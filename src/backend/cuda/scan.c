@@ -31,9 +31,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { K_ALL = 0, K_TILES = 1, K_WARPS = 2, K_COLS = 3, K_WCOUNT = 4, K_WOFFSETS = 5, K_WWRITE = 6 };
+enum {
+    K_ALL = 0,
+    K_TILES = 1,
+    K_WARPS = 2,
+    K_COLS = 3,
+    K_WCOUNT = 4,
+    K_WOFFSETS = 5,
+    K_WWRITE = 6
+};
 static const char *const kernel_name[] = {
-    "em_scan_tiles", "em_scan_tiles",    "em_scan_warps",  "em_scan_cols",
+    "em_scan_tiles",  "em_scan_tiles",    "em_scan_warps",  "em_scan_cols",
     "em_where_count", "em_where_offsets", "em_where_write",
 };
 
@@ -202,8 +210,11 @@ static af_err scan_compile_check(void) {
         for (int op = 0; op < 4; op++) {
             static const int kws[3] = {0, 4, 8};
             af_dtype t = types[ti];
-            scan_gen g = {.kernel = K_ALL, .op = op, .excl = op & 1,
-                          .kw = kws[((size_t)op + ti) % 3], .items = items_of(t)};
+            scan_gen g = {.kernel = K_ALL,
+                          .op = op,
+                          .excl = op & 1,
+                          .kw = kws[((size_t)op + ti) % 3],
+                          .items = items_of(t)};
             EM_TRY(check_one(t, true, false, g));
         }
     /* Strided leaves change only the value's loads. */
@@ -291,8 +302,8 @@ fail:
     return err;
 }
 
-af_err em_cu_scan(int dev, const em_jit_prog *in, const em_jit_prog *keys, int dim,
-                  af_binary_op op, bool inclusive, void *out) {
+af_err em_cu_scan(int dev, const em_jit_prog *in, const em_jit_prog *keys, int dim, af_binary_op op,
+                  bool inclusive, void *out) {
     af_err err = AF_SUCCESS;
     cudaStream_t stream;
     CUfunction kern;
@@ -327,8 +338,8 @@ af_err em_cu_scan(int dev, const em_jit_prog *in, const em_jit_prog *keys, int d
         outer *= in->dims[d];
     const int items = items_of(t);
     const size_t ses = se_size(t, keys != NULL);
-    scan_gen g = {.prog = in, .shape = &shape, .op = (int)op, .excl = !inclusive, .kw = kw,
-                  .items = items};
+    scan_gen g = {
+        .prog = in, .shape = &shape, .op = (int)op, .excl = !inclusive, .kw = kw, .items = items};
     dim3 block = {256, 1, 1};
     if (inner == 1 && len > EM_CU_SCAN_WARP_MAX) {
         /* Long contiguous lines: tiles and the decoupled look-back. Vector reads need every line
@@ -374,7 +385,7 @@ af_err em_cu_scan(int dev, const em_jit_prog *in, const em_jit_prog *keys, int d
                            nq_ = (unsigned long long)nq, cb_ = (unsigned long long)cb,
                            nchunks_ = (unsigned long long)nchunks;
         dim3 grid = {(unsigned)(cb * nchunks), 1, 1}, cblock = {(unsigned)bdim, 1, 1};
-        void *args[] = {params,   &inner_,  &len_,   &nq_,     &cb_,  &nchunks_,
+        void *args[] = {params,     &inner_,  &len_,   &nq_,     &cb_,  &nchunks_,
                         &st.ticket, &st.flag, &st.agg, &st.incl, &kptr, &out};
         EM_TRY(em_cu_launch(__func__, "launching a scan", kern, grid, cblock, args, stream));
     }
@@ -416,8 +427,7 @@ af_err em_cu_where(int dev, const em_jit_prog *in, em_buf **idx, dim_t *count) {
     EM_TRY(em_cu_enter(__func__, dev, &stream, &prev));
     entered = true;
     unsigned long long n_ = (unsigned long long)n, nt_ = (unsigned long long)ntiles;
-    dim3 grid = {(unsigned)ntiles, 1, 1}, block = {256, 1, 1}, one = {1, 1, 1},
-         wide = {1024, 1, 1};
+    dim3 grid = {(unsigned)ntiles, 1, 1}, block = {256, 1, 1}, one = {1, 1, 1}, wide = {1024, 1, 1};
     scan_gen g = {.prog = in, .shape = &shape, .kernel = K_WCOUNT};
     EM_TRY(scan_kernel(dev, &g, &kern));
     void *cargs[] = {params, &n_, &counts};

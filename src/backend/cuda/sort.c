@@ -32,13 +32,13 @@ extern cudaError_t em_cub_sort_pairs(int wide, void *temp, size_t *bytes, void *
 extern cudaError_t em_cub_sort_f32(void *temp, size_t *bytes, const float *in, float *out, int n,
                                    int descending, cudaStream_t s);
 
-#define CMP_TILE 2048 /* EM_CMP_TILE of sort.cuh */
-#define CMP_THREADS 256
-#define SEL_TILE 8192 /* elements of a line per block of the selection histogram */
-#define MAX_GRID_Y 65535
-#define SET_BITMAP_BITS 24 /* set_unique marks a bitmap when the keys differ in no more bits */
-#define SET_WORDS 1024     /* EM_SET_WORDS of sort.cuh */
-#define SET_THREADS 256    /* EM_SET_THREADS of sort.cuh */
+#define CMP_TILE        2048 /* EM_CMP_TILE of sort.cuh */
+#define CMP_THREADS     256
+#define SEL_TILE        8192 /* elements of a line per block of the selection histogram */
+#define MAX_GRID_Y      65535
+#define SET_BITMAP_BITS 24   /* set_unique marks a bitmap when the keys differ in no more bits */
+#define SET_WORDS       1024 /* EM_SET_WORDS of sort.cuh */
+#define SET_THREADS     256  /* EM_SET_THREADS of sort.cuh */
 
 /* ---- kernels ---- */
 
@@ -188,9 +188,9 @@ static af_err cub_sort(const char *fn, int dev, scratch_t *sc, bool wide, void *
     void *temp = NULL;
     sel[0] = sel[1] = 0;
     if (n <= 1) return AF_SUCCESS;
-    cudaError_t e = v0 ? em_cub_sort_pairs(wide, NULL, &bytes, k0, k1, v0, v1, NULL, (int)n, 0,
-                                           hi, s)
-                       : em_cub_sort_keys(wide, NULL, &bytes, k0, k1, NULL, (int)n, 0, hi, s);
+    cudaError_t e =
+        v0 ? em_cub_sort_pairs(wide, NULL, &bytes, k0, k1, v0, v1, NULL, (int)n, 0, hi, s)
+           : em_cub_sort_keys(wide, NULL, &bytes, k0, k1, NULL, (int)n, 0, hi, s);
     if (e != cudaSuccess) return em_cu_err(e, fn, "sizing CUB's radix sort");
     EM_TRY_FN(scratch_get(fn, dev, sc, bytes, &temp));
     e = v0 ? em_cub_sort_pairs(wide, temp, &bytes, k0, k1, v0, v1, sel, (int)n, 0, hi, s)
@@ -334,8 +334,8 @@ af_err em_cu_sort(int dev, af_dtype type, const dim_t dims[4], int dim, bool asc
             EM_TRY_FN(launch(fn, dev, type, "em_sort_segkey", n, args, s));
         }
         int sel2[2];
-        EM_TRY_FN(cub_sort(fn, dev, &sc, false, sA, sB, pc, pf, sel2, n,
-                           (int)bits_for(nlines - 1), s));
+        EM_TRY_FN(
+            cub_sort(fn, dev, &sc, false, sA, sB, pc, pf, sel2, n, (int)bits_for(nlines - 1), s));
         uint32_t *g = sel2[1] ? pf : pc;
         if (keys_out || idx_out) {
             void *args[] = {&keys, &g, &keys_out, &idx_out, &n, &inner, &len};
@@ -358,13 +358,13 @@ fail:
  * ------------------------------------------------------------------------------------------- */
 
 typedef struct {
-    int mode;            /* 0 unique, 1 intersect, 2 topk (sort.cuh) */
-    const void *keys;    /* sorted keys (modes 0, 1) */
-    const void *raw;     /* input values (mode 2, and out_mode 1) */
-    long long n;         /* elements per line */
-    long long lines;     /* lines (mode 2: columns) */
-    keyword flip;        /* mode 2 */
-    const void *th;      /* mode 2: per line key */
+    int mode;              /* 0 unique, 1 intersect, 2 topk (sort.cuh) */
+    const void *keys;      /* sorted keys (modes 0, 1) */
+    const void *raw;       /* input values (mode 2, and out_mode 1) */
+    long long n;           /* elements per line */
+    long long lines;       /* lines (mode 2: columns) */
+    keyword flip;          /* mode 2 */
+    const void *th;        /* mode 2: per line key */
     const long long *rank; /* mode 2: per line rank among equals */
     int out_mode;
     void *out, *okeys;
@@ -399,7 +399,7 @@ static af_err compact(const char *fn, int dev, af_dtype t, scratch_t *sc, cmp_ar
         }
     }
     {
-        void *args[] = {&a->mode, &a->keys, &a->raw, &a->n,     &a->flip, &a->th,  &a->rank,
+        void *args[] = {&a->mode, &a->keys,     &a->raw, &a->n,     &a->flip, &a->th,  &a->rank,
                         &cnt,     &a->out_mode, &a->out, &a->okeys, &a->oidx, &a->cap, &line0};
         EM_TRY_FN(launch_lines(fn, dev, t, "em_cmp_write", tiles, a->lines, CMP_THREADS, args,
                                &line0, s));
@@ -424,8 +424,8 @@ fail:
  * in (every higher bit is common to all of them) and sorts only those: a key range of 2^20
  * takes three digit passes instead of four. */
 static af_err map_sort(const char *fn, int dev, af_dtype t, scratch_t *sc, const void *a,
-                       long long na, const void *b, long long nb, bool sort, int *bits,
-                       void **cur, cudaStream_t s) {
+                       long long na, const void *b, long long nb, bool sort, int *bits, void **cur,
+                       cudaStream_t s) {
     af_err err = AF_SUCCESS;
     size_t ks = em_dtype_size(t) == 8 ? 8 : 4;
     long long n = na + nb;
@@ -537,8 +537,8 @@ fail:
     return err;
 }
 
-af_err em_cu_set_unique(int dev, af_dtype type, const void *in, dim_t n, bool is_sorted,
-                        void *out, dim_t *nout) {
+af_err em_cu_set_unique(int dev, af_dtype type, const void *in, dim_t n, bool is_sorted, void *out,
+                        dim_t *nout) {
     af_err err = AF_SUCCESS;
     const char *fn = "af_set_unique";
     cudaStream_t s;
@@ -583,8 +583,8 @@ fail:
     return err;
 }
 
-af_err em_cu_set_intersect(int dev, af_dtype type, const void *a, dim_t na, const void *b,
-                           dim_t nb, bool is_unique, void *out, dim_t *nout) {
+af_err em_cu_set_intersect(int dev, af_dtype type, const void *a, dim_t na, const void *b, dim_t nb,
+                           bool is_unique, void *out, dim_t *nout) {
     af_err err = AF_SUCCESS;
     const char *fn = "af_set_intersect";
     cudaStream_t s;
@@ -693,8 +693,8 @@ fail:
     return err;
 }
 
-af_err em_cu_topk(int dev, af_dtype type, const void *in, const dim_t dims[4], int k,
-                  bool largest, void *vals_out, uint32_t *idx_out) {
+af_err em_cu_topk(int dev, af_dtype type, const void *in, const dim_t dims[4], int k, bool largest,
+                  void *vals_out, uint32_t *idx_out) {
     af_err err = AF_SUCCESS;
     const char *fn = "af_topk";
     cudaStream_t s;
@@ -766,8 +766,8 @@ af_err em_cu_topk(int dev, af_dtype type, const void *in, const dim_t dims[4], i
             EM_TRY_FN(launch(fn, dev, type, "em_sort_segkey", nk, args, s));
         }
         int sel2[2];
-        EM_TRY_FN(cub_sort(fn, dev, &sc, false, sA, sB, gc, gf, sel2, nk,
-                           (int)bits_for(ncols - 1), s));
+        EM_TRY_FN(
+            cub_sort(fn, dev, &sc, false, sA, sB, gc, gf, sel2, nk, (int)bits_for(ncols - 1), s));
         uint32_t *g = sel2[1] ? gf : gc;
         void *args[] = {&ck, &ci, &g, &vals_out, &idx_out, &nk, &flip};
         EM_TRY_FN(launch(fn, dev, type, "em_topk_finish", nk, args, s));

@@ -68,11 +68,11 @@ typedef struct {
     const em_jit_prog *prog;
     const em_cu_jit_shape *shape;
     int kernel;
-    int mode;     /* 0 moments, 1 weighted, 2 co-moments */
-    bool cplx;    /* x is complex */
-    af_dtype wt;  /* weights' or y's dtype (f32 or f64) */
-    int out;      /* OUT_* */
-    af_dtype ot;  /* output dtype of OUT_MOMENTS (and of the covariance) */
+    int mode;    /* 0 moments, 1 weighted, 2 co-moments */
+    bool cplx;   /* x is complex */
+    af_dtype wt; /* weights' or y's dtype (f32 or f64) */
+    int out;     /* OUT_* */
+    af_dtype ot; /* output dtype of OUT_MOMENTS (and of the covariance) */
     int tpr;
 } st_gen;
 
@@ -104,9 +104,8 @@ static char *st_source(const void *ctx) {
 
 static uint64_t st_key(const st_gen *g) {
     uint64_t k = g->prog ? em_cu_jit_key(g->prog, g->shape) : EM_HASH_SEED;
-    k = em_hash_mix(k, 0x7374617400000000ull | (uint64_t)g->kernel << 24 |
-                           (uint64_t)g->mode << 20 | (uint64_t)g->cplx << 16 |
-                           (uint64_t)g->wt << 8 | (uint64_t)g->out);
+    k = em_hash_mix(k, 0x7374617400000000ull | (uint64_t)g->kernel << 24 | (uint64_t)g->mode << 20 |
+                           (uint64_t)g->cplx << 16 | (uint64_t)g->wt << 8 | (uint64_t)g->out);
     k = em_hash_mix(k, (uint64_t)g->ot << 16 | (uint64_t)g->tpr);
     return em_hash_mix(k, st_src_hash());
 }
@@ -199,15 +198,19 @@ static af_err st_compile_check(void) {
         g.ot = cplx ? all : f16;
         EM_TRY(check_one(t, true, g));
         for (int k = K_FINAL_ALL; k <= K_FINAL_COLS; k++) {
-            st_gen f = {.kernel = k, .mode = 0, .cplx = cplx, .wt = f32, .out = OUT_MOMENTS,
-                        .ot = t};
+            st_gen f = {
+                .kernel = k, .mode = 0, .cplx = cplx, .wt = f32, .out = OUT_MOMENTS, .ot = t};
             EM_TRY(check_one(t, true, f));
             f.ot = all;
             EM_TRY(check_one(t, true, f));
         }
         /* Weighted moments, with either weights dtype. */
-        st_gen w = {.kernel = 0, .mode = 1, .cplx = cplx, .wt = ti % 2 ? f64 : f32,
-                    .out = OUT_MOMENTS, .ot = t};
+        st_gen w = {.kernel = 0,
+                    .mode = 1,
+                    .cplx = cplx,
+                    .wt = ti % 2 ? f64 : f32,
+                    .out = OUT_MOMENTS,
+                    .ot = t};
         EM_TRY(check_one(t, true, w));
         w.kernel = K_FINAL_ALL;
         EM_TRY(check_one(t, true, w));
@@ -231,8 +234,8 @@ static af_err st_compile_check(void) {
         st_gen g = {.kernel = 0, .mode = 1, .wt = f32, .out = OUT_MOMENTS, .ot = f32};
         EM_TRY(check_one(f32, false, g));
         for (int tpr = 1; tpr <= 256; tpr *= 4) {
-            st_gen r = {.kernel = K_ROWS, .mode = 0, .wt = f32, .out = OUT_MOMENTS, .ot = f32,
-                        .tpr = tpr};
+            st_gen r = {
+                .kernel = K_ROWS, .mode = 0, .wt = f32, .out = OUT_MOMENTS, .ot = f32, .tpr = tpr};
             EM_TRY(check_one(f32, true, r));
         }
     }
@@ -407,7 +410,10 @@ af_err em_cu_moments(int dev, const em_jit_prog *x, const em_jit_prog *w, int di
         return em_err(AF_ERR_NOT_SUPPORTED, fn, "moments of dtype %s", em_dtype_name(tx));
     if (x->elements <= 0) return AF_SUCCESS;
     if (w) EM_TRY_FN(dense_of(dev, w, &wtmp, &wp));
-    st_gen g = {.mode = w ? 1 : 0, .cplx = em_dtype_is_complex(tx), .wt = tw, .out = OUT_MOMENTS,
+    st_gen g = {.mode = w ? 1 : 0,
+                .cplx = em_dtype_is_complex(tx),
+                .wt = tw,
+                .out = OUT_MOMENTS,
                 .ot = out_type};
     EM_TRY_FN(st_run(fn, dev, x, wp, dim, g, ddof, root, mean, var));
 fail:
@@ -449,8 +455,8 @@ af_err em_cu_comoments(int dev, const em_jit_prog *x, const em_jit_prog *y, int 
         unsigned long long cols_ = (unsigned long long)cols;
         dim3 grid = {1, 1, 1}, block = {256, 1, 1};
         void *args[] = {&sp, &cols_, &ddof, &out};
-        EM_TRY_FN(em_cu_launch(fn, "launching the covariance's final pass", kern, grid, block,
-                               args, stream));
+        EM_TRY_FN(em_cu_launch(fn, "launching the covariance's final pass", kern, grid, block, args,
+                               stream));
     }
 fail:
     if (entered) em_cu_leave_enqueued(dev, prev);

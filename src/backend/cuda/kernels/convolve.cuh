@@ -6,13 +6,27 @@
 
 // ---- accumulation arithmetic: float, double, em_sc32, em_sc64 ----
 
-__device__ __forceinline__ void em_cv_zero(float &a) { a = 0.0f; }
-__device__ __forceinline__ void em_cv_zero(double &a) { a = 0.0; }
-__device__ __forceinline__ void em_cv_zero(em_sc32 &a) { a.re = 0.0f; a.im = 0.0f; }
-__device__ __forceinline__ void em_cv_zero(em_sc64 &a) { a.re = 0.0; a.im = 0.0; }
+__device__ __forceinline__ void em_cv_zero(float &a) {
+    a = 0.0f;
+}
+__device__ __forceinline__ void em_cv_zero(double &a) {
+    a = 0.0;
+}
+__device__ __forceinline__ void em_cv_zero(em_sc32 &a) {
+    a.re = 0.0f;
+    a.im = 0.0f;
+}
+__device__ __forceinline__ void em_cv_zero(em_sc64 &a) {
+    a.re = 0.0;
+    a.im = 0.0;
+}
 
-__device__ __forceinline__ void em_cv_madd(float &a, float w, float s) { a = fmaf(w, s, a); }
-__device__ __forceinline__ void em_cv_madd(double &a, double w, double s) { a = fma(w, s, a); }
+__device__ __forceinline__ void em_cv_madd(float &a, float w, float s) {
+    a = fmaf(w, s, a);
+}
+__device__ __forceinline__ void em_cv_madd(double &a, double w, double s) {
+    a = fma(w, s, a);
+}
 __device__ __forceinline__ void em_cv_madd(em_sc32 &a, em_sc32 w, em_sc32 s) {
     a.re = fmaf(w.re, s.re, a.re);
     a.re = fmaf(-w.im, s.im, a.re);
@@ -28,7 +42,9 @@ __device__ __forceinline__ void em_cv_madd(em_sc64 &a, em_sc64 w, em_sc64 s) {
 
 // Loads through the read-only data path (every signal and filter is read-only while a
 // convolution runs).
-template <class T> __device__ __forceinline__ T em_cv_ldg(const T *p) { return __ldg(p); }
+template <class T> __device__ __forceinline__ T em_cv_ldg(const T *p) {
+    return __ldg(p);
+}
 __device__ __forceinline__ em_sc32 em_cv_ldg(const em_sc32 *p) {
     float2 v = __ldg(reinterpret_cast<const float2 *>(p));
     return em_sc32{v.x, v.y};
@@ -345,8 +361,8 @@ __device__ void em_conv_tile2_impl(void *out, const void *sig, const void *filt,
             for (int r0 = 0; r0 < TH; r0 += BY) {
                 const int r = r0 + BY <= TH ? r0 + ty : min(r0 + ty, TH - 1);
                 const int gy = sy0 + r, gx = sx0 + tx;
-                const A v = em_cv_ld<D, AD>(s + (min(max(gy, 0), s1n - 1) * sd0 +
-                                                 min(max(gx, 0), sd0 - 1)));
+                const A v = em_cv_ld<D, AD>(
+                    s + (min(max(gy, 0), s1n - 1) * sd0 + min(max(gx, 0), sd0 - 1)));
                 tile[r * TW + tx] = gy >= 0 && gy < s1n && gx >= 0 && gx < sd0 ? v : z;
             }
             if constexpr (HW > 0) {
@@ -355,8 +371,8 @@ __device__ void em_conv_tile2_impl(void *out, const void *sig, const void *filt,
                     const int i = i0 + NT <= TH * HW ? i0 + tid : min(i0 + tid, TH * HW - 1);
                     const int r = i / HW, c = BX + i % HW;
                     const int gy = sy0 + r, gx = sx0 + c;
-                    const A v = em_cv_ld<D, AD>(s + (min(max(gy, 0), s1n - 1) * sd0 +
-                                                     min(max(gx, 0), sd0 - 1)));
+                    const A v = em_cv_ld<D, AD>(
+                        s + (min(max(gy, 0), s1n - 1) * sd0 + min(max(gx, 0), sd0 - 1)));
                     tile[r * TW + c] = gy >= 0 && gy < s1n && gx >= 0 && gx < sd0 ? v : z;
                 }
             }
@@ -366,8 +382,8 @@ __device__ void em_conv_tile2_impl(void *out, const void *sig, const void *filt,
 #pragma unroll
         for (int r = 0; r < R; r++)
             em_cv_zero(acc[r]);
-        // One filter column per iteration, not unrolled: unrolled, ptxas hoists the next
-        // columns' window loads and needs twice the registers (it spills at 64).
+            // One filter column per iteration, not unrolled: unrolled, ptxas hoists the next
+            // columns' window loads and needs twice the registers (it spills at 64).
 #pragma unroll 1
         for (int a = 0; a < FW; a++) {
             const A *tcol = tile + ty * R * TW + tx + a;
@@ -414,16 +430,16 @@ struct em_nn_params {
 template <int D> struct em_nn_acc { typedef float t; };
 template <> struct em_nn_acc<2> { typedef double t; };
 
-template <int D> __device__ __forceinline__ typename em_nn_acc<D>::t em_nn_ld(const void *p,
-                                                                                em_i64 i) {
+template <int D>
+__device__ __forceinline__ typename em_nn_acc<D>::t em_nn_ld(const void *p, em_i64 i) {
     if constexpr (D == 12)
         return em_sig_h2f(static_cast<const unsigned short *>(p)[i]);
     else
         return static_cast<const typename em_sig_t<D>::t *>(p)[i];
 }
 
-template <int D> __device__ __forceinline__ void em_nn_st(void *p, em_i64 i,
-                                                          typename em_nn_acc<D>::t v) {
+template <int D>
+__device__ __forceinline__ void em_nn_st(void *p, em_i64 i, typename em_nn_acc<D>::t v) {
     if constexpr (D == 12)
         static_cast<unsigned short *>(p)[i] = em_sig_f2h(v);
     else
@@ -443,7 +459,7 @@ template <int D, int WHICH>
 __device__ void em_conv_nn_impl(void *out, const void *a, const void *b, const em_nn_params &p) {
     typedef typename em_nn_acc<D>::t F;
     const em_i64 *od = p.od, *sd = p.sd, *fd = p.fd;
-    const em_i64 total = WHICH == 0 ? od[0] * od[1] * od[2] * od[3]
+    const em_i64 total = WHICH == 0   ? od[0] * od[1] * od[2] * od[3]
                          : WHICH == 1 ? sd[0] * sd[1] * sd[2] * sd[3]
                                       : fd[0] * fd[1] * fd[2] * fd[3];
     for (em_i64 e = (em_i64)blockIdx.x * blockDim.x + threadIdx.x; e < total;
@@ -473,8 +489,8 @@ __device__ void em_conv_nn_impl(void *out, const void *a, const void *b, const e
                     for (em_i64 i = 0; i < fd[0]; i++) {
                         em_i64 tx = sx + p.pad[0] - i * p.dil[0];
                         if (tx < 0 || tx % p.st[0] != 0 || tx / p.st[0] >= od[0]) continue;
-                        F gv = em_nn_ld<D>(
-                            a, tx / p.st[0] + od[0] * (ty / p.st[1] + od[1] * (k + od[2] * n)));
+                        F gv = em_nn_ld<D>(a, tx / p.st[0] +
+                                                  od[0] * (ty / p.st[1] + od[1] * (k + od[2] * n)));
                         acc += gv * em_nn_ld<D>(b, em_nn_fidx(p, i, j, c, k));
                     }
                 }

@@ -65,21 +65,32 @@ __device__ __forceinline__ float em_half_bits_to_float(unsigned short h) {
 // s32 5, u32 6, u8 7, s64 8, u64 9, s16 10, u16 11, f16 12, s8 13).
 __device__ __forceinline__ em_ll em_idx_value(const void *p, em_ll type, em_it i) {
     switch (type) {
-    case 13: return ((const signed char *)p)[i];
-    case 7: return ((const unsigned char *)p)[i];
-    case 10: return ((const short *)p)[i];
-    case 11: return ((const unsigned short *)p)[i];
-    case 5: return ((const int *)p)[i];
-    case 6: return ((const unsigned int *)p)[i];
-    case 8: return ((const em_ll *)p)[i];
+    case 13:
+        return ((const signed char *)p)[i];
+    case 7:
+        return ((const unsigned char *)p)[i];
+    case 10:
+        return ((const short *)p)[i];
+    case 11:
+        return ((const unsigned short *)p)[i];
+    case 5:
+        return ((const int *)p)[i];
+    case 6:
+        return ((const unsigned int *)p)[i];
+    case 8:
+        return ((const em_ll *)p)[i];
     case 9: {
         em_ull v = ((const em_ull *)p)[i];
         return v > 0x7fffffffffffffffull ? 0x7fffffffffffffffll : (em_ll)v;
     }
-    case 0: return em_from_double(((const float *)p)[i]);
-    case 2: return em_from_double(((const double *)p)[i]);
-    case 12: return em_from_double(em_half_bits_to_float(((const unsigned short *)p)[i]));
-    default: return 0;
+    case 0:
+        return em_from_double(((const float *)p)[i]);
+    case 2:
+        return em_from_double(((const double *)p)[i]);
+    case 12:
+        return em_from_double(em_half_bits_to_float(((const unsigned short *)p)[i]));
+    default:
+        return 0;
     }
 }
 
@@ -96,8 +107,7 @@ __device__ __forceinline__ em_ll em_pos(const em_idx_dim &d, em_it c) {
 }
 
 // Element offsets of iteration point i on the indexed side (*ind) and the plain side (*pl).
-__device__ __forceinline__ void em_offsets(const em_idx_params &p, em_it i, em_ll *ind,
-                                           em_ll *pl) {
+__device__ __forceinline__ void em_offsets(const em_idx_params &p, em_it i, em_ll *ind, em_ll *pl) {
 #if EM_LINEAR
     *ind = p.offset + em_pos(p.dim[0], i);
     *pl = p.plain_offset + (em_ll)i * p.plain_strides[0];
@@ -161,11 +171,16 @@ __device__ __forceinline__ void em_gather_group(const em_idx_params &p, const em
     for (int k = 0; k < EM_GATHER; k++) {
         const em_it i = base + (em_it)k * bd;
         if (all || i < n) {
-            if (TY == -1) raw[k] = (em_ll)i;
-            else if (TY == 5) raw[k] = __ldcs((const int *)d.idx + i);
-            else if (TY == 6) raw[k] = __ldcs((const unsigned int *)d.idx + i);
-            else if (TY == 8) raw[k] = __ldcs((const em_ll *)d.idx + i);
-            else raw[k] = em_idx_value(d.idx, d.type, i);
+            if (TY == -1)
+                raw[k] = (em_ll)i;
+            else if (TY == 5)
+                raw[k] = __ldcs((const int *)d.idx + i);
+            else if (TY == 6)
+                raw[k] = __ldcs((const unsigned int *)d.idx + i);
+            else if (TY == 8)
+                raw[k] = __ldcs((const em_ll *)d.idx + i);
+            else
+                raw[k] = em_idx_value(d.idx, d.type, i);
         }
     }
     em_t v[EM_GATHER];
@@ -191,11 +206,16 @@ template <int TY> __device__ __forceinline__ void em_gather_linear(const em_idx_
 }
 
 extern "C" __global__ void __launch_bounds__(256) em_index_gather(const em_idx_params p) {
-    if (!p.dim[0].idx) em_gather_linear<-1>(p);
-    else if (p.dim[0].type == 5) em_gather_linear<5>(p); // s32
-    else if (p.dim[0].type == 6) em_gather_linear<6>(p); // u32
-    else if (p.dim[0].type == 8) em_gather_linear<8>(p); // s64
-    else em_gather_linear<-2>(p);
+    if (!p.dim[0].idx)
+        em_gather_linear<-1>(p);
+    else if (p.dim[0].type == 5)
+        em_gather_linear<5>(p); // s32
+    else if (p.dim[0].type == 6)
+        em_gather_linear<6>(p); // u32
+    else if (p.dim[0].type == 8)
+        em_gather_linear<8>(p); // s64
+    else
+        em_gather_linear<-2>(p);
 }
 #else
 extern "C" __global__ void __launch_bounds__(256) em_index_gather(const em_idx_params p) {

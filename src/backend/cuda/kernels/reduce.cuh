@@ -30,7 +30,8 @@
 //   7 em_reduce_seg_cols    the same along a dim with lower dims: kernel 3's layout, one run per
 //                           blockIdx.y step.
 //   8, 9, 10 em_runs_count, em_runs_scan, em_runs_write: the runs of equal consecutive keys
-//                           (count heads per block, scan the counts, write each run's key and start).
+//                           (count heads per block, scan the counts, write each run's key and
+//                           start).
 // Kernels 1 to 5 take `rlen` (af_max_ragged: NULL, or u32 per output; only the first rlen[k]
 // elements along the dim count) and write indices to `idx` when EM_RED_INDEX.
 
@@ -53,12 +54,12 @@ template <class T> struct em_tag {};
     __device__ __forceinline__ T em_rprod(T a, T x) {                                              \
         return MUL;                                                                                \
     }
-EM_RED_ARITH(float, a + x, a * x)
-EM_RED_ARITH(double, a + x, a * x)
+EM_RED_ARITH(float, a + x, a *x)
+EM_RED_ARITH(double, a + x, a *x)
 EM_RED_ARITH(int, em_iadd<int>(a, x), em_imul<int>(a, x))
-EM_RED_ARITH(unsigned int, a + x, a * x)
+EM_RED_ARITH(unsigned int, a + x, a *x)
 EM_RED_ARITH(long long, em_iadd<long long>(a, x), em_imul<long long>(a, x))
-EM_RED_ARITH(unsigned long long, a + x, a * x)
+EM_RED_ARITH(unsigned long long, a + x, a *x)
 EM_RED_ARITH(em_c32, em_cadd(a, x), em_cmul(a, x))
 EM_RED_ARITH(em_c64, em_cadd(a, x), em_cmul(a, x))
 
@@ -333,7 +334,8 @@ __device__ __forceinline__ em_acc em_block_reduce(em_acc v) {
 // smaller; its gridDim.x blocks each fold a grid-stride share of it and write one partial:
 // part[r * gridDim.x + blockIdx.x]. Four vector reads are in flight per thread at each step.
 extern "C" __global__ void __launch_bounds__(256)
-    EM_RED_NAME(em_reduce_all)(const em_params p, unsigned long long len_, const unsigned *rlen, em_acc *part) {
+    EM_RED_NAME(em_reduce_all)(const em_params p, unsigned long long len_, const unsigned *rlen,
+                               em_acc *part) {
     const em_it base = (em_it)blockIdx.y * (em_it)len_;
     em_it len = (em_it)len_;
     if (rlen && (em_it)rlen[blockIdx.y] < len) len = rlen[blockIdx.y];
@@ -385,8 +387,9 @@ extern "C" __global__ void __launch_bounds__(256)
 // holds 256 / EM_RED_TPR rows, and the grid strides over rows in whole blocks, so every thread of
 // a block runs the same number of steps (the shuffles and barriers need all of them).
 extern "C" __global__ void __launch_bounds__(256)
-    EM_RED_NAME(em_reduce_rows)(const em_params p, unsigned long long len_, unsigned long long rows_,
-                   const unsigned *rlen, em_ot *out, unsigned *idx) {
+    EM_RED_NAME(em_reduce_rows)(const em_params p, unsigned long long len_,
+                                unsigned long long rows_, const unsigned *rlen, em_ot *out,
+                                unsigned *idx) {
     const em_it rows = (em_it)rows_;
     const int lane = threadIdx.x % EM_RED_TPR;
     const em_it rpb = 256 / EM_RED_TPR;
@@ -412,8 +415,8 @@ extern "C" __global__ void __launch_bounds__(256)
                     for (int u = 0; u < 4; u++)
 #pragma unroll
                         for (int k = 0; k < EM_VAL_V; k++)
-                            acc = em_aop(acc,
-                                         em_amake(x[u][k], (v + u * EM_RED_TPR) * EM_VAL_V + k));
+                            acc =
+                                em_aop(acc, em_amake(x[u][k], (v + u * EM_RED_TPR) * EM_VAL_V + k));
                 }
                 for (; v < nv; v += EM_RED_TPR) {
                     em_vt x[EM_VAL_V];
@@ -448,9 +451,10 @@ extern "C" __global__ void __launch_bounds__(256)
 // strides over o. With one chunk the block writes the output; with several, its partials at
 // part[(blockIdx.y * outer + o) * inner + i]. rlen[i + inner * o] limits j when given.
 extern "C" __global__ void __launch_bounds__(256)
-    EM_RED_NAME(em_reduce_cols)(const em_params p, unsigned long long inner_, unsigned long long len_,
-                   unsigned long long outer_, unsigned long long jchunk_, const unsigned *rlen,
-                   em_acc *part, em_ot *out, unsigned *idx) {
+    EM_RED_NAME(em_reduce_cols)(const em_params p, unsigned long long inner_,
+                                unsigned long long len_, unsigned long long outer_,
+                                unsigned long long jchunk_, const unsigned *rlen, em_acc *part,
+                                em_ot *out, unsigned *idx) {
     __shared__ em_acc sh[8][32 * EM_VAL_V];
     const em_it inner = (em_it)inner_, len = (em_it)len_, outer = (em_it)outer_;
     const em_it jchunk = (em_it)jchunk_;
@@ -527,7 +531,8 @@ extern "C" __global__ void __launch_bounds__(256)
 #if EM_RED_KERNEL == 4
 // Block r folds partials part[r * n .. r * n + n) into output r.
 extern "C" __global__ void __launch_bounds__(256)
-    EM_RED_NAME(em_reduce_final_all)(const em_acc *part, unsigned long long n, em_ot *out, unsigned *idx) {
+    EM_RED_NAME(em_reduce_final_all)(const em_acc *part, unsigned long long n, em_ot *out,
+                                     unsigned *idx) {
     const em_acc *row = part + (unsigned long long)blockIdx.x * n;
     em_acc acc = em_aident();
     for (unsigned long long k = threadIdx.x; k < n; k += 256)
@@ -540,8 +545,8 @@ extern "C" __global__ void __launch_bounds__(256)
 #if EM_RED_KERNEL == 5
 // Output k folds part[g * nout + k] over the chunks g < nchunks, in order.
 extern "C" __global__ void __launch_bounds__(256)
-    EM_RED_NAME(em_reduce_final_cols)(const em_acc *part, unsigned long long nout, unsigned long long nchunks,
-                         em_ot *out, unsigned *idx) {
+    EM_RED_NAME(em_reduce_final_cols)(const em_acc *part, unsigned long long nout,
+                                      unsigned long long nchunks, em_ot *out, unsigned *idx) {
     for (unsigned long long k = (unsigned long long)blockIdx.x * 256 + threadIdx.x; k < nout;
          k += (unsigned long long)gridDim.x * 256) {
         em_acc acc = part[k];
@@ -556,8 +561,9 @@ extern "C" __global__ void __launch_bounds__(256)
 // Run s of line o (r = s + nruns * o) is linear elements [o * len + starts[s], o * len +
 // starts[s + 1]); EM_RED_TPR threads fold it into out[r].
 extern "C" __global__ void __launch_bounds__(256)
-    EM_RED_NAME(em_reduce_seg_rows)(const em_params p, unsigned long long len_, unsigned long long nruns_,
-                       unsigned long long outer_, const unsigned *starts, em_ot *out) {
+    EM_RED_NAME(em_reduce_seg_rows)(const em_params p, unsigned long long len_,
+                                    unsigned long long nruns_, unsigned long long outer_,
+                                    const unsigned *starts, em_ot *out) {
     const em_it nruns = (em_it)nruns_, rows = nruns * (em_it)outer_;
     const int lane = threadIdx.x % EM_RED_TPR;
     const em_it rpb = 256 / EM_RED_TPR;
@@ -588,9 +594,9 @@ extern "C" __global__ void __launch_bounds__(256)
 // Kernel 3's layout with runs for chunks: blockIdx.y strides over runs s, whose positions
 // [starts[s], starts[s + 1]) along the dim fold into out[i + inner * (s + nruns * o)].
 extern "C" __global__ void __launch_bounds__(256)
-    EM_RED_NAME(em_reduce_seg_cols)(const em_params p, unsigned long long inner_, unsigned long long len_,
-                       unsigned long long outer_, unsigned long long nruns_,
-                       const unsigned *starts, em_ot *out) {
+    EM_RED_NAME(em_reduce_seg_cols)(const em_params p, unsigned long long inner_,
+                                    unsigned long long len_, unsigned long long outer_,
+                                    unsigned long long nruns_, const unsigned *starts, em_ot *out) {
     __shared__ em_acc sh[8][32 * EM_VAL_V];
     const em_it inner = (em_it)inner_, len = (em_it)len_, outer = (em_it)outer_;
     const em_it nruns = (em_it)nruns_;
@@ -691,8 +697,8 @@ extern "C" __global__ void __launch_bounds__(256)
 // One block: bcount[0..nb) becomes its exclusive prefix sum; the total is the number of runs,
 // written to *nruns and as starts[total] = n.
 extern "C" __global__ void __launch_bounds__(256)
-    EM_RED_NAME(em_runs_scan)(unsigned *bcount, unsigned long long nb, unsigned long long n, unsigned *nruns,
-                 unsigned *starts) {
+    EM_RED_NAME(em_runs_scan)(unsigned *bcount, unsigned long long nb, unsigned long long n,
+                              unsigned *nruns, unsigned *starts) {
     __shared__ unsigned warps[8];
     unsigned carry = 0;
     const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
@@ -724,8 +730,8 @@ extern "C" __global__ void __launch_bounds__(256)
 
 #if EM_RED_KERNEL == 10 || EM_RED_KERNEL == 12
 extern "C" __global__ void __launch_bounds__(256)
-    EM_RED_NAME(em_runs_write)(const unsigned *k, unsigned long long n, const unsigned *boff, unsigned *okeys,
-                  unsigned *starts) {
+    EM_RED_NAME(em_runs_write)(const unsigned *k, unsigned long long n, const unsigned *boff,
+                               unsigned *okeys, unsigned *starts) {
     unsigned flags[8], total;
     const unsigned long long first = ((unsigned long long)blockIdx.x * 256 + threadIdx.x) * 8;
     unsigned pos = boff[blockIdx.x] + em_block_scan(em_run_heads(k, n, first, flags), &total);

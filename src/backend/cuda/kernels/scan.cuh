@@ -56,12 +56,12 @@ template <class T> struct em_stag {};
     __device__ __forceinline__ T em_smul(T a, T x) {                                               \
         return MUL;                                                                                \
     }
-EM_SCAN_ARITH(float, a + x, a * x)
-EM_SCAN_ARITH(double, a + x, a * x)
+EM_SCAN_ARITH(float, a + x, a *x)
+EM_SCAN_ARITH(double, a + x, a *x)
 EM_SCAN_ARITH(int, em_iadd<int>(a, x), em_imul<int>(a, x))
-EM_SCAN_ARITH(unsigned int, a + x, a * x)
+EM_SCAN_ARITH(unsigned int, a + x, a *x)
 EM_SCAN_ARITH(long long, em_iadd<long long>(a, x), em_imul<long long>(a, x))
-EM_SCAN_ARITH(unsigned long long, a + x, a * x)
+EM_SCAN_ARITH(unsigned long long, a + x, a *x)
 EM_SCAN_ARITH(em_c32, em_cadd(a, x), em_cmul(a, x))
 EM_SCAN_ARITH(em_c64, em_cadd(a, x), em_cmul(a, x))
 
@@ -74,7 +74,7 @@ template <class T> __device__ __forceinline__ T em_sconst(em_stag<T>, int k) {
 }
 #define EM_SCONST_F(T, INF, NAN_)                                                                  \
     template <> __device__ __forceinline__ T em_sconst<T>(em_stag<T>, int k) {                     \
-        return k == 0 ? (T)0 : k == 1 ? (T)1 : k <= 3 ? (NAN_) : k == 4 ? (INF) : -(INF);           \
+        return k == 0 ? (T)0 : k == 1 ? (T)1 : k <= 3 ? (NAN_) : k == 4 ? (INF) : -(INF);          \
     }
 EM_SCONST_F(float, __int_as_float(0x7f800000), __int_as_float(0x7fc00000))
 EM_SCONST_F(double, __longlong_as_double(0x7ff0000000000000ll),
@@ -349,7 +349,7 @@ __device__ em_se em_lookback_warp(const unsigned char *flag, const em_se *agg, c
         const unsigned incl_lanes = __ballot_sync(0xffffffffu, f == 2);
         const int stop = incl_lanes ? __ffs(incl_lanes) - 1 : 31;
         if (lane > stop) v = em_se_id();
-        // Lane 0 ends with v[stop] + ... + v[0]: a higher lane is an earlier item.
+            // Lane 0 ends with v[stop] + ... + v[0]: a higher lane is an earlier item.
 #pragma unroll
         for (int d = 1; d < 32; d *= 2) {
             const em_se y = em_se_shfl_down(v, d);
@@ -387,8 +387,7 @@ typedef unsigned int em_kt;
 template <int VV>
 __device__ __forceinline__ void em_tile(const em_params &p, em_it lbase, em_it len, em_it tbase,
                                         em_it item, em_it first, const em_kt *keys,
-                                        unsigned char *flag, em_se *agg, em_se *incl,
-                                        em_vt *out) {
+                                        unsigned char *flag, em_se *agg, em_se *incl, em_vt *out) {
     const int R = EM_SCAN_ITEMS / VV;
     __shared__ em_se s_warp[8];
     const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
@@ -438,7 +437,8 @@ __device__ __forceinline__ void em_tile(const em_params &p, em_it lbase, em_it l
             wpre[w] = run;
             run = em_se_op(run, s_warp[w]);
         }
-        if (lane == 0) em_publish(flag, item == first ? incl : agg, item, run, item == first ? 2 : 1);
+        if (lane == 0)
+            em_publish(flag, item == first ? incl : agg, item, run, item == first ? 2 : 1);
         em_se prefix = em_se_id();
         if (item != first) {
             prefix = em_lookback_warp(flag, agg, incl, item, first);

@@ -56,7 +56,7 @@ __device__ __forceinline__ em_w em_conj(em_w v) {
 
 // out (d1 x d0 per matrix, dense, matrix after matrix) = the transpose of in, whose element
 // (i, j, k, l) is in[i*s0 + j*s1 + k*s2 + l*s3]; nb = d2 * d3 matrices.
-extern "C" __global__ void __launch_bounds__(EM_TILE * EM_ROWS)
+extern "C" __global__ void __launch_bounds__(EM_TILE *EM_ROWS)
     em_transpose(em_w *__restrict__ out, const em_w *__restrict__ in, em_i d0, em_i d1, em_i d2,
                  em_i nb, em_i s0, em_i s1, em_i s2, em_i s3) {
     __shared__ em_w tile[EM_TT][EM_TT + 1];
@@ -107,7 +107,7 @@ extern "C" __global__ void __launch_bounds__(EM_TILE * EM_ROWS)
 // that tile with tile (bj, bi) through shared memory; a diagonal tile is transposed within
 // itself. Blocks below the diagonal have nothing to do. Each element is read and written by one
 // block only, so no two blocks race.
-extern "C" __global__ void __launch_bounds__(EM_TILE * EM_ROWS)
+extern "C" __global__ void __launch_bounds__(EM_TILE *EM_ROWS)
     em_transpose_inplace(em_w *__restrict__ data, em_i n, em_i nb) {
     __shared__ em_w ta[EM_TILE][EM_TILE + 1];
     __shared__ em_w tb[EM_TILE][EM_TILE + 1];

@@ -30,23 +30,23 @@ __device__ __forceinline__ unsigned short em_sig_f2h(float f) {
 // ---- dtypes by af_dtype number: storage type, and loads/stores through complex double ----
 
 template <int D> struct em_sig_t;
-template <> struct em_sig_t<0> { typedef float t; };           // f32
-template <> struct em_sig_t<1> { typedef em_sc32 t; };         // c32
-template <> struct em_sig_t<2> { typedef double t; };          // f64
-template <> struct em_sig_t<3> { typedef em_sc64 t; };         // c64
-template <> struct em_sig_t<4> { typedef unsigned char t; };   // b8
-template <> struct em_sig_t<5> { typedef int t; };             // s32
-template <> struct em_sig_t<6> { typedef unsigned int t; };    // u32
-template <> struct em_sig_t<7> { typedef unsigned char t; };   // u8
-template <> struct em_sig_t<8> { typedef long long t; };       // s64
+template <> struct em_sig_t<0> { typedef float t; };              // f32
+template <> struct em_sig_t<1> { typedef em_sc32 t; };            // c32
+template <> struct em_sig_t<2> { typedef double t; };             // f64
+template <> struct em_sig_t<3> { typedef em_sc64 t; };            // c64
+template <> struct em_sig_t<4> { typedef unsigned char t; };      // b8
+template <> struct em_sig_t<5> { typedef int t; };                // s32
+template <> struct em_sig_t<6> { typedef unsigned int t; };       // u32
+template <> struct em_sig_t<7> { typedef unsigned char t; };      // u8
+template <> struct em_sig_t<8> { typedef long long t; };          // s64
 template <> struct em_sig_t<9> { typedef unsigned long long t; }; // u64
-template <> struct em_sig_t<10> { typedef short t; };          // s16
-template <> struct em_sig_t<11> { typedef unsigned short t; }; // u16
-template <> struct em_sig_t<12> { typedef unsigned short t; }; // f16 (bits)
-template <> struct em_sig_t<13> { typedef signed char t; };    // s8
+template <> struct em_sig_t<10> { typedef short t; };             // s16
+template <> struct em_sig_t<11> { typedef unsigned short t; };    // u16
+template <> struct em_sig_t<12> { typedef unsigned short t; };    // f16 (bits)
+template <> struct em_sig_t<13> { typedef signed char t; };       // s8
 
-template <int D> __device__ __forceinline__ void em_sig_load(const void *p, em_i64 i, double &re,
-                                                             double &im) {
+template <int D>
+__device__ __forceinline__ void em_sig_load(const void *p, em_i64 i, double &re, double &im) {
     typedef typename em_sig_t<D>::t T;
     im = 0;
     if constexpr (D == 1 || D == 3) {
@@ -66,8 +66,8 @@ __device__ __forceinline__ double em_sig_sat(double v, double lo, double hi) {
     return v < lo ? lo : (v > hi ? hi : v);
 }
 
-template <int D> __device__ __forceinline__ void em_sig_store(void *p, em_i64 i, double re,
-                                                              double im, bool rnd) {
+template <int D>
+__device__ __forceinline__ void em_sig_store(void *p, em_i64 i, double re, double im, bool rnd) {
     typedef typename em_sig_t<D>::t T;
     T *q = static_cast<T *>(p);
     double v = rnd ? round(re) : trunc(re);
@@ -108,9 +108,9 @@ template <int D> __device__ __forceinline__ void em_sig_store(void *p, em_i64 i,
                              : (v <= -9223372036854775808.0 ? (-0x7fffffffffffffffLL - 1)
                                                             : (long long)v));
     } else if constexpr (D == 9) {
-        q[i] = (v != v || v <= 0) ? 0ULL
-                                  : (v >= 18446744073709551616.0 ? 0xffffffffffffffffULL
-                                                                 : (unsigned long long)v);
+        q[i] = (v != v || v <= 0)
+                   ? 0ULL
+                   : (v >= 18446744073709551616.0 ? 0xffffffffffffffffULL : (unsigned long long)v);
     }
 }
 
@@ -139,8 +139,8 @@ __device__ void em_window_impl(void *dst, const void *src, const em_win_params &
                   s3 < p.sdims[3];
         double re = 0, im = 0;
         if (in) {
-            em_i64 si = sx * p.sstrides[0] + s1 * p.sstrides[1] + s2 * p.sstrides[2] +
-                        s3 * p.sstrides[3];
+            em_i64 si =
+                sx * p.sstrides[0] + s1 * p.sstrides[1] + s2 * p.sstrides[2] + s3 * p.sstrides[3];
             em_sig_load<SD>(src, si, re, im);
             re *= p.scale;
             im *= p.scale;
@@ -163,10 +163,18 @@ template <class T> struct em_cx_real { typedef T t; };
 template <> struct em_cx_real<em_sc32> { typedef float t; };
 template <> struct em_cx_real<em_sc64> { typedef double t; };
 
-__device__ __forceinline__ float em_cx_zero(float) { return 0.0f; }
-__device__ __forceinline__ double em_cx_zero(double) { return 0.0; }
-__device__ __forceinline__ em_sc32 em_cx_zero(em_sc32) { return em_sc32{0.0f, 0.0f}; }
-__device__ __forceinline__ em_sc64 em_cx_zero(em_sc64) { return em_sc64{0.0, 0.0}; }
+__device__ __forceinline__ float em_cx_zero(float) {
+    return 0.0f;
+}
+__device__ __forceinline__ double em_cx_zero(double) {
+    return 0.0;
+}
+__device__ __forceinline__ em_sc32 em_cx_zero(em_sc32) {
+    return em_sc32{0.0f, 0.0f};
+}
+__device__ __forceinline__ em_sc64 em_cx_zero(em_sc64) {
+    return em_sc64{0.0, 0.0};
+}
 
 template <class C> __device__ __forceinline__ C em_cx_add(C a, C b) {
     return C{a.re + b.re, a.im + b.im};
@@ -182,14 +190,30 @@ template <class C> __device__ __forceinline__ C em_cx_div(C p, C q) {
     typename em_cx_real<C>::t den = q.re * q.re + q.im * q.im;
     return C{(p.re * q.re + p.im * q.im) / den, (p.im * q.re - p.re * q.im) / den};
 }
-__device__ __forceinline__ float em_cx_add(float a, float b) { return a + b; }
-__device__ __forceinline__ double em_cx_add(double a, double b) { return a + b; }
-__device__ __forceinline__ float em_cx_sub(float a, float b) { return a - b; }
-__device__ __forceinline__ double em_cx_sub(double a, double b) { return a - b; }
-__device__ __forceinline__ float em_cx_mul(float a, float b) { return a * b; }
-__device__ __forceinline__ double em_cx_mul(double a, double b) { return a * b; }
-__device__ __forceinline__ float em_cx_div(float a, float b) { return a / b; }
-__device__ __forceinline__ double em_cx_div(double a, double b) { return a / b; }
+__device__ __forceinline__ float em_cx_add(float a, float b) {
+    return a + b;
+}
+__device__ __forceinline__ double em_cx_add(double a, double b) {
+    return a + b;
+}
+__device__ __forceinline__ float em_cx_sub(float a, float b) {
+    return a - b;
+}
+__device__ __forceinline__ double em_cx_sub(double a, double b) {
+    return a - b;
+}
+__device__ __forceinline__ float em_cx_mul(float a, float b) {
+    return a * b;
+}
+__device__ __forceinline__ double em_cx_mul(double a, double b) {
+    return a * b;
+}
+__device__ __forceinline__ float em_cx_div(float a, float b) {
+    return a / b;
+}
+__device__ __forceinline__ double em_cx_div(double a, double b) {
+    return a / b;
+}
 
 // ---- iir: one thread per column; its state z (na values) lives in the scratch buffer ----
 
@@ -592,8 +616,8 @@ __device__ void em_approx_fast_impl(P *out, const P *in, const P *pos0, const P 
     P o[V][L];
 #pragma unroll
     for (int k = 0; k < V; k++)
-        em_ap_value<P, L, KIND, TWO, int>(o[k], in + (em_i64)plane[k] * p.istride, p.nx, p.ny,
-                                          p.sx, p.sy, x[k], y[k], (P)p.off_grid);
+        em_ap_value<P, L, KIND, TWO, int>(o[k], in + (em_i64)plane[k] * p.istride, p.nx, p.ny, p.sx,
+                                          p.sy, x[k], y[k], (P)p.off_grid);
 #pragma unroll
     for (int k = 0; k < V; k++) {
         const unsigned e = e0 + k * blockDim.x;

@@ -14,7 +14,7 @@ typedef unsigned int em_u32;
 typedef unsigned long long em_u64;
 
 #if EM_TW == 64
-typedef em_u64 em_key; /* the key CUB sorts */
+typedef em_u64 em_key;  /* the key CUB sorts */
 typedef em_u64 em_bits; /* the dtype's bits */
 #else
 typedef em_u32 em_key;
@@ -27,8 +27,8 @@ typedef em_u8 em_bits;
 #endif
 #endif
 
-#define EM_KEY_MAX ((em_key)(((em_bits)~(em_bits)0)))
-#define EM_SIGN ((em_bits)((em_bits)1 << (EM_TW - 1)))
+#define EM_KEY_MAX ((em_key)(((em_bits) ~(em_bits)0)))
+#define EM_SIGN    ((em_bits)((em_bits)1 << (EM_TW - 1)))
 #if EM_TW == 64
 #define EM_INF 0x7ff0000000000000ull
 #elif EM_TW == 32
@@ -38,26 +38,26 @@ typedef em_u8 em_bits;
 #endif
 
 #if defined(EM_SORT_K_ALL)
-#define EM_SORT_K_em_sort_map 1
+#define EM_SORT_K_em_sort_map      1
 #define EM_SORT_K_em_sort_map_diff 1
-#define EM_SORT_K_em_sort_unmap 1
-#define EM_SORT_K_em_sort_iota 1
-#define EM_SORT_K_em_sort_segkey 1
-#define EM_SORT_K_em_sort_finish 1
-#define EM_SORT_K_em_sort_scatter 1
-#define EM_SORT_K_em_sel_hist 1
-#define EM_SORT_K_em_sel_pick 1
-#define EM_SORT_K_em_sel_init 1
-#define EM_SORT_K_em_sel_median 1
-#define EM_SORT_K_em_cmp_count 1
-#define EM_SORT_K_em_cmp_scan 1
-#define EM_SORT_K_em_cmp_write 1
-#define EM_SORT_K_em_topk_finish 1
-#define EM_SORT_K_em_set_mark 1
-#define EM_SORT_K_em_set_count 1
-#define EM_SORT_K_em_set_scan 1
-#define EM_SORT_K_em_set_write 1
-#define EM_SORT_K_em_sort_fix_nan 1
+#define EM_SORT_K_em_sort_unmap    1
+#define EM_SORT_K_em_sort_iota     1
+#define EM_SORT_K_em_sort_segkey   1
+#define EM_SORT_K_em_sort_finish   1
+#define EM_SORT_K_em_sort_scatter  1
+#define EM_SORT_K_em_sel_hist      1
+#define EM_SORT_K_em_sel_pick      1
+#define EM_SORT_K_em_sel_init      1
+#define EM_SORT_K_em_sel_median    1
+#define EM_SORT_K_em_cmp_count     1
+#define EM_SORT_K_em_cmp_scan      1
+#define EM_SORT_K_em_cmp_write     1
+#define EM_SORT_K_em_topk_finish   1
+#define EM_SORT_K_em_set_mark      1
+#define EM_SORT_K_em_set_count     1
+#define EM_SORT_K_em_set_scan      1
+#define EM_SORT_K_em_set_write     1
+#define EM_SORT_K_em_sort_fix_nan  1
 #define EM_SORT_K_em_sort_fix_copy 1
 #endif
 
@@ -218,11 +218,21 @@ extern "C" __global__ void em_sort_scatter(const void *vals, const em_u32 *g, vo
     EM_GRID_LOOP(j, n) {
         long long p = g[j], dst = em_at(j / len, j % len, inner, len);
         switch (size) {
-        case 1: ((em_u8 *)out)[dst] = ((const em_u8 *)vals)[p]; break;
-        case 2: ((em_u16 *)out)[dst] = ((const em_u16 *)vals)[p]; break;
-        case 4: ((em_u32 *)out)[dst] = ((const em_u32 *)vals)[p]; break;
-        case 8: ((em_u64 *)out)[dst] = ((const em_u64 *)vals)[p]; break;
-        default: ((em_v16 *)out)[dst] = ((const em_v16 *)vals)[p]; break;
+        case 1:
+            ((em_u8 *)out)[dst] = ((const em_u8 *)vals)[p];
+            break;
+        case 2:
+            ((em_u16 *)out)[dst] = ((const em_u16 *)vals)[p];
+            break;
+        case 4:
+            ((em_u32 *)out)[dst] = ((const em_u32 *)vals)[p];
+            break;
+        case 8:
+            ((em_u64 *)out)[dst] = ((const em_u64 *)vals)[p];
+            break;
+        default:
+            ((em_v16 *)out)[dst] = ((const em_v16 *)vals)[p];
+            break;
         }
     }
 }
@@ -332,12 +342,12 @@ extern "C" __global__ void em_sel_median(const em_key *prefix, int nq, long long
  * the tile and writes them. Line line0 + blockIdx.y is the block's line (the host launches more
  * than 65535 lines in turns). Rules (mode):
  *   0 unique:    sorted keys; A = first of a run of equal keys, or NaN.
- *   1 intersect: sorted keys of two duplicate-free sets; A = first of a pair of equal keys, not NaN.
- *   2 topk:      the input itself (line-major columns), keys mapped with flip; A = key below the
+ *   1 intersect: sorted keys of two duplicate-free sets; A = first of a pair of equal keys, not
+ * NaN. 2 topk:      the input itself (line-major columns), keys mapped with flip; A = key below the
  *                line's selected key, B = equal to it, need = its rank among equals + 1. */
 #define EM_CMP_THREADS 256
-#define EM_CMP_ITEMS 8
-#define EM_CMP_TILE (EM_CMP_THREADS * EM_CMP_ITEMS)
+#define EM_CMP_ITEMS   8
+#define EM_CMP_TILE    (EM_CMP_THREADS * EM_CMP_ITEMS)
 
 __device__ __forceinline__ void em_cmp_class(int mode, const em_key *keys, const em_bits *raw,
                                              long long base, long long i, long long n, em_key flip,
@@ -482,7 +492,8 @@ extern "C" __global__ void __launch_bounds__(EM_CMP_THREADS)
     long long ra = offa + xa + ia - ca, rb = offb + xb + ib - cb;
     for (int it = 0; it < EM_CMP_ITEMS; it++) {
         long long i = first + it, dst = -1;
-        if (fa[it]) dst = ra++;
+        if (fa[it])
+            dst = ra++;
         else if (fb[it]) {
             if (rb < need) dst = less + rb;
             rb++;
@@ -518,13 +529,12 @@ extern "C" __global__ void em_topk_finish(const em_key *ck, const em_u32 *cidx, 
  * possible key) replaces the sort. Each key sets its bit; a bit already seen set (the common
  * case once most keys have occurred) costs a load and no atomic. A stale load only adds a
  * redundant atomic, so the result does not depend on timing. */
-#define EM_SET_WORDS 1024 /* bitmap words per block of em_set_count / em_set_write */
+#define EM_SET_WORDS   1024 /* bitmap words per block of em_set_count / em_set_write */
 #define EM_SET_THREADS 256
-#define EM_SET_PER (EM_SET_WORDS / EM_SET_THREADS)
+#define EM_SET_PER     (EM_SET_WORDS / EM_SET_THREADS)
 
 #ifdef EM_SORT_K_em_set_mark
-extern "C" __global__ void em_set_mark(const em_key *keys, long long n, em_key mask,
-                                       em_u32 *bm) {
+extern "C" __global__ void em_set_mark(const em_key *keys, long long n, em_key mask, em_u32 *bm) {
     EM_GRID_LOOP(i, n) {
         em_key b = keys[i] & mask;
         em_u32 *w = bm + (b >> 5);
@@ -619,8 +629,8 @@ __device__ __forceinline__ bool em_neg_nan(em_bits b) {
 #endif
 
 #ifdef EM_SORT_K_em_sort_fix_nan
-extern "C" __global__ void em_sort_fix_nan(const em_bits *src, em_bits *tmp, long long n,
-                                           int desc, long long *fixm) {
+extern "C" __global__ void em_sort_fix_nan(const em_bits *src, em_bits *tmp, long long n, int desc,
+                                           long long *fixm) {
 #if EM_KIND == 2
     bool fix = em_neg_nan(src[desc ? n - 1 : 0]);
     if (blockIdx.x == 0 && threadIdx.x == 0) *fixm = 0;

@@ -152,8 +152,8 @@ __device__ __forceinline__ double em_st_fin(double v) {
 // 2), or 0 for a slot without a value; y (mode 2) less k.y in yv. Every index is a constant once
 // the loops unroll.
 template <int P>
-__device__ __forceinline__ em_mst em_st_packet(const double *xr, const double *xi,
-                                              const double *wt, const double *yv, em_piv k) {
+__device__ __forceinline__ em_mst em_st_packet(const double *xr, const double *xi, const double *wt,
+                                               const double *yv, em_piv k) {
     em_mst r = em_st_zero();
     double W = 0;
 #pragma unroll
@@ -277,8 +277,8 @@ __device__ __forceinline__ em_mst em_sacc_state(const em_sacc &a, const em_piv &
 
 // The state of elements base + jj * estride for jj = first, first + step, ... below end.
 __device__ __forceinline__ em_mst em_st_fold_strided(const em_params &p, const em_wt *ww,
-                                                    em_it base, em_it first, em_it end, em_it step,
-                                                    em_it estride) {
+                                                     em_it base, em_it first, em_it end, em_it step,
+                                                     em_it estride) {
     const em_piv k = em_st_pivot(p, ww, base + first * estride, first < end);
     em_sacc a;
     em_sacc_init(a);
@@ -311,7 +311,7 @@ __device__ __forceinline__ em_mst em_st_fold_strided(const em_params &p, const e
 // The state of elements base + j for j in this thread's share of [0, len): j = t, t + stride,
 // ...: four vector reads at a time when p.vec, else scalar reads.
 __device__ em_mst em_st_fold(const em_params &p, const em_wt *ww, em_it base, em_it len, em_it t,
-                            em_it stride) {
+                             em_it stride) {
 #if EM_VAL_V > 1
     if (p.vec) {
         const em_it nv = len / EM_VAL_V, start = nv * EM_VAL_V;
@@ -377,9 +377,9 @@ __device__ __forceinline__ void em_st_slot(const em_params &p, const em_wt *ww, 
 // The packets of 8 elements first + step * u (u < 8) that lie below `end`, folded into acc, for
 // u0 = 0, 8, ... : the strided reads of em_st_cols and of the scalar path.
 __device__ __forceinline__ em_mst em_st_fold_packets(em_mst acc, const em_params &p,
-                                                    const em_wt *ww, em_it base, em_it first,
-                                                    em_it end, em_it step, em_it estride,
-                                                    const em_piv &k) {
+                                                     const em_wt *ww, em_it base, em_it first,
+                                                     em_it end, em_it step, em_it estride,
+                                                     const em_piv &k) {
     for (em_it j = first; j < end; j += 8 * step) {
         double xr[8], xi[8], wt[8], yv[8];
 #pragma unroll
@@ -393,8 +393,8 @@ __device__ __forceinline__ em_mst em_st_fold_packets(em_mst acc, const em_params
 }
 
 __device__ __forceinline__ em_mst em_st_fold_strided(const em_params &p, const em_wt *ww,
-                                                    em_it base, em_it first, em_it end, em_it step,
-                                                    em_it estride) {
+                                                     em_it base, em_it first, em_it end, em_it step,
+                                                     em_it estride) {
     const em_piv k = em_st_pivot(p, ww, base + first * estride, first < end);
     return em_st_fold_packets(em_st_zero(), p, ww, base, first, end, step, estride, k);
 }
@@ -402,7 +402,7 @@ __device__ __forceinline__ em_mst em_st_fold_strided(const em_params &p, const e
 // The state of elements base + j for j in this thread's share of [0, len): j = t, t + stride,
 // ...: packets of four vector reads when p.vec, else of eight scalar reads.
 __device__ em_mst em_st_fold(const em_params &p, const em_wt *ww, em_it base, em_it len, em_it t,
-                            em_it stride) {
+                             em_it stride) {
 #if EM_VAL_V > 1
     if (p.vec) {
         em_mst acc = em_st_zero();
@@ -580,8 +580,7 @@ extern "C" __global__ void __launch_bounds__(256)
     const em_it j1 = j0 + jchunk < len ? j0 + jchunk : len;
     for (em_it o = blockIdx.z; o < outer; o += gridDim.z) {
         em_mst acc = em_st_zero();
-        if (i < inner)
-            acc = em_st_fold_strided(p, ww, i + inner * len * o, j0 + ty, j1, 8, inner);
+        if (i < inner) acc = em_st_fold_strided(p, ww, i + inner * len * o, j0 + ty, j1, 8, inner);
         __syncthreads(); // the previous o's reads of sh are done
         sh[ty][tx] = acc;
         __syncthreads();
