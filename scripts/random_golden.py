@@ -241,4 +241,3 @@ st = mt_init(77)
 o, ns = gen_mt('f32','u',100000, st)
 o2, ns2 = gen_mt('u32','u',1000, ns)
 print('MB2', [hex(x) for x in o2[:4]], hex(o2[999]))
-
