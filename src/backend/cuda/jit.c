@@ -45,8 +45,9 @@ static af_err cu_eval(int dev, const em_jit_prog *prog, void *const *outs,
         em_cu_jit_shape_window(&shape, win->strides);
     }
     bool runs = em_cu_jit_runs(prog, &shape);
-    bool vec = !runs && em_cu_jit_vec_ok(prog, &shape, outs);
-    int flags = runs ? em_cu_jit_run_flags(prog, &shape, outs, win ? win->strides : NULL) : vec;
+    int vflags = runs ? 0 : em_cu_jit_vec_flags(prog, &shape, outs);
+    bool vec = vflags != 0;
+    int flags = runs ? em_cu_jit_run_flags(prog, &shape, outs, win ? win->strides : NULL) : vflags;
     size_t size = em_cu_jit_pack_flags(prog, &shape, outs, flags, win ? win->strides : NULL, params,
                                        sizeof(params));
     if (size == 0)

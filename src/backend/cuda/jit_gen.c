@@ -666,6 +666,25 @@ bool em_cu_jit_vec_ok(const em_jit_prog *p, const em_cu_jit_shape *s, void *cons
     return true;
 }
 
+int em_cu_jit_vec_flags(const em_jit_prog *p, const em_cu_jit_shape *s, void *const *outs) {
+    if (s->vec <= 1 || em_cu_jit_runs(p, s)) return 0;
+    for (int o = 0; o < p->nout; o++) {
+        size_t vb = (size_t)s->vec * es_of[p->instr[p->out[o]].type];
+        if ((uintptr_t)outs[o] & (vb - 1)) return 0;
+    }
+    int flags = 1;
+    for (int l = 0; l < p->nleaf; l++) {
+        const em_node *n = p->leaves[l];
+        if (n->op != EM_OP_BUF || leaf_uniform(p, n)) continue;
+        size_t es = es_of[n->type];
+        uintptr_t a = (uintptr_t)n->buf->ptr + (uintptr_t)n->offset * es;
+        if (!(a & ((size_t)s->vec * es - 1))) continue;
+        if (l >= EM_RUN_FLAG_LEAVES || (a & (es - 1))) return 0;
+        flags |= 1 << (l + 1);
+    }
+    return flags;
+}
+
 int em_cu_jit_run_flags(const em_jit_prog *p, const em_cu_jit_shape *s, void *const *outs,
                         const dim_t *wstrides) {
     const int R = s->run;
@@ -1156,9 +1175,18 @@ char *em_cu_jit_source(const em_jit_prog *p, const em_cu_jit_shape *s) {
                 const em_node *n = p->leaves[l];
                 if (n->op != EM_OP_BUF || leaf_uniform(p, n)) continue;
                 const char *st = st_name((af_dtype)n->type);
-                em_sbuf_printf(
-                    &b, "            %s a%d[%d];\n            em_ld<%d, %s>(a%d, p.p%d + i0);\n",
-                    st, l, V, V, st, l, l);
+                em_sbuf_printf(&b, "            %s a%d[%d];\n", st, l, V);
+                /* A leaf that starts off a vector boundary (a shifted view: diff's x[i + 1]) has
+                 * its bit set in p.vec (em_cu_jit_vec_flags) and is read element by element,
+                 * V reads in flight, while the others keep their vector loads. */
+                if (l < EM_RUN_FLAG_LEAVES)
+                    em_sbuf_printf(&b,
+                                   "            if ((p.vec >> %d) & 1) {\n#pragma unroll\n"
+                                   "                for (int k = 0; k < %d; k++)\n"
+                                   "                    a%d[k] = em_ld1(p.p%d + i0 + (em_it)k);\n"
+                                   "            } else\n    ",
+                                   l + 1, V, l, l);
+                em_sbuf_printf(&b, "            em_ld<%d, %s>(a%d, p.p%d + i0);\n", V, st, l, l);
             }
             for (int o = 0; o < p->nout; o++)
                 em_sbuf_printf(&b, "            %s r%d[%d];\n",

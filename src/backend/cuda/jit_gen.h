@@ -14,7 +14,7 @@
 #include <stddef.h>
 
 /* Bumped whenever the generated code changes for the same program; part of every cache key. */
-#define EM_CU_JIT_VERSION 3
+#define EM_CU_JIT_VERSION 4
 
 /* Kernel parameters of CUDA 12.1+ on Volta and newer may take up to 32764 bytes. One tree stays
  * within 4 KiB under the flush rules; a multi-output program (af_eval_multiple) may need more. */
@@ -75,6 +75,13 @@ size_t em_cu_jit_pack_flags(const em_jit_prog *p, const em_cu_jit_shape *s, void
 
 /* True when the vector path may run: every buffer and output is aligned to its vector width. */
 bool em_cu_jit_vec_ok(const em_jit_prog *p, const em_cu_jit_shape *s, void *const *outs);
+
+/* The element kernel's vector flags for outputs `outs` (linear programs; pack them with
+ * em_cu_jit_pack_flags): 0 when the vector path cannot run (an output off its vector boundary,
+ * or no vector path), else bit 0, plus bit l + 1 for each leaf l < 30 that starts off its vector
+ * boundary, which the vector path then reads element by element. em_cu_jit_pack's `vec` is bit 0
+ * alone: every leaf aligned, as em_value_vec of the fused value requires. */
+int em_cu_jit_vec_flags(const em_jit_prog *p, const em_cu_jit_shape *s, void *const *outs);
 
 /* Fused inputs for consumers (reductions, scans, statistics): the program's output 0 as a device
  * function, so that a consumer's kernel computes the expression in registers and uses it at once.

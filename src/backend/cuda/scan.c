@@ -14,10 +14,12 @@
  *    look-back (em_scan_cols), reads coalesced across consecutive i.
  * Keys are read as a dense buffer: an evaluated, dense key array where it lies, anything else
  * (a lazy tree, a view) evaluated into a temporary first. The look-back status (a ticket
- * counter, flags and two values per tile or chunk) comes from the memory pool, cleared by one
- * memset on the stream, and goes back to the pool as soon as the work is enqueued (pool reuse is
- * ordered on the same stream). Nothing waits for the device, except where, whose count is a host
- * value: it counts per tile, turns the counts into offsets, reads the total, and writes. */
+ * counter, then per tile one word holding flag and value together where the scan element has 4
+ * or 8 bytes, else flags and two values per tile or chunk) comes from the memory pool, a few
+ * bytes per tile of thousands of elements, cleared by one memset on the stream, and goes back to
+ * the pool as soon as the work is enqueued (pool reuse is ordered on the same stream). Nothing
+ * waits for the device, except where, whose count is a host value: it counts per tile, turns the
+ * counts into offsets, reads the total, and writes. */
 #include "cu.h"
 
 #include "../../core/err.h"
@@ -51,10 +53,19 @@ static const char *const kernel_name[] = {
 #define EM_CU_SCAN_THREAD_MAX 16
 #define EM_CU_WHERE_TILE      (256 * 16)
 
-/* Values per thread of the tile and chunk kernels: 64 bytes of values. */
+/* Values per thread of the chunk kernel (em_scan_cols): 64 bytes of values. */
 static int items_of(af_dtype t) {
     size_t es = em_dtype_size(t);
     return es <= 4 ? 16 : es <= 8 ? 8 : 4;
+}
+
+/* Values per thread of the tile kernel: 128 bytes of values (64 of pairs by key), so that a
+ * tile's look-back is paid for 8192 4-byte values and each thread keeps eight 16-byte reads in
+ * flight. */
+static int tile_items_of(af_dtype t, bool keys) {
+    size_t es = em_dtype_size(t);
+    int n = es <= 4 ? 32 : es <= 8 ? 16 : 8;
+    return keys ? n / 2 : n;
 }
 
 /* Bytes of one look-back value: the value, or by key the pair (value, int flag) as the device
@@ -65,6 +76,13 @@ static size_t se_size(af_dtype t, bool keys) {
     size_t a = es < 16 ? es : 16;
     if (t == c32) a = 8;
     return (es + 4 + a - 1) / a * a;
+}
+
+/* The tile kernel's status word (scan.cuh's EM_SCAN_PACK): 1 for 8-byte words (a 4-byte scan
+ * element beside its flag), 2 for 16-byte words (an 8-byte element), 0 for separate flags and
+ * values (larger elements). */
+static int pack_of(size_t ses) {
+    return ses == 4 ? 1 : ses == 8 ? 2 : 0;
 }
 
 static bool type_ok(af_dtype t) {
@@ -93,6 +111,8 @@ typedef struct {
     int excl; /* exclusive scan */
     int kw;   /* key bytes: 0 (no keys), 4 or 8 */
     int items;
+    int titems; /* values per thread of em_scan_tiles */
+    int pack;   /* pack_of the scan element */
 } scan_gen;
 
 static char *scan_source(const void *ctx) {
@@ -108,8 +128,10 @@ static char *scan_source(const void *ctx) {
     }
     em_sbuf_printf(&b,
                    "#define EM_SCAN_KERNEL %d\n#define EM_SCAN_OP %d\n#define EM_SCAN_EXCL %d\n"
-                   "#define EM_SCAN_KEYS %d\n#define EM_SCAN_ITEMS %d\n",
-                   g->kernel, g->op, g->excl, g->kw != 0, g->items);
+                   "#define EM_SCAN_KEYS %d\n#define EM_SCAN_ITEMS %d\n#define EM_SCAN_TITEMS %d\n"
+                   "#define EM_SCAN_PACK %d\n",
+                   g->kernel, g->op, g->excl, g->kw != 0, g->items, g->titems ? g->titems : 16,
+                   g->pack);
     if (g->kw)
         em_sbuf_printf(&b, "typedef %s em_kt;\n",
                        g->kw == 4 ? "unsigned int" : "unsigned long long");
@@ -125,7 +147,7 @@ static uint64_t scan_key(const scan_gen *g) {
     uint64_t k = g->prog ? em_cu_jit_key(g->prog, g->shape) : EM_HASH_SEED;
     k = em_hash_mix(k, 0x7363616e00000000ull | (uint64_t)g->kernel << 24 | (uint64_t)g->op << 16 |
                            (uint64_t)g->excl << 8 | (uint64_t)g->kw);
-    k = em_hash_mix(k, (uint64_t)g->items);
+    k = em_hash_mix(k, (uint64_t)g->items | (uint64_t)g->titems << 16 | (uint64_t)g->pack << 32);
     return em_hash_mix(k, scan_src_hash());
 }
 
@@ -210,16 +232,25 @@ static af_err scan_compile_check(void) {
         for (int op = 0; op < 4; op++) {
             static const int kws[3] = {0, 4, 8};
             af_dtype t = types[ti];
+            int kw = kws[((size_t)op + ti) % 3];
             scan_gen g = {.kernel = K_ALL,
                           .op = op,
                           .excl = op & 1,
-                          .kw = kws[((size_t)op + ti) % 3],
-                          .items = items_of(t)};
+                          .kw = kw,
+                          .items = items_of(t),
+                          .titems = tile_items_of(t, kw != 0),
+                          .pack = pack_of(se_size(t, kw != 0))};
             EM_TRY(check_one(t, true, false, g));
         }
     /* Strided leaves change only the value's loads. */
     {
-        scan_gen g = {.kernel = K_ALL, .op = 0, .excl = 0, .kw = 4, .items = items_of(f32)};
+        scan_gen g = {.kernel = K_ALL,
+                      .op = 0,
+                      .excl = 0,
+                      .kw = 4,
+                      .items = items_of(f32),
+                      .titems = tile_items_of(f32, true),
+                      .pack = pack_of(se_size(f32, true))};
         EM_TRY(check_one(f32, false, false, g));
     }
     for (int linear = 1; linear >= 0; linear--)
@@ -302,6 +333,28 @@ fail:
     return err;
 }
 
+/* The packed look-back status of the tile kernel: the ticket counter, then one word of `wsz`
+ * bytes per tile (flag and value together), all cleared by one memset. */
+static af_err status_new_packed(const char *fn, int dev, cudaStream_t stream, dim_t items,
+                                size_t wsz, scan_status *s) {
+    af_err err = AF_SUCCESS;
+    size_t head = 256, bytes = head + (size_t)items * wsz;
+    EM_TRY(em_buf_alloc(dev, bytes, &s->buf));
+    char *b = s->buf->ptr;
+    s->ticket = b;
+    s->flag = NULL;
+    s->agg = b + head;
+    s->incl = NULL;
+    cudaError_t e = cudaMemsetAsync(b, 0, bytes, stream);
+    if (e != cudaSuccess) {
+        err = em_cu_err(e, fn, "clearing a scan's status");
+        em_buf_release(s->buf);
+        s->buf = NULL;
+    }
+fail:
+    return err;
+}
+
 af_err em_cu_scan(int dev, const em_jit_prog *in, const em_jit_prog *keys, int dim, af_binary_op op,
                   bool inclusive, void *out) {
     af_err err = AF_SUCCESS;
@@ -336,10 +389,16 @@ af_err em_cu_scan(int dev, const em_jit_prog *in, const em_jit_prog *keys, int d
         inner *= in->dims[d];
     for (int d = dim + 1; d < 4; d++)
         outer *= in->dims[d];
-    const int items = items_of(t);
+    const int items = items_of(t), titems = tile_items_of(t, keys != NULL);
     const size_t ses = se_size(t, keys != NULL);
-    scan_gen g = {
-        .prog = in, .shape = &shape, .op = (int)op, .excl = !inclusive, .kw = kw, .items = items};
+    scan_gen g = {.prog = in,
+                  .shape = &shape,
+                  .op = (int)op,
+                  .excl = !inclusive,
+                  .kw = kw,
+                  .items = items,
+                  .titems = titems,
+                  .pack = pack_of(ses)};
     dim3 block = {256, 1, 1};
     if (inner == 1 && len > EM_CU_SCAN_WARP_MAX) {
         /* Long contiguous lines: tiles and the decoupled look-back. Vector reads need every line
@@ -347,9 +406,12 @@ af_err em_cu_scan(int dev, const em_jit_prog *in, const em_jit_prog *keys, int d
         bool vec = vec_ok && (outer == 1 || len % V == 0);
         if (em_cu_jit_pack(in, &shape, none, vec, NULL, params, sizeof(params)) == 0)
             EM_FAIL(AF_ERR_NOT_SUPPORTED, "the input's JIT program is too large");
-        dim_t tile = 256 * (dim_t)items, tpl = (len + tile - 1) / tile, ntiles = tpl * outer;
+        dim_t tile = 256 * (dim_t)titems, tpl = (len + tile - 1) / tile, ntiles = tpl * outer;
         if (ntiles > 0x7fffffff) EM_FAIL(AF_ERR_SIZE, "%lld tiles are too many", (long long)ntiles);
-        EM_TRY(status_new(__func__, dev, stream, ntiles, ses, &st));
+        if (g.pack)
+            EM_TRY(status_new_packed(__func__, dev, stream, ntiles, (size_t)8 * g.pack, &st));
+        else
+            EM_TRY(status_new(__func__, dev, stream, ntiles, ses, &st));
         g.kernel = K_TILES;
         EM_TRY(scan_kernel(dev, &g, &kern));
         unsigned long long len_ = (unsigned long long)len, tpl_ = (unsigned long long)tpl;

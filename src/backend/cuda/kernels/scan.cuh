@@ -6,7 +6,10 @@
 //   EM_SCAN_EXCL   1 for an exclusive scan
 //   EM_SCAN_KEYS   1 for a scan by key; em_kt is then the key's bits (unsigned int or
 //                  unsigned long long: keys compare for equality only)
-//   EM_SCAN_ITEMS  values per thread in em_scan_tiles and em_scan_cols (a multiple of EM_VAL_V)
+//   EM_SCAN_ITEMS  values per thread in em_scan_cols
+//   EM_SCAN_TITEMS values per thread in em_scan_tiles (a multiple of EM_VAL_V)
+//   EM_SCAN_PACK   em_scan_tiles' status word: 1 (8 bytes) or 2 (16 bytes) holding a tile's flag
+//                  and value together, for an em_se of 4 or 8 bytes; 0: separate flags and values
 //   EM_SCAN_KERNEL which kernel this module holds (below; 0: all scan kernels, for the compile
 //                  check; the where kernels 4 and 6 are compiled with em_vt = em_u8, and 5 with
 //                  the prelude alone)
@@ -16,14 +19,17 @@
 //
 // Kernels:
 //   1 em_scan_tiles  lines of `len` contiguous elements (inner == 1), long ones: each line is cut
-//                    into tiles of 256 * EM_SCAN_ITEMS elements, one block per tile, combined by a
-//                    single-pass decoupled look-back (Merrill and Garland, 2016): a block takes a
-//                    tile by ticket (so every tile before it has started), publishes its
+//                    into tiles of 256 * EM_SCAN_TITEMS elements, one block per tile, combined by
+//                    a single-pass decoupled look-back (Merrill and Garland, 2016): a block takes
+//                    a tile by ticket (so every tile before it has started), publishes its
 //                    aggregate, walks back over its predecessors' aggregates until it meets an
-//                    inclusive prefix (a warp reads 32 predecessors per round trip), and
-//                    publishes its own. Within a tile each warp scans chunks of 32 lanes x V
-//                    elements (vector loads, warp shuffles), chunks carry into each other, and
-//                    warps combine through shared memory.
+//                    inclusive prefix (a warp reads 128 predecessors' status words per round trip,
+//                    32 with separate flags), and publishes its own. How fast inclusive prefixes
+//                    can advance (tiles per round trip times the tile's size) bounds the
+//                    kernel's throughput, hence large tiles and wide look-back windows. Within a
+//                    tile each warp scans chunks of 32 lanes x V elements (vector loads, warp
+//                    shuffles), chunks carry into each other, and warps combine through shared
+//                    memory, where the scanned values wait during the look-back.
 //   2 em_scan_warps  lines of `len` contiguous elements, short ones: one warp per line, in chunks
 //                    of 32 elements.
 //   3 em_scan_cols   a dim with lower dims (inner > 1), and very short contiguous lines: thread q
@@ -381,45 +387,214 @@ typedef unsigned int em_kt;
 #endif // EM_SCAN_KERNEL <= 3
 
 #if EM_SCAN_KERNEL == 1 || EM_SCAN_KERNEL == 0
-// The tile's elements [tbase, tbase + 256 * EM_SCAN_ITEMS) of the line starting at element
-// lbase: warp w takes 32 * EM_SCAN_ITEMS of them in R = EM_SCAN_ITEMS / VV chunks of 32 lanes x
-// VV consecutive elements.
+// Blocks of the tile kernel resident per SM that its register budget must allow: a tile's
+// values live in registers until its prefix arrives, so residency is what hides the look-back.
+#ifndef EM_SCAN_TMIN
+#define EM_SCAN_TMIN 3
+#endif
+// ---- the tile kernel's status ----
+// With EM_SCAN_PACK (em_se of 4 or 8 bytes) a tile's status is one word holding its flag beside
+// its value (8 or 16 bytes, written and read with one access), so a reader that sees the flag
+// holds the value too: no fence on either side. The aggregate (flag 1) is overwritten by the
+// inclusive prefix (flag 2). Larger em_se keep the separate flags and values above.
+#if EM_SCAN_PACK == 1
+struct em_sw {
+    unsigned long long w;
+};
+__device__ __forceinline__ void em_sw_put(em_sw *s, em_it k, em_se v, unsigned f) {
+    union {
+        em_se s;
+        unsigned u;
+    } c;
+    c.s = v;
+    *reinterpret_cast<volatile unsigned long long *>(s + k) =
+        (unsigned long long)c.u | (unsigned long long)f << 32;
+}
+__device__ __forceinline__ em_sw em_sw_get(const em_sw *s, em_it k) {
+    em_sw r;
+    r.w = *reinterpret_cast<const volatile unsigned long long *>(s + k);
+    return r;
+}
+__device__ __forceinline__ unsigned em_sw_flag(em_sw w) {
+    return (unsigned)(w.w >> 32);
+}
+__device__ __forceinline__ em_se em_sw_val(em_sw w) {
+    union {
+        em_se s;
+        unsigned u;
+    } c;
+    c.u = (unsigned)w.w;
+    return c.s;
+}
+#elif EM_SCAN_PACK == 2
+struct __align__(16) em_sw {
+    unsigned long long v, f;
+};
+__device__ __forceinline__ void em_sw_put(em_sw *s, em_it k, em_se v, unsigned f) {
+    union {
+        em_se s;
+        unsigned long long u;
+    } c;
+    c.s = v;
+    asm volatile("st.volatile.v2.u64 [%0], {%1, %2};" ::"l"(s + k), "l"(c.u),
+                 "l"((unsigned long long)f)
+                 : "memory");
+}
+__device__ __forceinline__ em_sw em_sw_get(const em_sw *s, em_it k) {
+    em_sw r;
+    asm volatile("ld.volatile.v2.u64 {%0, %1}, [%2];"
+                 : "=l"(r.v), "=l"(r.f)
+                 : "l"(s + k)
+                 : "memory");
+    return r;
+}
+__device__ __forceinline__ unsigned em_sw_flag(em_sw w) {
+    return (unsigned)w.f;
+}
+__device__ __forceinline__ em_se em_sw_val(em_sw w) {
+    union {
+        em_se s;
+        unsigned long long u;
+    } c;
+    c.u = w.v;
+    return c.s;
+}
+#endif
+
+#if EM_SCAN_PACK
+// Tiles a warp's look-back reads per round trip: EM_SCAN_LB per lane, lane l taking the items
+// at - 1 - (l * EM_SCAN_LB + u), so lane 0 holds the nearest.
+#define EM_SCAN_LB 4
+// The prefix of tile k (the combination of tiles first .. k - 1), walked back by a whole warp
+// 32 * EM_SCAN_LB tiles per round trip until an inclusive prefix (or the line's start, or by key
+// a head) ends the walk. Every lane must call it; lane 0's result is the prefix. Every tile it
+// waits for was taken by an earlier ticket, so it has started and will publish.
+__device__ em_se em_lookback_packed(const em_sw *st, em_it k, em_it first) {
+    const int lane = threadIdx.x % 32;
+    em_se run = em_se_id();
+    em_it at = k;
+    while (at != first) {
+        const em_it left = at - first;
+        em_sw w[EM_SCAN_LB];
+        unsigned pending = 0;
+#pragma unroll
+        for (int u = 0; u < EM_SCAN_LB; u++)
+            if ((em_it)(lane * EM_SCAN_LB + u) < left) pending |= 1u << u;
+        // Every missing word is read again until each has its flag; the reads of one round go
+        // out together.
+        while (pending) {
+#pragma unroll
+            for (int u = 0; u < EM_SCAN_LB; u++)
+                if ((pending >> u) & 1u)
+                    w[u] = em_sw_get(st, at - 1 - (em_it)(lane * EM_SCAN_LB + u));
+#pragma unroll
+            for (int u = 0; u < EM_SCAN_LB; u++)
+                if (((pending >> u) & 1u) && em_sw_flag(w[u]) != 0) pending &= ~(1u << u);
+        }
+        // The lane's items from its farthest to its nearest; an inclusive prefix (or a position
+        // before the line's start, an inclusive identity) restarts the combination.
+        em_se v = em_se_id();
+        bool incl = false;
+#pragma unroll
+        for (int u = EM_SCAN_LB - 1; u >= 0; u--) {
+            if ((em_it)(lane * EM_SCAN_LB + u) >= left) {
+                v = em_se_id();
+                incl = true;
+            } else if (em_sw_flag(w[u]) == 2) {
+                v = em_sw_val(w[u]);
+                incl = true;
+            } else {
+                v = em_se_op(v, em_sw_val(w[u]));
+            }
+        }
+        const unsigned incl_lanes = __ballot_sync(0xffffffffu, incl);
+        const int stop = incl_lanes ? __ffs(incl_lanes) - 1 : 31;
+        if (lane > stop) v = em_se_id();
+            // Lane 0 ends with v[stop] + ... + v[0]: a higher lane holds earlier items.
+#pragma unroll
+        for (int d = 1; d < 32; d *= 2) {
+            const em_se y = em_se_shfl_down(v, d);
+            if (lane + d < 32) v = em_se_op(y, v);
+        }
+        run = em_se_op(em_se_shfl_idx(v, 0), run);
+        if (incl_lanes || em_se_head(run)) break;
+        at -= 32 * EM_SCAN_LB;
+    }
+    return run;
+}
+#endif
+
+// The tile's elements [tbase, tbase + 256 * EM_SCAN_TITEMS) of the line starting at element
+// lbase: warp w takes 32 * EM_SCAN_TITEMS of them in R = EM_SCAN_TITEMS / VV chunks of 32 lanes
+// x VV consecutive elements (every read of a chunk coalesced). A full tile reads all its chunks
+// before it combines any, so every read of the thread is in flight at once.
 template <int VV>
 __device__ __forceinline__ void em_tile(const em_params &p, em_it lbase, em_it len, em_it tbase,
                                         em_it item, em_it first, const em_kt *keys,
-                                        unsigned char *flag, em_se *agg, em_se *incl, em_vt *out) {
-    const int R = EM_SCAN_ITEMS / VV;
-    __shared__ em_se s_warp[8];
+                                        unsigned char *flag, em_se *agg, em_se *incl, em_vt *out,
+                                        em_se *s_warp, em_se *s_raw) {
+    const int R = EM_SCAN_TITEMS / VV;
+    // The thread's scanned values wait in shared memory while warp 0 walks back, so that no
+    // register holds them across the look-back: residency is then bounded by shared memory, not
+    // registers. Value q of chunk k of thread tid sits at s_vals[k][q][tid], so that a warp's
+    // accesses fall in consecutive banks.
+    em_se(*s_vals)[VV][256] = reinterpret_cast<em_se(*)[VV][256]>(s_raw);
     const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
-    const em_it wbase = tbase + (em_it)warp * (32 * EM_SCAN_ITEMS);
-    em_se v[R][VV];
+    const em_it wbase = tbase + (em_it)warp * (32 * EM_SCAN_TITEMS);
+    const bool full = tbase + 256 * EM_SCAN_TITEMS <= len;
+    em_vt x[R][VV];
+    if (full) {
+#pragma unroll
+        for (int k = 0; k < R; k++) {
+            const em_it j0 = wbase + (em_it)(k * 32 + lane) * VV;
+            if (VV > 1)
+                em_value_vec(p, lbase + j0, x[k]);
+            else
+                x[k][0] = em_sval(p, lbase + j0);
+        }
+    } else {
+#pragma unroll
+        for (int k = 0; k < R; k++) {
+            const em_it j0 = wbase + (em_it)(k * 32 + lane) * VV;
+            if (VV > 1 && j0 + VV <= len) {
+                em_value_vec(p, lbase + j0, x[k]);
+            } else {
+#pragma unroll
+                for (int q = 0; q < VV; q++)
+                    x[k][q] = j0 + q < len ? em_sval(p, lbase + j0 + q) : em_sid();
+            }
+        }
+    }
+    em_se v[R][VV]; // dead once stashed in s_vals
     em_se tp[R];
+#if EM_SCAN_KEYS && EM_SCAN_EXCL
     unsigned heads[R];
+#endif
     em_se carry = em_se_id();
 #pragma unroll
     for (int k = 0; k < R; k++) {
         const em_it j0 = wbase + (em_it)(k * 32 + lane) * VV;
-        em_vt x[VV];
-        if (VV > 1 && j0 + VV <= len) {
-            em_value_vec(p, lbase + j0, x);
-        } else {
-#pragma unroll
-            for (int q = 0; q < VV; q++)
-                x[q] = j0 + q < len ? em_sval(p, lbase + j0 + q) : em_sid();
-        }
+#if EM_SCAN_KEYS && EM_SCAN_EXCL
         heads[k] = 0;
+#endif
 #pragma unroll
         for (int q = 0; q < VV; q++) {
             int h = 0;
 #if EM_SCAN_KEYS
             if (j0 + q < len) h = em_shead(keys, lbase + j0 + q, j0 + q, 1);
-#endif
+#if EM_SCAN_EXCL
             heads[k] |= (unsigned)h << q;
-            v[k][q] = em_se_elem(x[q], h);
+#endif
+#endif
+            v[k][q] = em_se_elem(x[k][q], h);
         }
+        (void)j0;
 #pragma unroll
         for (int q = 1; q < VV; q++)
             v[k][q] = em_se_op(v[k][q - 1], v[k][q]);
+#pragma unroll
+        for (int q = 0; q < VV; q++)
+            s_vals[k][q][threadIdx.x] = v[k][q];
         em_se wi = em_warp_iscan(v[k][VV - 1], lane);
         em_se we = em_se_shfl_up(wi, 1);
         if (lane == 0) we = em_se_id();
@@ -437,13 +612,24 @@ __device__ __forceinline__ void em_tile(const em_params &p, em_it lbase, em_it l
             wpre[w] = run;
             run = em_se_op(run, s_warp[w]);
         }
+        em_se prefix = em_se_id();
+#if EM_SCAN_PACK
+        em_sw *st = reinterpret_cast<em_sw *>(agg);
+        (void)flag, (void)incl;
+        if (lane == 0) em_sw_put(st, item, run, item == first ? 2 : 1);
+        if (item != first) {
+            prefix = em_lookback_packed(st, item, first);
+            if (lane == 0) em_sw_put(st, item, em_se_op(prefix, run), 2);
+        }
+#else
         if (lane == 0)
             em_publish(flag, item == first ? incl : agg, item, run, item == first ? 2 : 1);
-        em_se prefix = em_se_id();
         if (item != first) {
             prefix = em_lookback_warp(flag, agg, incl, item, first);
             if (lane == 0) em_publish(flag, incl, item, em_se_op(prefix, run), 2);
         }
+#endif
+        __syncwarp(); // every lane has read s_warp before lane 0 rewrites it
         if (lane == 0) {
 #pragma unroll
             for (int w = 0; w < 8; w++)
@@ -456,44 +642,55 @@ __device__ __forceinline__ void em_tile(const em_params &p, em_it lbase, em_it l
     for (int k = 0; k < R; k++) {
         const em_it j0 = wbase + (em_it)(k * 32 + lane) * VV;
         const em_se pre = em_se_op(wp, tp[k]);
+#pragma unroll
+        for (int q = 0; q < VV; q++)
+            v[k][q] = s_vals[k][q][threadIdx.x];
         em_vt o[VV];
 #pragma unroll
         for (int q = 0; q < VV; q++) {
 #if EM_SCAN_EXCL
+#if EM_SCAN_KEYS
             const bool start = ((heads[k] >> q) & 1u) || j0 + q == 0;
+#else
+            const bool start = j0 + q == 0;
+#endif
             o[q] = start ? em_sinit() : em_se_val(q == 0 ? pre : em_se_op(pre, v[k][q - 1]));
 #else
             o[q] = em_se_val(em_se_op(pre, v[k][q]));
 #endif
         }
-        if (VV > 1 && j0 + VV <= len) {
+        if (VV > 1 && (full || j0 + VV <= len)) {
             em_st<VV>(out + lbase + j0, o);
         } else {
 #pragma unroll
             for (int q = 0; q < VV; q++)
-                if (j0 + q < len) out[lbase + j0 + q] = o[q];
+                if (full || j0 + q < len) out[lbase + j0 + q] = o[q];
         }
     }
 }
 
-// Tile `ticket` of lines of `len` elements, tpl tiles per line.
-extern "C" __global__ void __launch_bounds__(256)
+// Tile `ticket` of lines of `len` elements, tpl tiles per line. With EM_SCAN_PACK, `agg` holds
+// the tiles' status words and `flag` and `incl` are unused.
+extern "C" __global__ void __launch_bounds__(256, EM_SCAN_TMIN)
     em_scan_tiles(const em_params p, unsigned long long len_, unsigned long long tpl_,
                   unsigned int *ticket, unsigned char *flag, em_se *agg, em_se *incl,
                   const em_kt *keys, em_vt *out) {
     __shared__ unsigned int s_ticket;
+    __shared__ em_se s_warp[8];
+    __shared__ em_se s_vals[256 * EM_SCAN_TITEMS];
     if (threadIdx.x == 0) s_ticket = atomicAdd(ticket, 1u);
     __syncthreads();
     const em_it len = (em_it)len_, tpl = (em_it)tpl_;
     const em_it item = (em_it)s_ticket, line = item / tpl, t = item - line * tpl;
-    const em_it lbase = line * len, tbase = t * (256 * EM_SCAN_ITEMS);
+    const em_it lbase = line * len, tbase = t * (256 * EM_SCAN_TITEMS);
 #if EM_VAL_V > 1
     if (p.vec) {
-        em_tile<EM_VAL_V>(p, lbase, len, tbase, item, line * tpl, keys, flag, agg, incl, out);
+        em_tile<EM_VAL_V>(p, lbase, len, tbase, item, line * tpl, keys, flag, agg, incl, out,
+                          s_warp, s_vals);
         return;
     }
 #endif
-    em_tile<1>(p, lbase, len, tbase, item, line * tpl, keys, flag, agg, incl, out);
+    em_tile<1>(p, lbase, len, tbase, item, line * tpl, keys, flag, agg, incl, out, s_warp, s_vals);
 }
 #endif
 
