@@ -507,7 +507,11 @@ __device__ __forceinline__ void em_st_finish(em_mst s, unsigned long long k, voi
 #endif
     if (mean) ((em_ot *)mean)[k] = s.n == 0 ? em_st_out(nan, nan) : em_st_out(mr, mi);
     if (var) {
-        double vr = s.n == 0 ? nan : sr / (s.n - ddof), vi = s.n == 0 ? nan : si / (s.n - ddof);
+        // A mean with an infinite or NaN part means some deviation from it is NaN (inf - inf, or
+        // NaN itself), and with complex squares that NaN reaches both parts: the two-pass
+        // definition gives NaN, where the shifted sums could leave an infinity in one part.
+        const bool defined = s.n != 0 && isfinite(mr) && isfinite(mi);
+        double vr = defined ? sr / (s.n - ddof) : nan, vi = defined ? si / (s.n - ddof) : nan;
         if (root) vr = sqrt(vr);
         ((em_ot *)var)[k] = em_st_out(vr, vi);
     }
