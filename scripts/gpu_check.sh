@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The CUDA backend's check on a GPU machine, in one command:
 #   scripts/gpu_check.sh [stage...]      stages: build tests examples memcheck racecheck bench
-#                                        families peers (default: all, in that order)
+#                                        before ab families peers (default: all, in that order)
 # It builds with CUDA in build-gpu (kept between runs on the same machine), runs the test suite on
 # both backends, the seed's two interop programs (also against the on-disk kernel cache), the suite
 # under compute-sanitizer memcheck (runner option --no-fork), racecheck on the JIT example, and the
@@ -183,6 +183,22 @@ for stage in "${stages[@]}"; do
         rc=$?
         result before $rc
         ;;
+    ab)
+        # Host costs of the earlier tree's library against this one in one process, both
+        # orders (bench/ab_libs.c): needs the before stage's build.
+        if [ ! -f build-before/libafcuda.so.3 ] || [ ! -x "$build/bench/ember_ab_libs" ]; then
+            note "SKIP ab: build-before/libafcuda.so.3 or ember_ab_libs missing"; continue
+        fi
+        rc=0
+        for order in "build-before $build" "$build build-before"; do
+            set -- $order
+            { echo "== ab: A=$1 B=$2"; timeout 150 "$build/bench/ember_ab_libs" \
+                "$PWD/$1/libafcuda.so.3" "$PWD/$2/libafcuda.so.3" 201; } >>"$out/bench.log" 2>&1
+            r=$?
+            [ $r -eq 0 ] || rc=$r
+        done
+        result ab $rc
+        ;;
     families)
         # Optional arguments through FAMILIES (1..4: one family), each row's time bounded.
         timeout 400 "$build/bench/ember_bench_families_cuda" ${FAMILIES:-} >>"$out/bench.log" 2>&1
@@ -200,7 +216,7 @@ for stage in "${stages[@]}"; do
         result peers $rc
         ;;
     *)
-        note "unknown stage '$stage' (build tests examples memcheck racecheck bench before families peers)"
+        note "unknown stage '$stage' (build tests examples memcheck racecheck bench before ab families peers)"
         status=2
         ;;
     esac
