@@ -291,12 +291,10 @@ fail:
 }
 
 /* The host value of a one-element array of dtype t (complex: both parts). */
-static af_err red_read_value(const char *fn, em_array *res, double *re, double *im) {
-    af_err err = AF_SUCCESS;
-    _Alignas(16) unsigned char v[16];
-    EM_TRY_FN(em_array_read(res, v));
+/* The value of dtype t at v (host memory) as real and imaginary doubles. */
+static void red_decode_value(af_dtype t, const void *v, double *re, double *im) {
     *im = 0;
-    switch (res->type) {
+    switch (t) {
     case f32:
         *re = *(float *)v;
         break;
@@ -338,6 +336,13 @@ static af_err red_read_value(const char *fn, em_array *res, double *re, double *
         *re = (double)*(uint64_t *)v;
         break;
     }
+}
+
+static af_err red_read_value(const char *fn, em_array *res, double *re, double *im) {
+    af_err err = AF_SUCCESS;
+    _Alignas(16) unsigned char v[16];
+    EM_TRY_FN(em_array_read(res, v));
+    red_decode_value(res->type, v, re, im);
     return AF_SUCCESS;
 fail:
     return err;
@@ -452,18 +457,33 @@ af_err af_count_all_array(af_array *out, const af_array in) {
  * ArrayFire.
  * ------------------------------------------------------------------------------------------- */
 
+/* Runs the index reduction of in along dim (-1: everything) into device memory val and idx,
+ * with rlen (NULL, or device u32 per output) limiting each output's count (af_max_ragged). */
+static af_err ired_launch(const char *fn, em_array *in, int dim, em_red_op op, const void *rlen,
+                          void *val, void *idx) {
+    af_err err = AF_SUCCESS;
+    em_node *n = NULL;
+    em_jit_prog prog;
+    bool built = false;
+    EM_NEED_SLOT(algo, ireduce);
+    EM_TRY_FN(em_jit_input(in, in->dims, in->type, &n));
+    EM_TRY_FN(em_jit_prog_build(&n, 1, &prog));
+    built = true;
+    EM_TRY_FN(em_backend_self.algo->ireduce(in->dev, &prog, dim, op, rlen, val, idx));
+fail:
+    if (built) em_jit_prog_free(&prog);
+    if (n) em_node_release(n);
+    return err;
+}
+
 /* val and idx of in along dim (-1: everything), with rlen (NULL, or an array of the output's
  * dims) limiting each output's count (af_max_ragged). */
 static af_err ired_run(const char *fn, em_array *in, int dim, em_red_op op, em_array *rlen,
                        em_array **val_out, em_array **idx_out) {
     af_err err = AF_SUCCESS;
-    em_node *n = NULL;
     em_array *val = NULL, *idx = NULL;
     em_buf *rbuf = NULL;
     void *rptr = NULL;
-    em_jit_prog prog;
-    bool built = false;
-    EM_NEED_SLOT(algo, ireduce);
     dim_t odims[4] = {1, 1, 1, 1};
     if (dim >= 0) {
         memcpy(odims, in->dims, sizeof(odims));
@@ -472,20 +492,12 @@ static af_err ired_run(const char *fn, em_array *in, int dim, em_red_op op, em_a
     EM_TRY_FN(em_array_alloc(in->type, odims, &val));
     EM_TRY_FN(em_array_alloc(u32, odims, &idx));
     if (rlen) EM_TRY_FN(em_array_dense_read(rlen, &rbuf, &rptr));
-    EM_TRY_FN(em_jit_input(in, in->dims, in->type, &n));
-    EM_TRY_FN(em_jit_prog_build(&n, 1, &prog));
-    built = true;
-    EM_TRY_FN(
-        em_backend_self.algo->ireduce(in->dev, &prog, dim, op, rptr, val->buf->ptr, idx->buf->ptr));
-    em_jit_prog_free(&prog);
-    em_node_release(n);
+    EM_TRY_FN(ired_launch(fn, in, dim, op, rptr, val->buf->ptr, idx->buf->ptr));
     if (rbuf) em_buf_release(rbuf);
     *val_out = val;
     *idx_out = idx;
     return AF_SUCCESS;
 fail:
-    if (built) em_jit_prog_free(&prog);
-    if (n) em_node_release(n);
     if (rbuf) em_buf_release(rbuf);
     if (val) em_array_free(val);
     if (idx) em_array_free(idx);
@@ -517,12 +529,16 @@ af_err af_imax(af_array *out, af_array *idx, const af_array in, const int dim) {
     return ired_dim_api(__func__, out, idx, in, dim, EM_RED_MAX);
 }
 
+/* The value and its index land in one small device buffer (value at 0, index at 16), so that
+ * one copy brings both back: the host waits for the device once. */
 static af_err ired_all_api(const char *fn, double *real, double *imag, unsigned *idx,
                            const af_array in, em_red_op op) {
     af_err err = AF_SUCCESS;
-    em_array *a, *v = NULL, *i = NULL;
+    em_array *a;
+    em_buf *res = NULL;
     double re = 0, im = 0;
-    uint32_t loc = 0;
+    _Alignas(16) unsigned char host[20];
+    uint32_t loc;
     EM_ARG_NULL_FN(real, 0, "real");
     EM_ARG_NULL_FN(idx, 2, "idx");
     EM_GET_FN(a, in, 3);
@@ -530,18 +546,19 @@ static af_err ired_all_api(const char *fn, double *real, double *imag, unsigned 
         EM_FAIL_FN(AF_ERR_ARG, "argument 1 (imag) is NULL, but the result of a %s input is complex",
                    em_dtype_name(a->type));
     if (em_array_elements(a) == 0) EM_FAIL_FN(AF_ERR_ARG, "argument 3 (in) is empty");
-    EM_TRY_FN(ired_run(fn, a, -1, op, NULL, &v, &i));
-    EM_TRY_FN(red_read_value(fn, v, &re, &im));
-    EM_TRY_FN(em_array_read(i, &loc));
-    em_array_free(v);
-    em_array_free(i);
+    EM_TRY_FN(em_buf_alloc(a->dev, sizeof(host), &res));
+    EM_TRY_FN(ired_launch(fn, a, -1, op, NULL, res->ptr, (char *)res->ptr + 16));
+    EM_TRY_FN(em_backend_self.copy_d2h(a->dev, host, res->ptr, sizeof(host)));
+    em_buf_release(res);
+    res = NULL;
+    red_decode_value(a->type, host, &re, &im);
+    memcpy(&loc, host + 16, sizeof(loc));
     *real = re;
     if (imag) *imag = im;
     *idx = loc;
     return AF_SUCCESS;
 fail:
-    if (v) em_array_free(v);
-    if (i) em_array_free(i);
+    if (res) em_buf_release(res);
     return err;
 }
 
