@@ -250,6 +250,12 @@ __device__ __forceinline__ em_acc em_aop(em_acc a, em_acc x) {
     if (em_rbefore(a.v, x.v)) return a;
     return x.i < a.i ? x : a;
 }
+// Folds value v at index j into a thread's own accumulator, every element of which came at a
+// smaller index: a tie keeps a, so the index compare of em_aop is not needed.
+__device__ __forceinline__ em_acc em_afold(em_acc a, em_vt v, unsigned long long j) {
+    if (!em_rmissing(v) && (em_rmissing(a.v) || em_rbefore(v, a.v))) return em_amake(v, j);
+    return a;
+}
 #else
 typedef em_vt em_acc;
 __device__ __forceinline__ em_acc em_amake(em_vt v, unsigned long long) {
@@ -260,6 +266,9 @@ __device__ __forceinline__ em_acc em_aident() {
 }
 __device__ __forceinline__ em_acc em_aop(em_acc a, em_acc x) {
     return em_rop(a, x);
+}
+__device__ __forceinline__ em_acc em_afold(em_acc a, em_vt v, unsigned long long) {
+    return em_rop(a, v);
 }
 #endif
 
@@ -356,14 +365,14 @@ extern "C" __global__ void __launch_bounds__(256)
             for (int u = 0; u < 4; u++)
 #pragma unroll
                 for (int k = 0; k < EM_VAL_V; k++)
-                    acc = em_aop(acc, em_amake(x[u][k], (v + (em_it)u * stride) * EM_VAL_V + k));
+                    acc = em_afold(acc, x[u][k], (v + (em_it)u * stride) * EM_VAL_V + k);
         }
         for (; v < nv; v += stride) {
             em_vt x[EM_VAL_V];
             em_value_vec(p, base + v * EM_VAL_V, x);
 #pragma unroll
             for (int k = 0; k < EM_VAL_V; k++)
-                acc = em_aop(acc, em_amake(x[k], v * EM_VAL_V + k));
+                acc = em_afold(acc, x[k], v * EM_VAL_V + k);
         }
         start = nv * EM_VAL_V;
     }
@@ -372,7 +381,7 @@ extern "C" __global__ void __launch_bounds__(256)
         const em_it i = base + j;
         em_coord<em_it> c = em_coord<em_it>();
         if (EM_VAL_COORDS) c = em_coords<em_it>(i, p.d0, p.d1, p.d2);
-        acc = em_aop(acc, em_amake(em_value(p, i, c), j));
+        acc = em_afold(acc, em_value(p, i, c), j);
     }
     acc = em_block_reduce(acc);
     if (threadIdx.x == 0) part[(unsigned long long)blockIdx.y * gridDim.x + blockIdx.x] = acc;
@@ -415,15 +424,14 @@ extern "C" __global__ void __launch_bounds__(256)
                     for (int u = 0; u < 4; u++)
 #pragma unroll
                         for (int k = 0; k < EM_VAL_V; k++)
-                            acc =
-                                em_aop(acc, em_amake(x[u][k], (v + u * EM_RED_TPR) * EM_VAL_V + k));
+                            acc = em_afold(acc, x[u][k], (v + u * EM_RED_TPR) * EM_VAL_V + k);
                 }
                 for (; v < nv; v += EM_RED_TPR) {
                     em_vt x[EM_VAL_V];
                     em_value_vec(p, base + v * EM_VAL_V, x);
 #pragma unroll
                     for (int k = 0; k < EM_VAL_V; k++)
-                        acc = em_aop(acc, em_amake(x[k], v * EM_VAL_V + k));
+                        acc = em_afold(acc, x[k], v * EM_VAL_V + k);
                 }
                 start = nv * EM_VAL_V;
             }
@@ -432,7 +440,7 @@ extern "C" __global__ void __launch_bounds__(256)
                 const em_it i = base + j;
                 em_coord<em_it> c = em_coord<em_it>();
                 if (EM_VAL_COORDS) c = em_coords<em_it>(i, p.d0, p.d1, p.d2);
-                acc = em_aop(acc, em_amake(em_value(p, i, c), j));
+                acc = em_afold(acc, em_value(p, i, c), j);
             }
         }
 #if EM_RED_TPR == 256
