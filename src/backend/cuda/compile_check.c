@@ -7,6 +7,7 @@
 
 #include "../../core/err.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,44 @@ af_err em_cu_compile_source(const char *src, const char *kernel) {
     af_err err = em_cu_nvrtc("em_cu_compile_check", src, kernel, &t, &image, &size);
     free(image);
     return err;
+}
+
+void em_cu_sample_init(em_cu_sample_prog *s, af_dtype t, bool linear, em_cu_sample_kind kind) {
+    memset(s, 0, sizeof(*s));
+    s->buf.ptr = (void *)(uintptr_t)4096;
+    s->buf.bytes = s->buf.cap = 1 << 20;
+    atomic_store(&s->buf.refs, 1);
+    const dim_t dims[4] = {8, 4, 2, 1};
+    const dim_t dense[4] = {1, 8, 32, 64}, strided[4] = {2, 16, 64, 128};
+    for (int l = 0; l < 3; l++) {
+        em_node *n = &s->leaf[l];
+        n->op = EM_OP_BUF;
+        n->type = (uint8_t)t;
+        n->buf = &s->buf;
+        memcpy(n->dims, dims, sizeof(dims));
+        memcpy(n->strides, linear ? dense : strided, sizeof(dense));
+        atomic_store(&n->biased, 1);
+    }
+    s->root = &s->leaf[0];
+    if (kind == EM_CU_SAMPLE_LEAF) return;
+    em_node *m = &s->op[0], *a = &s->op[1];
+    m->nchild = 2;
+    m->child[0] = &s->leaf[0], m->child[1] = &s->leaf[1];
+    memcpy(m->dims, dims, sizeof(dims));
+    m->height = 1;
+    atomic_store(&m->biased, 1);
+    s->root = m;
+    if (kind == EM_CU_SAMPLE_GT) {
+        m->op = EM_OP_GT, m->type = (uint8_t)b8;
+        return;
+    }
+    m->op = EM_OP_MUL, m->type = (uint8_t)t;
+    a->op = EM_OP_ADD, a->type = (uint8_t)t, a->nchild = 2;
+    a->child[0] = m, a->child[1] = &s->leaf[2];
+    memcpy(a->dims, dims, sizeof(dims));
+    a->height = 2;
+    atomic_store(&a->biased, 1);
+    s->root = a;
 }
 
 __attribute__((visibility("default"))) int em_cu_compile_check(const char *only, char *report,

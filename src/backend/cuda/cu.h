@@ -163,6 +163,21 @@ af_err em_cu_compile_source(const char *src, const char *kernel);
         em_cu_compile_check_register(#name, fn);                                                   \
     }
 
+/* A small input program of dtype t for the checks of kernels that consume one (reductions,
+ * scans, statistics), over a stand-in buffer that nothing reads: code generation looks only at
+ * the program's structure. Leaves are 8 x 4 x 2 and dense, or strided when !linear. */
+typedef enum {
+    EM_CU_SAMPLE_LEAF,  /* a leaf alone (dtypes without arithmetic) */
+    EM_CU_SAMPLE_ARITH, /* a * b + c */
+    EM_CU_SAMPLE_GT,    /* a > b, a b8 program (where) */
+} em_cu_sample_kind;
+typedef struct {
+    em_buf buf;
+    em_node leaf[3], op[2];
+    em_node *root;
+} em_cu_sample_prog;
+void em_cu_sample_init(em_cu_sample_prog *s, af_dtype t, bool linear, em_cu_sample_kind kind);
+
 /* The index family's shape slots (index.h) implemented in shape.c. */
 af_err em_cu_transpose(int dev, af_dtype type, void *out, const void *in, const dim_t idims[4],
                        const dim_t istrides[4], bool conj);

@@ -167,46 +167,6 @@ static af_err red_kernel(int dev, const red_gen *g, CUfunction *out) {
 
 /* ---- the compile check: every kernel, op and dtype, on linear and strided sample programs ---- */
 
-/* A small program a*b+c (or, where t has no arithmetic, a leaf alone) of dtype t over fake
- * buffers: code generation reads only the program's structure. */
-typedef struct {
-    em_buf buf;
-    em_node leaf[3], op[2];
-    em_node *roots[1];
-} sample_prog;
-
-static void sample_init(sample_prog *s, af_dtype t, bool linear, bool arith) {
-    memset(s, 0, sizeof(*s));
-    s->buf.ptr = (void *)(uintptr_t)4096;
-    s->buf.bytes = s->buf.cap = 1 << 20;
-    atomic_store(&s->buf.refs, 1);
-    dim_t dims[4] = {8, 4, 2, 1};
-    for (int l = 0; l < 3; l++) {
-        em_node *n = &s->leaf[l];
-        n->op = EM_OP_BUF;
-        n->type = (uint8_t)t;
-        n->buf = &s->buf;
-        memcpy(n->dims, dims, sizeof(dims));
-        dim_t st[4] = {1, 8, 32, 64};
-        if (!linear) st[0] = 2, st[1] = 16, st[2] = 64, st[3] = 128;
-        memcpy(n->strides, st, sizeof(st));
-        atomic_store(&n->biased, 1);
-    }
-    s->roots[0] = &s->leaf[0];
-    if (!arith) return;
-    em_node *m = &s->op[0], *a = &s->op[1];
-    m->op = EM_OP_MUL, m->type = (uint8_t)t, m->nchild = 2;
-    m->child[0] = &s->leaf[0], m->child[1] = &s->leaf[1];
-    a->op = EM_OP_ADD, a->type = (uint8_t)t, a->nchild = 2;
-    a->child[0] = m, a->child[1] = &s->leaf[2];
-    memcpy(m->dims, dims, sizeof(dims));
-    memcpy(a->dims, dims, sizeof(dims));
-    m->height = 1, a->height = 2;
-    atomic_store(&m->biased, 1);
-    atomic_store(&a->biased, 1);
-    s->roots[0] = a;
-}
-
 /* Compiles one unit holding several variants (same prefix), each in its own namespace with a
  * suffix on its kernel names. */
 static af_err compile_unit(const red_gen *g, int n) {
@@ -244,11 +204,11 @@ static af_err reduce_compile_check(void) {
              * reach reductions only as min, max, and, or). */
             bool arith = em_cu_jit_supports(EM_OP_ADD, t, t) &&
                          em_cu_jit_supports(EM_OP_MUL, t, t) && t != b8;
-            sample_prog sp;
+            em_cu_sample_prog sp;
             em_jit_prog prog;
             em_cu_jit_shape shape;
-            sample_init(&sp, t, linear, arith);
-            EM_TRY(em_jit_prog_build(sp.roots, 1, &prog));
+            em_cu_sample_init(&sp, t, linear, arith ? EM_CU_SAMPLE_ARITH : EM_CU_SAMPLE_LEAF);
+            EM_TRY(em_jit_prog_build(&sp.root, 1, &prog));
             em_cu_jit_shape_of(&prog, &shape);
             red_gen g[16];
             int n = 0;
@@ -288,11 +248,11 @@ static af_err reduce_compile_check(void) {
     }
     /* The other group sizes of the rows kernels, on f32. */
     {
-        sample_prog sp;
+        em_cu_sample_prog sp;
         em_jit_prog prog;
         em_cu_jit_shape shape;
-        sample_init(&sp, f32, true, true);
-        EM_TRY(em_jit_prog_build(sp.roots, 1, &prog));
+        em_cu_sample_init(&sp, f32, true, EM_CU_SAMPLE_ARITH);
+        EM_TRY(em_jit_prog_build(&sp.root, 1, &prog));
         em_cu_jit_shape_of(&prog, &shape);
         red_gen g[16]; /* eight sizes, two kernels */
         int n = 0;

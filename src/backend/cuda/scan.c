@@ -157,58 +157,13 @@ static af_err scan_kernel(int dev, const scan_gen *g, CUfunction *out) {
 
 /* ---- the compile check: every kernel, op and dtype, with and without keys ---- */
 
-/* A small program a*b+c of dtype t over fake buffers (strided leaves when !linear), or a
- * comparison a > b (b8) for where: code generation reads only the program's structure. */
-typedef struct {
-    em_buf buf;
-    em_node leaf[3], op[2];
-    em_node *roots[1];
-} sample_prog;
-
-static void sample_init(sample_prog *s, af_dtype t, bool linear, bool where) {
-    memset(s, 0, sizeof(*s));
-    s->buf.ptr = (void *)(uintptr_t)4096;
-    s->buf.bytes = s->buf.cap = 1 << 20;
-    atomic_store(&s->buf.refs, 1);
-    dim_t dims[4] = {8, 4, 2, 1};
-    for (int l = 0; l < 3; l++) {
-        em_node *n = &s->leaf[l];
-        n->op = EM_OP_BUF;
-        n->type = (uint8_t)t;
-        n->buf = &s->buf;
-        memcpy(n->dims, dims, sizeof(dims));
-        dim_t st[4] = {1, 8, 32, 64};
-        if (!linear) st[0] = 2, st[1] = 16, st[2] = 64, st[3] = 128;
-        memcpy(n->strides, st, sizeof(st));
-        atomic_store(&n->biased, 1);
-    }
-    em_node *m = &s->op[0], *a = &s->op[1];
-    memcpy(m->dims, dims, sizeof(dims));
-    memcpy(a->dims, dims, sizeof(dims));
-    atomic_store(&m->biased, 1);
-    atomic_store(&a->biased, 1);
-    if (where) {
-        m->op = EM_OP_GT, m->type = (uint8_t)b8, m->nchild = 2;
-        m->child[0] = &s->leaf[0], m->child[1] = &s->leaf[1];
-        m->height = 1;
-        s->roots[0] = m;
-        return;
-    }
-    m->op = EM_OP_MUL, m->type = (uint8_t)t, m->nchild = 2;
-    m->child[0] = &s->leaf[0], m->child[1] = &s->leaf[1];
-    a->op = EM_OP_ADD, a->type = (uint8_t)t, a->nchild = 2;
-    a->child[0] = m, a->child[1] = &s->leaf[2];
-    m->height = 1, a->height = 2;
-    s->roots[0] = a;
-}
-
 static af_err check_one(af_dtype t, bool linear, bool where, scan_gen g) {
     af_err err = AF_SUCCESS;
-    sample_prog sp;
+    em_cu_sample_prog sp;
     em_jit_prog prog;
     em_cu_jit_shape shape;
-    sample_init(&sp, t, linear, where);
-    EM_TRY(em_jit_prog_build(sp.roots, 1, &prog));
+    em_cu_sample_init(&sp, t, linear, where ? EM_CU_SAMPLE_GT : EM_CU_SAMPLE_ARITH);
+    EM_TRY(em_jit_prog_build(&sp.root, 1, &prog));
     em_cu_jit_shape_of(&prog, &shape);
     g.prog = &prog;
     g.shape = &shape;
