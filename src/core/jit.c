@@ -155,6 +155,10 @@ static void node_free(em_thread *t, em_node *n) {
     t->node_free_count++;
 }
 
+/* A node is allocated as whole cache lines; four hold every kind (the leaf fields share storage,
+ * jit.h), and a fifth line made building and releasing lazy ops measurably slower. */
+_Static_assert(sizeof(em_node) <= 256, "em_node outgrew four cache lines");
+
 /* em_node_new, inlined into the constructors of this file. */
 static inline __attribute__((always_inline)) em_node *node_new(em_thread *t, em_op op,
                                                                af_dtype type, const dim_t dims[4]) {

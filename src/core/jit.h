@@ -52,20 +52,29 @@ typedef struct em_node {
     size_t leaf_bytes; /* bytes of the buffers below, counting repeats: memory pressure */
     dim_t dims[4];
     struct em_node *merge_next; /* link in the owner's merge queue */
-    /* EM_OP_BUF */
-    dim_t strides[4];
-    dim_t offset;
-    /* EM_OP_BUF: an optional index transform per dimension (EM_XF_* below, EM_XF_BITS bits per
-     * dimension, dimension k at bits EM_XF_BITS*k; 0: none) with its length and shift. It is part
-     * of the program's key (jit.c), and a leaf with one is never linear. */
-    uint16_t xmode;
-    dim_t xlen[4];
-    dim_t xshift[4];
-    /* EM_OP_SCALAR */
-    em_scalar val;
-    /* generators: RANGE uses iparam[0] (dim); IOTA uses gparam (the unit dims) */
-    int iparam;
-    dim_t gparam[4];
+    /* The fields of one kind of leaf each, in shared storage: a node stays within the four cache
+     * lines that node_new allocates (jit.c checks), where separate fields took five. Each is valid
+     * only on its kind of leaf, written by that leaf's constructor; on any other node it holds
+     * another kind's value, so readers test the op first. */
+    union {
+        struct { /* EM_OP_BUF */
+            dim_t strides[4];
+            dim_t offset;
+            /* An optional index transform per dimension (EM_XF_* below, EM_XF_BITS bits per
+             * dimension, dimension k at bits EM_XF_BITS*k; 0: none) with its length and shift.
+             * It is part of the program's key (jit.c), and a leaf with one is never linear. */
+            uint16_t xmode;
+            dim_t xlen[4];
+            dim_t xshift[4];
+        };
+        struct {
+            /* EM_OP_SCALAR */
+            em_scalar val;
+            /* generators: RANGE uses iparam (the dim); IOTA uses gparam (the unit dims) */
+            int iparam;
+            dim_t gparam[4];
+        };
+    };
 } em_node;
 
 /* Flush rules: a new node whose tree crosses one of these is evaluated at once.
