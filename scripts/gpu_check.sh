@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The CUDA backend's check on a GPU machine, in one command:
 #   scripts/gpu_check.sh [stage...]      stages: build tests examples memcheck racecheck bench
-#                                        before ab families peers (default: all, in that order)
+#                                        before ab families peers (default: all but before and
+#                                        ab, in that order; before needs BEFORE=<source dir>)
 # It builds with CUDA in build-gpu (kept between runs on the same machine), runs the test suite on
 # both backends, the seed's two interop programs (also against the on-disk kernel cache), the suite
 # under compute-sanitizer memcheck (runner option --no-fork), racecheck on the JIT example, and the
