@@ -910,8 +910,10 @@ TEST(reduce_imin_imax_every_dtype) {
 
 /* Long inputs (parallel and chunked paths) and lazy inputs. */
 TEST(reduce_imin_imax_large_and_fused) {
-    const dim_t ds[][4] = {{200003, 1, 1, 1}, {1500, 301, 1, 1}, {3, 70001, 1, 1}};
-    for (int si = 0; si < 3; si++) {
+    /* The last has rows too long to accumulate whole along dim 1: the CPU cuts them into tiles. */
+    const dim_t ds[][4] = {
+        {200003, 1, 1, 1}, {1500, 301, 1, 1}, {3, 70001, 1, 1}, {17000, 3, 1, 1}};
+    for (int si = 0; si < 4; si++) {
         double *x;
         af_array a = make_input(f32, ds[si], -1000, 1000, true, &x);
         if (!a || !x) continue;

@@ -12,12 +12,12 @@
  * at the end.
  *
  * A task walks its rows in the order they lie in memory (walk): when the tile is the whole row
- * (inner values whose accumulators fit in L1, the usual case), its rows are one contiguous range
- * of the input, evaluated in full blocks that run across rows and across o, and each stretch of a
- * block is added element-wise into the accumulators of its row position (or folded into one
- * accumulator when inner is 1). Narrow rows accumulate q rows side by side, so that every add
- * runs over a long vector; the q partial rows are combined when the o is done. Wider rows are cut
- * into tiles of many kilobytes, each read row by row. */
+ * (inner values whose accumulators fit in the nearest caches, the usual case), its rows are one
+ * contiguous range of the input, evaluated in full blocks that run across rows and across o, and
+ * each stretch of a block is added element-wise into the accumulators of its row position (or
+ * folded into one accumulator when inner is 1). Narrow rows accumulate q rows side by side, so that
+ * every add runs over a long vector; the q partial rows are combined when the o is done. Wider rows
+ * are cut into tiles of tens of kilobytes, each read row by row. */
 #include "cpu.h"
 
 #include "../../core/err.h"
@@ -349,9 +349,9 @@ static const red_kernel *widening_sum(const em_jit_prog *in, em_red_op op, em_ji
 
 /* ---- the driver ---- */
 
-/* The accumulators of a tile of whole rows stay within this many bytes, so they stay in L1 beside
- * the streamed input; longer rows are cut into tiles. */
-#define RED_TILE_BYTES 32768
+/* The accumulators of a tile of whole rows stay within this many bytes, so that they stay in the
+ * nearest caches while the input streams past; longer rows are cut into tiles. */
+#define RED_TILE_BYTES 65536
 /* Rows narrower than this many values accumulate side by side, q of them making a wide row of
  * at least this many accumulators (and fewer than twice as many). */
 #define RED_WIDE 512
