@@ -29,6 +29,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
 /* ---- per-op kernels on block-representation values ---- */
 
 /* Folding a block of floating values into one accumulator uses this many independent lanes, so
@@ -101,14 +105,33 @@ RED_IKERNEL(prod_u64, uint64_t, 1u, a *x)
  * api's widening conversion is left out of the program (widening_sum), so the fold reads a
  * quarter of the bytes and no block is converted. Signed values extend their sign, which in
  * unsigned arithmetic gives the bits of the signed sum. */
-/* 8-bit values are folded in runs of 256, whose sum fits 16 bits: the compiler vectorises the
- * 16-bit sum twice as wide as a 32-bit one. */
-#define RED_SUM8(name, VT, ST)                                                                     \
+/* 8-bit values are summed 32 at a time by the byte-sum instruction where there is one (signed
+ * ones offset by 128 into unsigned bytes, the offset taken off after), else in runs of 256, whose
+ * sum fits 16 bits: the compiler vectorises a 16-bit sum twice as wide as a 32-bit one. */
+#if defined(__AVX2__)
+#define RED_SUM8_WIDE(V, n, i, r, BIAS)                                                            \
+    do {                                                                                           \
+        const __m256i z_ = _mm256_setzero_si256(), b_ = _mm256_set1_epi8((char)(BIAS));            \
+        __m256i s_ = z_;                                                                           \
+        for (; i + 32 <= n; i += 32)                                                               \
+            s_ = _mm256_add_epi64(                                                                 \
+                s_, _mm256_sad_epu8(                                                               \
+                        _mm256_xor_si256(_mm256_loadu_si256((const void *)(V + i)), b_), z_));     \
+        uint64_t t_[4];                                                                            \
+        memcpy(t_, &s_, sizeof(t_));                                                               \
+        r += (uint32_t)(t_[0] + t_[1] + t_[2] + t_[3]) - (uint32_t)((BIAS) ? 128 * i : 0);         \
+    } while (0)
+#else
+#define RED_SUM8_WIDE(V, n, i, r, BIAS) ((void)0)
+#endif
+#define RED_SUM8(name, VT, ST, BIAS)                                                               \
     RED_KERNEL_V(name##_w, uint32_t, VT, 1, 0u, a + x)                                             \
     static void name##_fold(void *acc, const void *v, size_t n) {                                  \
         const VT *V = v;                                                                           \
         uint32_t r = *(uint32_t *)acc;                                                             \
-        for (size_t i = 0; i < n;) {                                                               \
+        size_t i = 0;                                                                              \
+        RED_SUM8_WIDE(V, n, i, r, BIAS);                                                           \
+        while (i < n) {                                                                            \
             size_t m = n - i < 256 ? n - i : 256;                                                  \
             ST h = 0;                                                                              \
             for (size_t k = 0; k < m; k++)                                                         \
@@ -119,8 +142,8 @@ RED_IKERNEL(prod_u64, uint64_t, 1u, a *x)
         *(uint32_t *)acc = r;                                                                      \
     }                                                                                              \
     static const red_kernel name = {name##_w_ident, name##_fold, name##_w_vec, name##_w_comb};
-RED_SUM8(sum_u8w, uint8_t, uint16_t)
-RED_SUM8(sum_s8w, int8_t, int16_t)
+RED_SUM8(sum_u8w, uint8_t, uint16_t, 0)
+RED_SUM8(sum_s8w, int8_t, int16_t, 0x80)
 RED_KERNEL_V(sum_u16w, uint32_t, uint16_t, 1, 0u, a + x)
 RED_KERNEL_V(sum_s16w, uint32_t, int16_t, 1, 0u, a + x)
 
@@ -386,13 +409,16 @@ static void shape_of(const em_jit_prog *p, int dim, size_t bs, red_shape *s) {
     s->ntile = (s->inner + s->itile - 1) / s->itile;
     /* Enough tasks to keep every thread busy, each with enough work to amortise its start: short
      * reductions group consecutive o (whose rows are adjacent in memory), few long ones split
-     * their j range into chunks of at least eight blocks' worth of elements. */
+     * their j range into chunks of at least eight blocks' worth of elements. Reductions of inner
+     * 1 split finer still: their partials are single values, and short tasks keep a thread that
+     * runs late from holding the others up at the end. */
     dim_t want = 4 * (dim_t)omp_get_max_threads(), work = s->len * s->itile;
     dim_t g = (16 * EM_CPU_BLOCK + work - 1) / work, most = s->outer * s->ntile / want;
     s->ogroup = g < most ? g : most > 1 ? most : 1;
     s->ngroup = (s->outer + s->ogroup - 1) / s->ogroup;
     s->jchunks = 1;
     dim_t base = s->ngroup * s->ntile;
+    if (s->inner == 1) want *= 4;
     if (base < want) {
         dim_t by_work = work / (8 * EM_CPU_BLOCK);
         dim_t c = (want + base - 1) / base;
