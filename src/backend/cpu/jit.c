@@ -542,3 +542,17 @@ const void *em_cpu_block_eval_run(const em_cpu_block_eval *e, char *scratch, dim
     memcpy(&res, scratch + e->ctx.scratch_bytes, sizeof(res));
     return res;
 }
+
+void em_cpu_block_eval_prefetch(const em_cpu_block_eval *e, dim_t start, size_t n) {
+    const em_jit_prog *p = e->ctx.p;
+    if (!p->linear) return;
+    for (int i = 0; i < p->nleaf; i++) {
+        const em_node *leaf = p->leaves[i];
+        if (leaf->op != EM_OP_BUF) continue;
+        size_t es = em_dtype_size((af_dtype)leaf->type);
+        const char *src = (const char *)leaf->buf->ptr + (size_t)(leaf->offset + start) * es;
+        /* Every line, in the order the consumer reads them. */
+        for (size_t c = 0; c < n * es; c += 64)
+            __builtin_prefetch(src + c);
+    }
+}

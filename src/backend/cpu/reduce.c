@@ -505,6 +505,15 @@ static const char *transpose(char *restrict buf, const char *restrict v, size_t 
     return buf;
 }
 
+/* The values of [p, p + n), after asking memory for the (at most a block of) nq values from q that
+ * the walk reads next: a consumer that computes little would otherwise leave memory idle while it
+ * works on a block. */
+static const char *read_block(const em_cpu_block_eval *e, char *scratch, dim_t p, size_t n, dim_t q,
+                              dim_t nq) {
+    if (nq > 0) em_cpu_block_eval_prefetch(e, q, (size_t)(nq < EM_CPU_BLOCK ? nq : EM_CPU_BLOCK));
+    return em_cpu_block_eval_run(e, scratch, p, n);
+}
+
 /* Walks rows [r0, r1) of the tile [i0, i0 + T) of each row in memory order; vbs is the values'
  * element size. */
 static void walk(const em_cpu_block_eval *e, char *scratch, size_t vbs, const red_shape *s,
@@ -516,7 +525,8 @@ static void walk(const em_cpu_block_eval *e, char *scratch, size_t vbs, const re
         dim_t pend = onext < r1 ? onext : r1;
         for (dim_t p = r0; p < r1;) {
             dim_t n = r1 - p < EM_CPU_BLOCK ? r1 - p : EM_CPU_BLOCK;
-            const char *v = em_cpu_block_eval_run(e, scratch, p, (size_t)n);
+            /* (The transposing slabs compute enough to run without a prefetch.) */
+            const char *v = read_block(e, scratch, p, (size_t)n, p + n, slabs ? 0 : r1 - p - n);
             for (dim_t x = p; x < p + n;) {
                 const char *vx = v + (size_t)(x - p) * vbs;
                 if (slabs && pend - x == len && p + n - x >= len) {
@@ -543,7 +553,7 @@ static void walk(const em_cpu_block_eval *e, char *scratch, size_t vbs, const re
         dim_t W = w->q * T, pw = 0, rw = r0; /* position in the wide row, and its first row */
         while (p < end) {
             size_t n = (size_t)(end - p < EM_CPU_BLOCK ? end - p : EM_CPU_BLOCK);
-            const char *v = em_cpu_block_eval_run(e, scratch, p, n);
+            const char *v = read_block(e, scratch, p, n, p + (dim_t)n, end - p - (dim_t)n);
             for (size_t d = 0; d < n;) {
                 dim_t x = p + (dim_t)d, m = (dim_t)n - (dim_t)d;
                 if (m > pend - x) m = pend - x;
@@ -569,7 +579,11 @@ static void walk(const em_cpu_block_eval *e, char *scratch, size_t vbs, const re
             dim_t base = i0 + s->inner * r;
             for (dim_t i = 0; i < T;) {
                 size_t n = (size_t)(T - i < EM_CPU_BLOCK ? T - i : EM_CPU_BLOCK);
-                w->seg(w, em_cpu_block_eval_run(e, scratch, base + i, n), n, (size_t)i, r);
+                bool last = i + (dim_t)n == T; /* then the next is the next row's part */
+                const char *v = read_block(e, scratch, base + i, n,
+                                           last ? base + s->inner : base + i + (dim_t)n,
+                                           last ? (r + 1 < r1 ? T : 0) : T - i - (dim_t)n);
+                w->seg(w, v, n, (size_t)i, r);
                 i += (dim_t)n;
             }
             if (r + 1 == onext || r + 1 == r1) {
