@@ -74,9 +74,9 @@ af_err em_cpu_block_eval_new(const em_jit_prog *prog, em_cpu_block_eval **out);
 void em_cpu_block_eval_free(em_cpu_block_eval *e);
 char *em_cpu_block_scratch_new(const em_cpu_block_eval *e);
 const void *em_cpu_block_eval_run(const em_cpu_block_eval *e, char *scratch, dim_t start, size_t n);
-/* Asks memory for what a run of [start, start + n) would read in place (the dense leaves of a
- * linear program), so that a consumer walking its blocks in order can call it for the next block
- * before computing on the current one, and the memory streams meanwhile. */
+/* Asks memory for what a run of [start, start + n) would read in place (the dense leaf of a
+ * linear program that reads one buffer), so that a consumer walking its blocks in order can call
+ * it for the next block before computing on the current one, and the memory streams meanwhile. */
 void em_cpu_block_eval_prefetch(const em_cpu_block_eval *e, dim_t start, size_t n);
 
 /* The algorithm family's slots (algorithm.h) implemented in reduce.c. */

@@ -545,14 +545,18 @@ const void *em_cpu_block_eval_run(const em_cpu_block_eval *e, char *scratch, dim
 
 void em_cpu_block_eval_prefetch(const em_cpu_block_eval *e, dim_t start, size_t n) {
     const em_jit_prog *p = e->ctx.p;
+    const em_node *buf = NULL;
     if (!p->linear) return;
+    /* One buffer only: with several, the hardware streams them well by itself, and the prefetches
+     * would hold up the evaluation's own reads. */
     for (int i = 0; i < p->nleaf; i++) {
-        const em_node *leaf = p->leaves[i];
-        if (leaf->op != EM_OP_BUF) continue;
-        size_t es = em_dtype_size((af_dtype)leaf->type);
-        const char *src = (const char *)leaf->buf->ptr + (size_t)(leaf->offset + start) * es;
-        /* Every line, in the order the consumer reads them. */
-        for (size_t c = 0; c < n * es; c += 64)
-            __builtin_prefetch(src + c);
+        if (p->leaves[i]->op != EM_OP_BUF) continue;
+        if (buf) return;
+        buf = p->leaves[i];
     }
+    if (!buf) return;
+    size_t es = em_dtype_size((af_dtype)buf->type);
+    const char *src = (const char *)buf->buf->ptr + (size_t)(buf->offset + start) * es;
+    for (size_t c = 0; c < n * es; c += 64) /* every line, in the order they are read */
+        __builtin_prefetch(src + c);
 }
