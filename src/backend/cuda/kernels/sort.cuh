@@ -244,7 +244,6 @@ extern "C" __global__ void em_sort_scatter(const void *vals, const em_u32 *g, vo
  * of the keys that carry the prefix (em_sel_hist, over tiles of each line), then em_sel_pick
  * finds the digit holding the rank and fixes it. After EM_TW / 8 passes prefix is the key. */
 #ifdef EM_SORT_K_em_sel_hist
-#define EM_SEL_LOADS 8
 extern "C" __global__ void __launch_bounds__(256)
     em_sel_hist(const em_bits *in, long long inner, long long len, long long nlines, em_key flip,
                 const em_key *prefix, int nq, int shift, em_u32 *hist, long long tile) {
@@ -259,30 +258,17 @@ extern "C" __global__ void __launch_bounds__(256)
     for (long long line = blockIdx.y; line < nlines; line += gridDim.y) {
         em_key p0 = prefix[line * nq], p1 = nq > 1 ? prefix[line * nq + 1] : 0;
         long long base = line % inner + (line / inner) * inner * len;
-        /* EM_SEL_LOADS reads of each thread are issued before any is counted: the warp-wide
-         * match below orders the loop, so one read at a time would leave each thread waiting
-         * a full memory latency per element. */
-        for (long long j0 = lo + threadIdx.x; j0 < end; j0 += EM_SEL_LOADS * blockDim.x) {
-            em_key kv[EM_SEL_LOADS];
-#pragma unroll
-            for (int u = 0; u < EM_SEL_LOADS; u++) {
-                long long j = j0 + (long long)u * blockDim.x;
-                kv[u] = j < end ? em_map(in[base + j * inner]) ^ flip : 0;
-            }
+        for (long long j = lo + threadIdx.x; j < end; j += blockDim.x) {
+            em_key k = em_map(in[base + j * inner]) ^ flip;
+            int d = (int)((k >> shift) & 255);
+            /* Lanes with the same digit add once, by their count: the top digits of real data
+             * crowd into few buckets, and 32 atomics on one address would serialise. */
             unsigned act = __activemask();
-#pragma unroll
-            for (int u = 0; u < EM_SEL_LOADS; u++) {
-                em_key k = kv[u];
-                bool in_tile = j0 + (long long)u * blockDim.x < end;
-                int d = (int)((k >> shift) & 255);
-                /* Lanes with the same digit add once, by their count: the top digits of real
-                 * data crowd into few buckets, and 32 atomics on one address would serialise. */
-                for (int q = 0; q < nq; q++) {
-                    int v = in_tile && (all || ((k ^ (q ? p1 : p0)) >> hi) == 0) ? d : -1;
-                    unsigned peers = __match_any_sync(act, v);
-                    if (v >= 0 && (threadIdx.x & 31) == __ffs(peers) - 1)
-                        atomicAdd(&h[q][v], (em_u32)__popc(peers));
-                }
+            for (int q = 0; q < nq; q++) {
+                int v = (all || ((k ^ (q ? p1 : p0)) >> hi) == 0) ? d : -1;
+                unsigned peers = __match_any_sync(act, v);
+                if (v >= 0 && (threadIdx.x & 31) == __ffs(peers) - 1)
+                    atomicAdd(&h[q][v], (em_u32)__popc(peers));
             }
         }
         __syncthreads();
