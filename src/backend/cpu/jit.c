@@ -498,7 +498,27 @@ af_err em_cpu_jit_eval_window(int dev, const em_jit_prog *prog, const em_jit_win
 
 struct em_cpu_block_eval {
     eval_ctx ctx;
+    /* The one buffer a linear program reads, where it reads exactly one (NULL otherwise), and
+     * its element size: what em_cpu_block_eval_prefetch asks memory for. */
+    const char *pf_base;
+    size_t pf_es;
 };
+
+/* Sets e's prefetch source. With several buffers the hardware streams them well by itself, and
+ * prefetches would hold up the evaluation's own reads. */
+static void prefetch_source(em_cpu_block_eval *e) {
+    const em_jit_prog *p = e->ctx.p;
+    const em_node *buf = NULL;
+    if (!p->linear) return;
+    for (int i = 0; i < p->nleaf; i++) {
+        if (p->leaves[i]->op != EM_OP_BUF) continue;
+        if (buf) return;
+        buf = p->leaves[i];
+    }
+    if (!buf) return;
+    e->pf_es = em_dtype_size((af_dtype)buf->type);
+    e->pf_base = (const char *)buf->buf->ptr + (size_t)buf->offset * e->pf_es;
+}
 
 af_err em_cpu_block_eval_new(const em_jit_prog *prog, em_cpu_block_eval **out) {
     em_cpu_block_eval *e = calloc(1, sizeof(*e));
@@ -513,6 +533,7 @@ af_err em_cpu_block_eval_new(const em_jit_prog *prog, em_cpu_block_eval **out) {
     for (int k = 0; k < prog->ninstr; k++)
         e->ctx.direct[k] = -1;
     if (!assign_slots(prog, e->ctx.direct, e->ctx.slot_off, &e->ctx.scratch_bytes)) goto oom;
+    prefetch_source(e);
     *out = e;
     return AF_SUCCESS;
 oom:
@@ -544,19 +565,8 @@ const void *em_cpu_block_eval_run(const em_cpu_block_eval *e, char *scratch, dim
 }
 
 void em_cpu_block_eval_prefetch(const em_cpu_block_eval *e, dim_t start, size_t n) {
-    const em_jit_prog *p = e->ctx.p;
-    const em_node *buf = NULL;
-    if (!p->linear) return;
-    /* One buffer only: with several, the hardware streams them well by itself, and the prefetches
-     * would hold up the evaluation's own reads. */
-    for (int i = 0; i < p->nleaf; i++) {
-        if (p->leaves[i]->op != EM_OP_BUF) continue;
-        if (buf) return;
-        buf = p->leaves[i];
-    }
-    if (!buf) return;
-    size_t es = em_dtype_size((af_dtype)buf->type);
-    const char *src = (const char *)buf->buf->ptr + (size_t)(buf->offset + start) * es;
-    for (size_t c = 0; c < n * es; c += 64) /* every line, in the order they are read */
+    if (!e->pf_base) return;
+    const char *src = e->pf_base + (size_t)start * e->pf_es;
+    for (size_t c = 0; c < n * e->pf_es; c += 64) /* every line, in the order they are read */
         __builtin_prefetch(src + c);
 }
