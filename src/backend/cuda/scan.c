@@ -267,6 +267,15 @@ typedef struct {
     void *ticket, *flag, *agg, *incl;
 } scan_status;
 
+/* Clears the first `bytes` of s's block on the stream; on failure the block goes back. */
+static af_err status_clear(const char *fn, cudaStream_t stream, scan_status *s, size_t bytes) {
+    cudaError_t e = cudaMemsetAsync(s->buf->ptr, 0, bytes, stream);
+    if (e == cudaSuccess) return AF_SUCCESS;
+    em_buf_release(s->buf);
+    s->buf = NULL;
+    return em_cu_err(e, fn, "clearing a scan's status");
+}
+
 static af_err status_new(const char *fn, int dev, cudaStream_t stream, dim_t items, size_t ses,
                          scan_status *s) {
     af_err err = AF_SUCCESS;
@@ -278,12 +287,7 @@ static af_err status_new(const char *fn, int dev, cudaStream_t stream, dim_t ite
     s->flag = b + 16;
     s->agg = b + head;
     s->incl = b + head + vals;
-    cudaError_t e = cudaMemsetAsync(b, 0, 16 + (size_t)items, stream);
-    if (e != cudaSuccess) {
-        err = em_cu_err(e, fn, "clearing a scan's status");
-        em_buf_release(s->buf);
-        s->buf = NULL;
-    }
+    err = status_clear(fn, stream, s, 16 + (size_t)items);
 fail:
     return err;
 }
@@ -300,12 +304,7 @@ static af_err status_new_packed(const char *fn, int dev, cudaStream_t stream, di
     s->flag = NULL;
     s->agg = b + head;
     s->incl = NULL;
-    cudaError_t e = cudaMemsetAsync(b, 0, bytes, stream);
-    if (e != cudaSuccess) {
-        err = em_cu_err(e, fn, "clearing a scan's status");
-        em_buf_release(s->buf);
-        s->buf = NULL;
-    }
+    err = status_clear(fn, stream, s, bytes);
 fail:
     return err;
 }

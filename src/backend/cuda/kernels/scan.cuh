@@ -330,6 +330,25 @@ __device__ em_se em_lookback(const unsigned char *flag, const em_se *agg, const 
     return run;
 }
 
+// One round of a warp's look-back: lane l holds v, the combination of its items (a higher lane
+// holds earlier items), and incl when one of them is an inclusive prefix. The window up to the
+// nearest lane with an inclusive prefix folds into run (lane 0's copy: v[stop] + ... + v[0],
+// then run); true when the walk is over (an inclusive prefix or a head was reached). Every lane
+// of the warp must call it.
+__device__ __forceinline__ bool em_lookback_fold(em_se v, bool incl, em_se &run) {
+    const int lane = threadIdx.x % 32;
+    const unsigned incl_lanes = __ballot_sync(0xffffffffu, incl);
+    const int stop = incl_lanes ? __ffs(incl_lanes) - 1 : 31;
+    if (lane > stop) v = em_se_id();
+#pragma unroll
+    for (int d = 1; d < 32; d *= 2) {
+        const em_se y = em_se_shfl_down(v, d);
+        if (lane + d < 32) v = em_se_op(y, v);
+    }
+    run = em_se_op(em_se_shfl_idx(v, 0), run);
+    return incl_lanes || em_se_head(run);
+}
+
 // The same walk for the tile kernel by a whole warp, 32 items per round trip: lane l looks at
 // item at - 1 - l; the closest item holding an inclusive prefix (or the line's start) ends the
 // walk, and the window's values combine in item order. Every lane of the warp must call it; lane
@@ -352,17 +371,7 @@ __device__ em_se em_lookback_warp(const unsigned char *flag, const em_se *agg, c
         __threadfence();
         em_se v = em_se_id();
         if (valid) v = f == 2 ? em_vld(incl + p) : em_vld(agg + p);
-        const unsigned incl_lanes = __ballot_sync(0xffffffffu, f == 2);
-        const int stop = incl_lanes ? __ffs(incl_lanes) - 1 : 31;
-        if (lane > stop) v = em_se_id();
-            // Lane 0 ends with v[stop] + ... + v[0]: a higher lane is an earlier item.
-#pragma unroll
-        for (int d = 1; d < 32; d *= 2) {
-            const em_se y = em_se_shfl_down(v, d);
-            if (lane + d < 32) v = em_se_op(y, v);
-        }
-        run = em_se_op(em_se_shfl_idx(v, 0), run);
-        if (incl_lanes || em_se_head(run)) break;
+        if (em_lookback_fold(v, f == 2, run)) break;
         at -= 32;
     }
     return run;
@@ -507,17 +516,7 @@ __device__ em_se em_lookback_packed(const em_sw *st, em_it k, em_it first) {
                 v = em_se_op(v, em_sw_val(w[u]));
             }
         }
-        const unsigned incl_lanes = __ballot_sync(0xffffffffu, incl);
-        const int stop = incl_lanes ? __ffs(incl_lanes) - 1 : 31;
-        if (lane > stop) v = em_se_id();
-            // Lane 0 ends with v[stop] + ... + v[0]: a higher lane holds earlier items.
-#pragma unroll
-        for (int d = 1; d < 32; d *= 2) {
-            const em_se y = em_se_shfl_down(v, d);
-            if (lane + d < 32) v = em_se_op(y, v);
-        }
-        run = em_se_op(em_se_shfl_idx(v, 0), run);
-        if (incl_lanes || em_se_head(run)) break;
+        if (em_lookback_fold(v, incl, run)) break;
         at -= 32 * EM_SCAN_LB;
     }
     return run;
